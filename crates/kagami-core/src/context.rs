@@ -1,0 +1,55 @@
+//! Who is calling, where, and which request this is.
+
+/// The identity a request acts as, resolved from its access key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// The account's root user: what any unknown access key acts as.
+    Root,
+    /// An IAM user (by ARN and unique id).
+    User { arn: String, user_id: String },
+    /// A role session issued by AssumeRole* (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`).
+    AssumedRole { arn: String, role_id: String, session_name: String },
+    /// A federated user issued by GetFederationToken.
+    FederatedUser { arn: String, user_id: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub account_id: String,
+    pub region: String,
+    /// botocore name of the service, e.g. `sqs`.
+    pub service: &'static str,
+    pub operation: String,
+    pub access_key_id: Option<String>,
+    pub principal: Principal,
+    /// `Host` the client called (`localhost:4566`, `sqs.us-east-1.localhost.localstack.cloud:4566`):
+    /// services build URLs the client can reach with it.
+    pub host: String,
+}
+
+impl RequestContext {
+    /// A context for calls one service makes into another, or for tests.
+    pub fn system(account_id: &str, region: &str, service: &'static str) -> Self {
+        RequestContext {
+            request_id: crate::ids::request_id(),
+            account_id: account_id.to_string(),
+            region: region.to_string(),
+            service,
+            operation: String::new(),
+            access_key_id: None,
+            principal: Principal::Root,
+            host: "localhost:4566".to_string(),
+        }
+    }
+
+    /// The caller's ARN as GetCallerIdentity reports it.
+    pub fn caller_arn(&self) -> String {
+        match &self.principal {
+            Principal::Root => format!("arn:aws:iam::{}:root", self.account_id),
+            Principal::User { arn, .. }
+            | Principal::AssumedRole { arn, .. }
+            | Principal::FederatedUser { arn, .. } => arn.clone(),
+        }
+    }
+}
