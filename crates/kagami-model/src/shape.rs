@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use std::collections::HashMap;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ServiceModel {
     /// botocore's directory name; filled in after parsing.
     #[serde(skip)]
@@ -15,7 +15,7 @@ pub struct ServiceModel {
     pub shapes: HashMap<String, Shape>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Metadata {
     pub api_version: String,
@@ -33,7 +33,7 @@ pub struct Metadata {
     pub global_endpoint: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Operation {
     pub name: String,
@@ -49,9 +49,19 @@ pub struct Operation {
     pub http_checksum: Option<serde_json::Value>,
     #[serde(default)]
     pub deprecated: bool,
+    /// `requestcompression`: the client may gzip the body (CloudWatch `PutMetricData`);
+    /// only these operations have `Content-Encoding` undone by the protocol layer.
+    #[serde(default, rename = "requestcompression")]
+    pub request_compression: Option<RequestCompression>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RequestCompression {
+    #[serde(default)]
+    pub encodings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Http {
     #[serde(default = "default_method")]
@@ -68,7 +78,7 @@ fn default_uri() -> String {
     "/".into()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OperationEndpoint {
     pub host_prefix: Option<String>,

@@ -1,11 +1,237 @@
 //! The wire: one generic parser and serializer per AWS protocol, driven by the
 //! service models. Service code sees [`Value`] trees (or typed shapes generated from
 //! them) and [`ServiceError`]s, never XML, JSON or CBOR.
+//!
+//! A request goes through [`detect_protocol`], [`resolve_operation`] and
+//! [`parse_request`]; the provider's answer through [`serialize_response`] or
+//! [`serialize_error`].
 
 pub mod error;
+pub mod shapes;
 pub mod timestamp;
 pub mod value;
 
+mod cbor;
+mod ec2;
+mod encoding;
+mod json;
+mod json_codec;
+mod overlay;
+mod query;
+mod rest;
+mod rest_json;
+mod rest_xml;
+mod router;
+mod rpcv2;
+mod scalar;
+mod schema;
+mod xml;
+mod xml_body;
+
+#[doc(hidden)]
+pub mod conformance;
+
 pub use error::ServiceError;
+pub use shapes::{FromValue, IntoValue, ShapeError};
 pub use timestamp::Timestamp;
 pub use value::Value;
+
+use kagami_model::{Operation, ServiceModel};
+
+/// The wire protocols of AWS services, as botocore names them in `metadata.protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Query,
+    Ec2,
+    Json,
+    RestJson,
+    RestXml,
+    RpcV2Cbor,
+}
+
+impl Protocol {
+    /// `query`, `ec2`, `json`, `rest-json`, `rest-xml`, `smithy-rpc-v2-cbor`.
+    pub fn from_model_name(name: &str) -> Option<Protocol> {
+        Some(match name {
+            "query" => Protocol::Query,
+            "ec2" => Protocol::Ec2,
+            "json" => Protocol::Json,
+            "rest-json" => Protocol::RestJson,
+            "rest-xml" => Protocol::RestXml,
+            "smithy-rpc-v2-cbor" => Protocol::RpcV2Cbor,
+            _ => return None,
+        })
+    }
+
+    /// The protocol a model declares first.
+    pub fn of_model(model: &ServiceModel) -> Protocol {
+        Protocol::from_model_name(&model.metadata.protocol)
+            .or_else(|| model.metadata.protocols.iter().find_map(|p| Protocol::from_model_name(p)))
+            .unwrap_or(Protocol::Json)
+    }
+}
+
+/// The parts of an HTTP request the protocols read.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestParts<'a> {
+    pub method: &'a http::Method,
+    /// Raw (percent-encoded) path, without the query.
+    pub path: &'a str,
+    /// Raw query string without `?`; may be empty.
+    pub query: &'a str,
+    pub headers: &'a http::HeaderMap,
+    pub body: &'a [u8],
+}
+
+/// A serialized response. `Content-Length` is the HTTP layer's to add.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: bytes::Bytes,
+}
+
+impl HttpResponse {
+    /// The first header of that name, compared case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// How the body of a `json`-protocol exchange is encoded: JSON, or CBOR with the same
+/// rules for clients that send `Content-Type: application/x-amz-cbor-1.1` (the Kinesis
+/// SDKs). The answer must use the encoding of the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JsonEncoding {
+    #[default]
+    Json,
+    Cbor,
+}
+
+pub(crate) fn header<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn has_form_action(parts: &RequestParts) -> bool {
+    let form_body = match header(parts.headers, "content-type") {
+        Some(ct) => ct.trim_start().get(..33).is_some_and(|p| p.eq_ignore_ascii_case("application/x-www-form-urlencoded")),
+        None => false,
+    };
+    (form_body && query::action(parts).is_some()) || query::pairs(parts.query).any(|(k, _)| k == "Action")
+}
+
+/// Which wire protocol a request to this service uses. REST services speak only their
+/// own; the others also accept what older or newer SDKs send: a form post with
+/// `Action=` (query; SQS before 2023), `X-Amz-Target` (json), or the
+/// `smithy-protocol: rpc-v2-cbor` header (CBOR).
+pub fn detect_protocol(model: &ServiceModel, parts: &RequestParts) -> Protocol {
+    let native = Protocol::of_model(model);
+    if matches!(native, Protocol::RestJson | Protocol::RestXml) {
+        return native;
+    }
+    if header(parts.headers, "smithy-protocol").is_some_and(|p| p.eq_ignore_ascii_case("rpc-v2-cbor")) {
+        return Protocol::RpcV2Cbor;
+    }
+    if parts.headers.contains_key("x-amz-target") {
+        return Protocol::Json;
+    }
+    if has_form_action(parts) {
+        return if native == Protocol::Ec2 { Protocol::Ec2 } else { Protocol::Query };
+    }
+    native
+}
+
+/// The operation a request asks for: by `X-Amz-Target` (json), `Action=` (query, ec2),
+/// the `/service/S/operation/O` path (CBOR), or the most specific `requestUri`
+/// template that matches method, path and query (REST).
+pub fn resolve_operation<'m>(model: &'m ServiceModel, protocol: Protocol, parts: &RequestParts) -> Result<&'m Operation, ServiceError> {
+    match protocol {
+        Protocol::Json => json::resolve(model, parts),
+        Protocol::Query | Protocol::Ec2 => query::resolve(model, parts),
+        Protocol::RpcV2Cbor => rpcv2::resolve(model, parts),
+        Protocol::RestJson | Protocol::RestXml => rest::resolve(model, parts),
+    }
+}
+
+/// The body encoding of a json-protocol request (CBOR for Kinesis SDKs).
+pub fn json_encoding(parts: &RequestParts) -> JsonEncoding {
+    json::encoding(parts)
+}
+
+fn body_error(protocol: Protocol, message: String) -> ServiceError {
+    match protocol {
+        Protocol::Query | Protocol::Ec2 => ServiceError::new("InvalidParameterValue", 400, message),
+        Protocol::RestXml => ServiceError::new("MalformedXML", 400, message),
+        _ => ServiceError::new("SerializationException", 400, message),
+    }
+}
+
+/// The input of `op` as a [`Value::Map`] keyed by the model's member names. Members the
+/// model does not know are ignored; malformed values answer the protocol's 400 error.
+pub fn parse_request(model: &ServiceModel, protocol: Protocol, op: &Operation, parts: &RequestParts) -> Result<Value, ServiceError> {
+    let inflated;
+    let mut parts = *parts;
+    if op.request_compression.is_some()
+        && let Some(ce) = header(parts.headers, "content-encoding")
+    {
+        inflated = encoding::decode(ce, parts.body).map_err(|e| body_error(protocol, e.to_string()))?;
+        parts.body = &inflated;
+    }
+    match protocol {
+        Protocol::Json => json::parse_request(model, op, &parts),
+        Protocol::Query => query::parse_request(model, op, &parts, query::Flavor::Query),
+        Protocol::Ec2 => query::parse_request(model, op, &parts, query::Flavor::Ec2),
+        Protocol::RpcV2Cbor => rpcv2::parse_request(model, op, &parts),
+        Protocol::RestJson => rest::parse_request(model, op, &parts, rest::Kind::Json),
+        Protocol::RestXml => rest::parse_request(model, op, &parts, rest::Kind::Xml),
+    }
+}
+
+/// The HTTP response for a successful `output` of `op`.
+pub fn serialize_response(model: &ServiceModel, protocol: Protocol, op: &Operation, output: &Value, request_id: &str) -> HttpResponse {
+    serialize_response_encoded(model, protocol, op, output, request_id, JsonEncoding::Json)
+}
+
+/// [`serialize_response`] for a json-protocol request that came as CBOR.
+pub fn serialize_response_encoded(
+    model: &ServiceModel,
+    protocol: Protocol,
+    op: &Operation,
+    output: &Value,
+    request_id: &str,
+    encoding: JsonEncoding,
+) -> HttpResponse {
+    match protocol {
+        Protocol::Json => json::serialize_response(model, op, output, request_id, encoding),
+        Protocol::Query => query::serialize_response(model, op, output, request_id),
+        Protocol::Ec2 => ec2::serialize_response(model, op, output, request_id),
+        Protocol::RpcV2Cbor => rpcv2::serialize_response(model, op, output, request_id),
+        Protocol::RestJson => rest::serialize_response(model, op, output, request_id, rest::Kind::Json),
+        Protocol::RestXml => rest::serialize_response(model, op, output, request_id, rest::Kind::Xml),
+    }
+}
+
+/// The HTTP response for an error, in the protocol's error shape. `op` is `None` when
+/// the request did not get as far as naming one.
+pub fn serialize_error(model: &ServiceModel, protocol: Protocol, op: Option<&Operation>, err: &ServiceError, request_id: &str) -> HttpResponse {
+    serialize_error_encoded(model, protocol, op, err, request_id, JsonEncoding::Json)
+}
+
+/// [`serialize_error`] for a json-protocol request that came as CBOR.
+pub fn serialize_error_encoded(
+    model: &ServiceModel,
+    protocol: Protocol,
+    op: Option<&Operation>,
+    err: &ServiceError,
+    request_id: &str,
+    encoding: JsonEncoding,
+) -> HttpResponse {
+    match protocol {
+        Protocol::Json => json::serialize_error(model, op, err, request_id, encoding),
+        Protocol::Query => query::serialize_error(model, op, err, request_id),
+        Protocol::Ec2 => ec2::serialize_error(model, op, err, request_id),
+        Protocol::RpcV2Cbor => rpcv2::serialize_error(model, op, err, request_id),
+        Protocol::RestJson => rest_json::serialize_error(model, op, err, request_id),
+        Protocol::RestXml => rest_xml::serialize_error(model, op, err, request_id),
+    }
+}

@@ -29,12 +29,16 @@ impl Timestamp {
     }
 
     pub fn from_epoch_f64(v: f64) -> Option<Self> {
-        if !v.is_finite() {
+        // Years 0001..=9999 are all the wire formats can express; beyond them the
+        // arithmetic below would overflow.
+        if !v.is_finite() || !(-62_135_596_800.0..253_402_300_800.0).contains(&v) {
             return None;
         }
         let secs = v.floor();
-        let nanos = ((v - secs) * 1e9).round() as u32;
-        let (secs, nanos) = if nanos >= 1_000_000_000 { (secs as i64 + 1, 0) } else { (secs as i64, nanos) };
+        // An f64 near today's epoch seconds carries about seven significant fraction
+        // digits; rounding to microseconds keeps `.123` from becoming `.122999906`.
+        let micros = ((v - secs) * 1e6).round() as u32;
+        let (secs, nanos) = if micros >= 1_000_000 { (secs as i64 + 1, 0) } else { (secs as i64, micros * 1000) };
         Some(Timestamp { secs, nanos })
     }
 
@@ -91,7 +95,10 @@ impl Timestamp {
             return Err(err());
         }
         let num = |r: std::ops::Range<usize>| -> Result<i64, TimestampError> {
-            s.get(r).and_then(|x| x.parse::<i64>().ok()).ok_or_else(err)
+            s.get(r)
+                .filter(|x| x.bytes().all(|c| c.is_ascii_digit()))
+                .and_then(|x| x.parse::<i64>().ok())
+                .ok_or_else(err)
         };
         let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
         let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
@@ -153,6 +160,9 @@ impl Timestamp {
         let mi: i64 = hms[1].parse().map_err(|_| err())?;
         let (sec_str, frac) = hms[2].split_once('.').unwrap_or((hms[2], ""));
         let sec: i64 = sec_str.parse().map_err(|_| err())?;
+        if !(0..=9999).contains(&y) || !(1..=31).contains(&d) || !(0..=23).contains(&h) || !(0..=59).contains(&mi) || !(0..=60).contains(&sec) {
+            return Err(err());
+        }
         let nanos = if frac.is_empty() {
             0
         } else {
@@ -230,5 +240,12 @@ mod tests {
         assert_eq!(Timestamp::parse_rfc822("Tue, 29 Apr 2014 18:30:38 GMT").unwrap().secs, 1_398_796_238);
         assert_eq!(t.to_epoch_string(), "1398796238.123");
         assert_eq!(Timestamp::parse_iso8601("2014-04-29T20:30:38+02:00").unwrap().secs, 1_398_796_238);
+    }
+
+    #[test]
+    fn fractional_epoch_seconds_keep_their_milliseconds() {
+        let t = Timestamp::from_epoch_f64(946_845_296.123).unwrap();
+        assert_eq!(t, Timestamp { secs: 946_845_296, nanos: 123_000_000 });
+        assert_eq!(t.to_iso8601(), "2000-01-02T20:34:56.123Z");
     }
 }

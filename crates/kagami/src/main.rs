@@ -1,1 +1,145 @@
-fn main() {}
+//! kagami: a local AWS cloud in one binary.
+//!
+//! Startup is: resolve the configuration, bind, open the store, load identities, build
+//! the services, print the listening line, serve until SIGINT/SIGTERM. Nothing here
+//! scales with the number of AWS services: their models inflate on first use.
+
+mod config;
+
+use clap::Parser;
+use config::{Cli, Config};
+use kagami_core::identity::Identities;
+use kagami_core::{Service, ServiceEnv, Store, StoreError};
+use kagami_gateway::{Gateway, GatewayConfig};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Worker threads: the machine kagami targets has two cores, and idle memory matters.
+const WORKER_THREADS: usize = 2;
+
+/// Exit code for bad configuration (as clap uses for bad flags).
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::resolve(&cli, |name| std::env::var(name).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kagami: bad configuration: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(config.log_level)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKER_THREADS)
+        .thread_name("kagami-worker")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kagami: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kagami: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("cannot open the data directory: {0}")]
+    Store(StoreError),
+    #[error("cannot load {what}: {source}")]
+    Load { what: &'static str, source: StoreError },
+    #[error("serving: {0}")]
+    Serve(std::io::Error),
+}
+
+async fn run(config: Config) -> Result<(), StartError> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let local = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+
+    let store = match &config.data_dir {
+        Some(dir) => Store::open(dir).map_err(StartError::Store)?,
+        None => Store::ephemeral(),
+    };
+    let identities = Identities::load(&store, &config.default_account)
+        .map_err(|source| StartError::Load { what: "issued credentials", source })?;
+    let external_host = config.external_host.as_ref().map(|h| {
+        // LocalStack appends the gateway port to a LOCALSTACK_HOST without one.
+        if config::has_port(h) { h.clone() } else { format!("{h}:{}", local.port()) }
+    });
+    let env = ServiceEnv { store, identities, external_host };
+    let services = build_services(&env).map_err(|source| StartError::Load { what: "service state", source })?;
+    let gateway = Arc::new(Gateway::new(
+        GatewayConfig {
+            verify_sigv4: config.verify_sigv4,
+            enabled_services: config.services.clone(),
+            ..GatewayConfig::default()
+        },
+        env,
+        services,
+    ));
+
+    // Tests and tools wait for this exact line (and testcontainers for "Ready.").
+    println!("kagami listening on http://{local}");
+    println!("Ready.");
+    let _ = std::io::stdout().flush();
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        durable = config.data_dir.is_some(),
+        data_dir = ?config.data_dir,
+        verify_sigv4 = config.verify_sigv4,
+        "kagami started"
+    );
+
+    kagami_gateway::serve(listener, Arc::clone(&gateway), shutdown_signal()).await.map_err(StartError::Serve)?;
+    tracing::info!("kagami stopped");
+    Ok(())
+}
+
+/// Every service kagami provides. A service missing here is still recognised by the
+/// gateway and answers NotImplemented.
+fn build_services(env: &ServiceEnv) -> Result<Vec<Arc<dyn Service>>, StoreError> {
+    Ok(vec![kagami_sqs::new_service(env)?, kagami_sts::new_service(env)?])
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,171 @@
+//! The markdown report: absolute numbers, then ratios, then the issue's targets.
+
+use crate::scenarios::Scenario;
+use crate::{Args, Suite};
+use std::fmt::Write;
+use std::time::Duration;
+
+// Targets of issue 2, part 11, on a 2-core machine.
+const TARGET_STARTUP_MS: f64 = 10.0;
+const TARGET_IDLE_RSS_MIB: f64 = 10.0;
+const TARGET_SEND_CPU_US: f64 = 30.0;
+const TARGET_DURABLE_FACTOR: f64 = 3.0;
+
+pub fn markdown(args: &Args, suites: &[Suite], ticks_per_sec: u64) -> String {
+    let mut out = String::new();
+    let moto = suites.iter().find(|s| s.label == "moto");
+    let memory = suites.iter().find(|s| s.label == "kagami (memory)");
+    let durable = suites.iter().find(|s| s.label == "kagami (durable)");
+
+    let _ = writeln!(out, "### Startup and memory\n");
+    let _ = writeln!(out, "| server | startup to first answer (median) | min | max | idle RSS | peak RSS under load |");
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: |");
+    for s in suites {
+        let _ = writeln!(
+            out,
+            "| {} ({} runs) | {} | {} | {} | {} | {} |",
+            s.label,
+            s.startup.runs.len(),
+            ms(median(&s.startup.runs)),
+            ms(s.startup.runs.first().copied().unwrap_or_default()),
+            ms(s.startup.runs.last().copied().unwrap_or_default()),
+            mib(s.startup.idle_rss_kib),
+            mib(s.peak_rss_kib),
+        );
+    }
+
+    let _ = writeln!(
+        out,
+        "\n### Throughput and latency ({} connections, {} s per operation)\n",
+        args.connections, args.duration
+    );
+    let _ = writeln!(out, "| operation | server | ops/s | requests/s | p50 | p90 | p99 | server CPU per op | errors |");
+    let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let mut errors = Vec::new();
+    for scenario in Scenario::ALL {
+        for s in suites {
+            let Some(stats) = stats(s, scenario) else { continue };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {:.1} µs | {} |",
+                scenario.label(),
+                s.label,
+                stats.ops_per_sec(),
+                stats.requests_per_sec(),
+                us(stats.percentile_us(50.0)),
+                us(stats.percentile_us(90.0)),
+                us(stats.percentile_us(99.0)),
+                stats.cpu_us_per_op(ticks_per_sec),
+                stats.errors,
+            );
+            if let Some(e) = &stats.first_error {
+                errors.push(format!("- {} on {}: {} errors, first: `{e}`", scenario.label(), s.label, stats.errors));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        let _ = writeln!(out, "\nErrors:\n{}", errors.join("\n"));
+    }
+
+    if let (Some(memory), Some(moto)) = (memory, moto) {
+        let _ = writeln!(out, "\n### kagami compared with moto\n");
+        let _ = writeln!(out, "| measurement | kagami (memory) ÷ moto | kagami (durable) ÷ moto |");
+        let _ = writeln!(out, "| --- | ---: | ---: |");
+        let startup = |s: &Suite| median(&s.startup.runs).as_secs_f64();
+        let _ = writeln!(
+            out,
+            "| startup time | {} | {} |",
+            ratio(startup(memory), startup(moto)),
+            durable.map_or("-".into(), |d| ratio(startup(d), startup(moto)))
+        );
+        let rss = |s: &Suite| s.startup.idle_rss_kib as f64;
+        let _ = writeln!(
+            out,
+            "| idle RSS | {} | {} |",
+            ratio(rss(memory), rss(moto)),
+            durable.map_or("-".into(), |d| ratio(rss(d), rss(moto)))
+        );
+        for scenario in Scenario::ALL {
+            let tput = |s: &Suite| stats(s, scenario).map_or(0.0, |x| x.ops_per_sec());
+            let cpu = |s: &Suite| stats(s, scenario).map_or(0.0, |x| x.cpu_us_per_op(ticks_per_sec));
+            let _ = writeln!(
+                out,
+                "| {} throughput | {} | {} |",
+                scenario.label(),
+                ratio(tput(memory), tput(moto)),
+                durable.map_or("-".into(), |d| ratio(tput(d), tput(moto)))
+            );
+            let _ = writeln!(
+                out,
+                "| {} server CPU per op | {} | {} |",
+                scenario.label(),
+                ratio(cpu(memory), cpu(moto)),
+                durable.map_or("-".into(), |d| ratio(cpu(d), cpu(moto)))
+            );
+        }
+    }
+
+    if let Some(memory) = memory {
+        let _ = writeln!(out, "\n### Targets (issue 2, part 11)\n");
+        let _ = writeln!(out, "| target | measured | met |");
+        let _ = writeln!(out, "| --- | ---: | :---: |");
+        let startup_ms = median(&memory.startup.runs).as_secs_f64() * 1e3;
+        target(&mut out, &format!("startup ≤ {TARGET_STARTUP_MS} ms"), &format!("{startup_ms:.1} ms"), startup_ms <= TARGET_STARTUP_MS);
+        let rss_mib = memory.startup.idle_rss_kib as f64 / 1024.0;
+        target(&mut out, &format!("idle RSS ≤ {TARGET_IDLE_RSS_MIB} MiB"), &format!("{rss_mib:.1} MiB"), rss_mib <= TARGET_IDLE_RSS_MIB);
+        if let Some(send) = stats(memory, Scenario::SendMessage) {
+            let cpu = send.cpu_us_per_op(ticks_per_sec);
+            target(&mut out, &format!("server CPU ≤ {TARGET_SEND_CPU_US} µs per SendMessage (memory)"), &format!("{cpu:.1} µs"), cpu <= TARGET_SEND_CPU_US);
+            if let Some(dsend) = durable.and_then(|d| stats(d, Scenario::SendMessage)) {
+                let slowdown = send.ops_per_sec() / dsend.ops_per_sec().max(1e-9);
+                target(
+                    &mut out,
+                    &format!("durable SendMessage throughput within {TARGET_DURABLE_FACTOR}× of memory"),
+                    &format!("{slowdown:.2}× slower"),
+                    slowdown <= TARGET_DURABLE_FACTOR,
+                );
+                let cpu_factor = dsend.cpu_us_per_op(ticks_per_sec) / cpu.max(1e-9);
+                target(
+                    &mut out,
+                    &format!("durable SendMessage CPU per op within {TARGET_DURABLE_FACTOR}× of memory"),
+                    &format!("{cpu_factor:.2}×"),
+                    cpu_factor <= TARGET_DURABLE_FACTOR,
+                );
+            }
+        }
+    }
+    out
+}
+
+fn stats(suite: &Suite, scenario: Scenario) -> Option<&crate::load::LoadStats> {
+    suite.results.iter().find(|(s, _)| *s == scenario).map(|(_, st)| st)
+}
+
+fn target(out: &mut String, name: &str, measured: &str, met: bool) {
+    let _ = writeln!(out, "| {name} | {measured} | {} |", if met { "yes" } else { "**no**" });
+}
+
+fn median(sorted: &[Duration]) -> Duration {
+    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+fn us(v: u32) -> String {
+    if v >= 10_000 { format!("{:.1} ms", f64::from(v) / 1e3) } else { format!("{v} µs") }
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+/// "12.3×" for a ÷ b, "-" when b is zero.
+fn ratio(a: f64, b: f64) -> String {
+    if b <= 0.0 {
+        return "-".into();
+    }
+    let r = a / b;
+    if r >= 10.0 { format!("{r:.0}×") } else if r >= 0.1 { format!("{r:.2}×") } else { format!("{r:.3}×") }
+}

@@ -1,0 +1,313 @@
+//! Who a request acts as, and — with `--verify-sigv4` — whether its signature holds.
+//!
+//! The access key always decides the account and principal (through [`Identities`]),
+//! and the credential scope the region. Verification answers the errors AWS answers,
+//! in the flavour of the service called: S3 has its own codes and texts, query
+//! services the classic ones (`InvalidClientTokenId`), JSON services the `*Exception`
+//! names, with the classic code in `x-amzn-query-error` for query-compatible ones.
+
+use crate::sigv4::{self, Auth, Location, ParseError, Signature, VerifyError};
+use kagami_core::identity::Identities;
+use kagami_core::{DEFAULT_REGION, Principal, ServiceError, clock};
+use kagami_protocol::Protocol;
+
+/// The identity and place a request acts in.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub access_key_id: Option<String>,
+    pub account_id: String,
+    pub principal: Principal,
+    pub region: String,
+}
+
+/// Which family of error codes the called service uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    S3,
+    Ec2,
+    Query,
+    /// JSON, REST-JSON, RPC v2 CBOR; `query_compatible` adds the classic code.
+    Json { query_compatible: bool },
+}
+
+impl Flavour {
+    pub fn of(service: &str, protocol: Protocol, query_compatible: bool) -> Flavour {
+        if service == "s3" || service == "s3control" {
+            return Flavour::S3;
+        }
+        match protocol {
+            Protocol::Ec2 => Flavour::Ec2,
+            Protocol::Query => Flavour::Query,
+            _ => Flavour::Json { query_compatible },
+        }
+    }
+}
+
+/// Operations AWS serves without a signature: they are how callers get credentials.
+const ANONYMOUS_OPERATIONS: &[(&str, &str)] = &[
+    ("sts", "AssumeRoleWithWebIdentity"),
+    ("sts", "AssumeRoleWithSAML"),
+    ("cognito-identity", "GetId"),
+    ("cognito-identity", "GetOpenIdToken"),
+    ("cognito-identity", "GetCredentialsForIdentity"),
+    ("cognito-identity", "UnlinkIdentity"),
+    ("cognito-idp", "InitiateAuth"),
+    ("cognito-idp", "RespondToAuthChallenge"),
+    ("cognito-idp", "SignUp"),
+    ("cognito-idp", "ConfirmSignUp"),
+    ("cognito-idp", "ResendConfirmationCode"),
+    ("cognito-idp", "ForgotPassword"),
+    ("cognito-idp", "ConfirmForgotPassword"),
+    ("cognito-idp", "GetUser"),
+    ("cognito-idp", "ChangePassword"),
+    ("cognito-idp", "GlobalSignOut"),
+    ("cognito-idp", "RevokeToken"),
+    ("cognito-idp", "GetTokensFromRefreshToken"),
+];
+
+pub struct Check<'a> {
+    pub request: &'a sigv4::Request<'a>,
+    pub parsed: &'a Result<Option<Auth>, ParseError>,
+    pub body: &'a [u8],
+    /// botocore name of the service called.
+    pub service: &'a str,
+    pub operation: Option<&'a str>,
+    pub flavour: Flavour,
+    /// Region named by the Host (`sqs.eu-west-1.localhost.localstack.cloud`), for unsigned requests.
+    pub host_region: Option<&'a str>,
+}
+
+/// Resolves the caller; with `verify`, refuses requests AWS would refuse.
+pub fn authenticate(identities: &Identities, verify: bool, c: &Check<'_>) -> Result<Caller, ServiceError> {
+    let auth = match c.parsed {
+        Ok(a) => a.as_ref(),
+        Err(e) if verify => return Err(malformed(c.flavour, e)),
+        Err(_) => None,
+    };
+    let fallback_region = || c.host_region.unwrap_or(DEFAULT_REGION).to_string();
+    let Some(auth) = auth else {
+        let anonymous = c.flavour == Flavour::S3
+            || c.operation.is_some_and(|op| ANONYMOUS_OPERATIONS.contains(&(c.service, op)));
+        if verify && !anonymous {
+            return Err(missing_token(c.flavour));
+        }
+        return Ok(Caller {
+            access_key_id: None,
+            account_id: identities.default_account().to_string(),
+            principal: Principal::Root,
+            region: fallback_region(),
+        });
+    };
+    let key = auth.access_key_id();
+    let resolved = identities.resolve(key);
+    let region = match auth {
+        Auth::V4(sig) if !sig.scope.region.is_empty() => sig.scope.region.clone(),
+        _ => fallback_region(),
+    };
+    if verify && let Auth::V4(sig) = auth {
+        // SigV2 is accepted unverified: only old S3 clients still send it.
+        let Some(secret) = resolved.secret_access_key.as_deref() else {
+            return Err(unknown_key(c.flavour, key));
+        };
+        if let Some(issued) = identities.get(key)
+            && issued.session_token.is_some()
+            && issued.session_token != sig.security_token
+        {
+            return Err(unknown_key(c.flavour, key));
+        }
+        if resolved.expired {
+            return Err(expired_token(c.flavour));
+        }
+        check_time(c.flavour, sig)?;
+        sigv4::verify(c.request, sig, secret, c.body).map_err(|e| refused(c.flavour, key, sig, e))?;
+    }
+    Ok(Caller { access_key_id: Some(key.to_string()), account_id: resolved.account_id, principal: resolved.principal, region })
+}
+
+fn real_now_secs() -> i64 {
+    // The skew check compares with the client's wall clock, so it reads the real time:
+    // moving the emulated clock forward (`POST /_kagami/clock`) must not make every
+    // signed request look skewed.
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn check_time(flavour: Flavour, sig: &Signature) -> Result<(), ServiceError> {
+    let Some(amz_date) = sig.amz_date.as_deref() else { return Err(missing_date(flavour)) };
+    let Some(signed_at) = sigv4::parse_amz_date(amz_date) else {
+        return Err(malformed(
+            flavour,
+            &ParseError::IncompleteSignature(format!(
+                "Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See http://en.wikipedia.org/wiki/ISO_8601"
+            )),
+        ));
+    };
+    if sig.location == Location::Query {
+        // Presigned URLs expire on the emulated clock, so tests can advance past them.
+        let now = clock::now_secs();
+        let expires = sig.expires_secs.unwrap_or(sigv4::MAX_PRESIGNED_EXPIRES_SECS);
+        if now > signed_at + expires {
+            let mut e = ServiceError::new("AccessDenied", 403, "Request has expired");
+            if flavour == Flavour::S3 {
+                e = e
+                    .with_field("X-Amz-Expires", expires.to_string())
+                    .with_field("Expires", iso(signed_at + expires))
+                    .with_field("ServerTime", iso(now));
+            }
+            return Err(e);
+        }
+        return Ok(());
+    }
+    let now = real_now_secs();
+    if (now - signed_at).abs() <= sigv4::MAX_SKEW_SECS {
+        return Ok(());
+    }
+    Err(match flavour {
+        Flavour::S3 => ServiceError::new(
+            "RequestTimeTooSkewed",
+            403,
+            "The difference between the request time and the current time is too large.",
+        )
+        .with_field("RequestTime", amz_date.to_string())
+        .with_field("ServerTime", iso(now))
+        .with_field("MaxAllowedSkewMilliseconds", "900000"),
+        _ => {
+            let message = if signed_at < now {
+                format!(
+                    "Signature expired: {amz_date} is now earlier than {} ({} - 15 min.)",
+                    sigv4::format_amz_date(now - sigv4::MAX_SKEW_SECS),
+                    sigv4::format_amz_date(now)
+                )
+            } else {
+                format!(
+                    "Signature not yet current: {amz_date} is still later than {} ({} + 15 min.)",
+                    sigv4::format_amz_date(now + sigv4::MAX_SKEW_SECS),
+                    sigv4::format_amz_date(now)
+                )
+            };
+            classic(flavour, "RequestTimeTooSkewed", "InvalidSignatureException", 403, message)
+        }
+    })
+}
+
+fn iso(secs: i64) -> String {
+    kagami_core::Timestamp::from_secs(secs).to_iso8601()
+}
+
+/// A classic (query) error code, or its JSON-protocol name with the classic code kept
+/// for query-compatible services.
+fn classic(flavour: Flavour, code: &str, json_code: &str, status: u16, message: impl Into<String>) -> ServiceError {
+    match flavour {
+        Flavour::Json { query_compatible } => {
+            let e = ServiceError::new(json_code, status, message);
+            if query_compatible { e.with_query_code(code) } else { e }
+        }
+        _ => ServiceError::new(code, status, message),
+    }
+}
+
+fn unknown_key(flavour: Flavour, key: &str) -> ServiceError {
+    match flavour {
+        Flavour::S3 => ServiceError::new(
+            "InvalidAccessKeyId",
+            403,
+            "The AWS Access Key Id you provided does not exist in our records.",
+        )
+        .with_field("AWSAccessKeyId", key.to_string()),
+        Flavour::Ec2 => auth_failure(),
+        _ => classic(
+            flavour,
+            "InvalidClientTokenId",
+            "UnrecognizedClientException",
+            403,
+            "The security token included in the request is invalid.",
+        ),
+    }
+}
+
+fn auth_failure() -> ServiceError {
+    ServiceError::new("AuthFailure", 401, "AWS was not able to validate the provided access credentials")
+}
+
+fn expired_token(flavour: Flavour) -> ServiceError {
+    match flavour {
+        Flavour::S3 => ServiceError::new("ExpiredToken", 400, "The provided token has expired."),
+        _ => classic(
+            flavour,
+            "ExpiredToken",
+            "ExpiredTokenException",
+            403,
+            "The security token included in the request is expired",
+        ),
+    }
+}
+
+fn missing_token(flavour: Flavour) -> ServiceError {
+    match flavour {
+        Flavour::Json { .. } => {
+            classic(flavour, "MissingAuthenticationToken", "MissingAuthenticationTokenException", 403, "Missing Authentication Token")
+        }
+        _ => ServiceError::new("MissingAuthenticationToken", 403, "Request is missing Authentication Token"),
+    }
+}
+
+fn missing_date(flavour: Flavour) -> ServiceError {
+    match flavour {
+        Flavour::S3 => {
+            ServiceError::new("AccessDenied", 403, "AWS authentication requires a valid Date or x-amz-date header")
+        }
+        _ => classic(
+            flavour,
+            "IncompleteSignature",
+            "IncompleteSignatureException",
+            400,
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+        ),
+    }
+}
+
+fn malformed(flavour: Flavour, e: &ParseError) -> ServiceError {
+    match (flavour, e) {
+        (Flavour::S3, ParseError::QueryParameters(m)) => ServiceError::new("AuthorizationQueryParametersError", 400, m),
+        (Flavour::S3, ParseError::IncompleteSignature(m)) => ServiceError::new(
+            "AuthorizationHeaderMalformed",
+            400,
+            format!("The authorization header is malformed; {m}"),
+        ),
+        (_, e) => classic(flavour, "IncompleteSignature", "IncompleteSignatureException", 400, e.to_string()),
+    }
+}
+
+fn refused(flavour: Flavour, key: &str, sig: &Signature, e: VerifyError) -> ServiceError {
+    match e {
+        VerifyError::MissingDate => missing_date(flavour),
+        VerifyError::ContentSha256Mismatch { client, computed } => ServiceError::new(
+            "XAmzContentSHA256Mismatch",
+            400,
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        )
+        .with_field("ClientComputedContentSHA256", client)
+        .with_field("S3ComputedContentSHA256", computed),
+        VerifyError::Mismatch { canonical_request, string_to_sign } => match flavour {
+            Flavour::S3 => ServiceError::new(
+                "SignatureDoesNotMatch",
+                403,
+                "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+            )
+            .with_field("AWSAccessKeyId", key.to_string())
+            .with_field("StringToSign", string_to_sign)
+            .with_field("SignatureProvided", sig.signature.clone())
+            .with_field("CanonicalRequest", canonical_request),
+            Flavour::Ec2 => auth_failure(),
+            _ => classic(
+                flavour,
+                "SignatureDoesNotMatch",
+                "InvalidSignatureException",
+                403,
+                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+            ),
+        },
+    }
+}

@@ -1,0 +1,186 @@
+//! An AWS API request: detect the service, authenticate, parse with the service's
+//! model, call its provider, serialize the answer in the service's own protocol.
+
+use crate::auth::{self, Flavour};
+use crate::body::BodyError;
+use crate::panic::{CatchUnwind, catch};
+use crate::{Gateway, ResponseBody, Unavailable, detect, sigv4};
+use bytes::Bytes;
+use http::header::HOST;
+use http::{HeaderName, HeaderValue, Response, StatusCode};
+use kagami_core::{RequestContext, ServiceError, ids};
+use kagami_model::{Operation, ServiceModel};
+use kagami_protocol::{HttpResponse, JsonEncoding, Protocol, RequestParts};
+
+/// The answer, with what the access log reports.
+pub struct Outcome {
+    pub response: Response<ResponseBody>,
+    pub service: &'static str,
+    pub operation: Option<String>,
+}
+
+/// AWS's text for errors it does not explain.
+const INTERNAL_FAILURE: &str = "The request processing has failed because of an unknown error, exception or failure.";
+
+pub async fn aws(gw: &Gateway, head: &http::request::Parts, body: Result<Bytes, BodyError>) -> Outcome {
+    let (body, body_error) = match body {
+        Ok(b) => (b, None),
+        Err(e) => (Bytes::new(), Some(e)),
+    };
+    let path = head.uri.path();
+    let query = head.uri.query().unwrap_or("");
+    let host = head.headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let parts = RequestParts { method: &head.method, path, query, headers: &head.headers, body: &body };
+    let signed = sigv4::Request {
+        method: head.method.as_str(),
+        path,
+        query,
+        headers: head
+            .headers
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str(), std::str::from_utf8(v.as_bytes()).ok()?)))
+            .collect(),
+    };
+    let parsed = sigv4::parse(&signed);
+
+    let Some(detection) = detect::detect(&parts, parsed.as_ref().ok().and_then(Option::as_ref)) else {
+        // Only possible if the embedded model index lacked S3.
+        return Outcome { response: plain(StatusCode::BAD_REQUEST, "unrecognised request"), service: "", operation: None };
+    };
+    let entry = detection.entry;
+    let model = entry.model();
+    let protocol = kagami_protocol::detect_protocol(model, &parts);
+    // Kinesis SDKs send json-protocol requests as CBOR and expect CBOR back.
+    let encoding = kagami_protocol::json_encoding(&parts);
+    let wire = Wire { model, protocol, encoding };
+    let request_id = ids::request_id();
+    let answer_error = |op: Option<&Operation>, e: &ServiceError| Outcome {
+        response: to_response(wire.error(op, e, &request_id)),
+        service: entry.name,
+        operation: op.map(|o| o.name.clone()),
+    };
+    let flavour = Flavour::of(entry.name, protocol, model.metadata.aws_query_compatible.is_some());
+
+    if let Some(e) = body_error {
+        return answer_error(None, &body_refused(flavour, &e));
+    }
+
+    let operation = kagami_protocol::resolve_operation(model, protocol, &parts);
+    let check = auth::Check {
+        request: &signed,
+        parsed: &parsed,
+        body: &body,
+        service: entry.name,
+        operation: operation.as_ref().ok().map(|o| o.name.as_str()),
+        flavour,
+        host_region: detect::host_region(host),
+    };
+    let caller = match auth::authenticate(&gw.env.identities, gw.config.verify_sigv4, &check) {
+        Ok(c) => c,
+        Err(e) => return answer_error(operation.ok(), &e),
+    };
+    let op = match operation {
+        Ok(op) => op,
+        Err(e) => return answer_error(None, &e),
+    };
+    let provider = match gw.provider_for(entry.name, &op.name) {
+        Ok(p) => p,
+        Err(Unavailable::NoProvider) => {
+            return answer_error(Some(op), &ServiceError::not_implemented(entry.name, &op.name));
+        }
+        Err(Unavailable::Disabled) => {
+            let e = ServiceError::new(
+                "NotImplemented",
+                501,
+                format!("The service {} is not enabled in this kagami (see --services / SERVICES)", entry.name),
+            );
+            return answer_error(Some(op), &e);
+        }
+    };
+    let input = match kagami_protocol::parse_request(model, protocol, op, &parts) {
+        Ok(v) => v,
+        Err(e) => return answer_error(Some(op), &e),
+    };
+    let ctx = RequestContext {
+        request_id,
+        account_id: caller.account_id,
+        region: caller.region,
+        service: entry.name,
+        operation: op.name.clone(),
+        access_key_id: caller.access_key_id,
+        principal: caller.principal,
+        host: host.to_string(),
+    };
+    let http = match CatchUnwind(provider.service.handle(&ctx, &op.name, input)).await {
+        Ok(Ok(output)) => catch(|| wire.response(op, &output, &ctx.request_id)).unwrap_or_else(|panic| {
+            tracing::error!(service = entry.name, operation = %op.name, "serializing the response panicked: {panic}");
+            wire.error(Some(op), &ServiceError::internal(INTERNAL_FAILURE), &ctx.request_id)
+        }),
+        Ok(Err(e)) => wire.error(Some(op), &e, &ctx.request_id),
+        Err(panic) => {
+            tracing::error!(service = entry.name, operation = %op.name, "operation panicked: {panic}");
+            wire.error(Some(op), &ServiceError::internal(INTERNAL_FAILURE), &ctx.request_id)
+        }
+    };
+    Outcome { response: to_response(http), service: entry.name, operation: Some(op.name.clone()) }
+}
+
+/// The service's wire format for this request.
+#[derive(Clone, Copy)]
+struct Wire {
+    model: &'static ServiceModel,
+    protocol: Protocol,
+    encoding: JsonEncoding,
+}
+
+impl Wire {
+    fn response(&self, op: &Operation, output: &kagami_core::Value, request_id: &str) -> HttpResponse {
+        kagami_protocol::serialize_response_encoded(self.model, self.protocol, op, output, request_id, self.encoding)
+    }
+
+    fn error(&self, op: Option<&Operation>, e: &ServiceError, request_id: &str) -> HttpResponse {
+        kagami_protocol::serialize_error_encoded(self.model, self.protocol, op, e, request_id, self.encoding)
+    }
+}
+
+fn body_refused(flavour: Flavour, e: &BodyError) -> ServiceError {
+    match (e, flavour) {
+        (BodyError::TooLarge { .. }, Flavour::S3) => {
+            ServiceError::new("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size")
+        }
+        (BodyError::TooLarge { limit }, _) => ServiceError::new(
+            "RequestEntityTooLarge",
+            413,
+            format!("Request must be smaller than {limit} bytes for the operation"),
+        ),
+        (BodyError::Read(_), Flavour::S3) => ServiceError::new(
+            "IncompleteBody",
+            400,
+            "You did not provide the number of bytes specified by the Content-Length HTTP header",
+        ),
+        (BodyError::Read(detail), _) => ServiceError::new("IncompleteBody", 400, format!("The request body could not be read: {detail}")),
+    }
+}
+
+/// The protocol engine's response as an HTTP response; a header the engine produced
+/// that HTTP cannot carry is dropped (and logged) rather than failing the request.
+pub fn to_response(http: HttpResponse) -> Response<ResponseBody> {
+    let mut resp = Response::new(ResponseBody::full(http.body));
+    *resp.status_mut() = StatusCode::from_u16(http.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = resp.headers_mut();
+    for (name, value) in http.headers {
+        match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+            (Ok(n), Ok(v)) => {
+                headers.append(n, v);
+            }
+            _ => tracing::warn!("dropping response header that HTTP cannot carry: {name}"),
+        }
+    }
+    resp
+}
+
+fn plain(status: StatusCode, message: &str) -> Response<ResponseBody> {
+    let mut resp = Response::new(ResponseBody::full(message.to_string()));
+    *resp.status_mut() = status;
+    resp
+}

@@ -1,0 +1,85 @@
+//! The request sequence, top to bottom.
+
+use crate::body;
+use crate::panic::CatchUnwind;
+use crate::{Gateway, ResponseBody, cors, dispatch, internal};
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, ORIGIN};
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body::Body;
+use std::time::Instant;
+
+impl Gateway {
+    /// Answers one request. Never fails: bad input gets an AWS-shaped error, and a
+    /// panic anywhere below becomes a 500 `InternalFailure`.
+    pub async fn handle<B>(&self, req: Request<B>) -> Response<ResponseBody>
+    where
+        B: Body<Data = Bytes> + Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let started = Instant::now();
+        let method = req.method().clone();
+        let path = req.uri().path().to_string();
+        let origin = req.headers().get(ORIGIN).cloned();
+        let (mut response, service, operation) = match CatchUnwind(Box::pin(self.route(req))).await {
+            Ok(answer) => answer,
+            Err(panic) => {
+                tracing::error!(%method, %path, "request handling panicked: {panic}");
+                (internal_failure(), "", None)
+            }
+        };
+        cors::decorate(response.headers_mut(), origin.as_ref());
+        tracing::debug!(
+            target: "kagami::access",
+            "{method} {path} {} {service}{}{} {}us",
+            response.status().as_u16(),
+            if operation.is_some() { "." } else { "" },
+            operation.as_deref().unwrap_or(""),
+            started.elapsed().as_micros()
+        );
+        response
+    }
+
+    async fn route<B>(&self, req: Request<B>) -> (Response<ResponseBody>, &'static str, Option<String>)
+    where
+        B: Body<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        if cors::is_preflight(req.method(), req.headers()) {
+            return (cors::preflight(req.headers()), "", None);
+        }
+        let (mut head, body) = req.into_parts();
+        // HTTP/2 carries the host in `:authority`; SigV4 signs it as `host`.
+        if !head.headers.contains_key(HOST)
+            && let Some(authority) = head.uri.authority()
+            && let Ok(v) = HeaderValue::from_str(authority.as_str())
+        {
+            head.headers.insert(HOST, v);
+        }
+        let content_length = head
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let body = body::collect(body, content_length, self.config.max_body_bytes).await;
+        if internal::is_internal(head.uri.path()) {
+            return match body {
+                Ok(body) => (internal::handle(self, &head, body).await, "", None),
+                Err(e) => (internal::error(StatusCode::BAD_REQUEST, &e.to_string()), "", None),
+            };
+        }
+        let outcome = dispatch::aws(self, &head, body).await;
+        (outcome.response, outcome.service, outcome.operation)
+    }
+}
+
+/// Used only when the service's own protocol is not known (a panic outside a provider).
+fn internal_failure() -> Response<ResponseBody> {
+    let mut resp = Response::new(ResponseBody::full(
+        r#"{"__type":"InternalFailure","message":"The request processing has failed because of an unknown error, exception or failure."}"#,
+    ));
+    *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
+    resp.headers_mut().insert("x-amzn-errortype", HeaderValue::from_static("InternalFailure"));
+    resp
+}

@@ -1,0 +1,81 @@
+//! `Content-Encoding: gzip` request bodies, which SDKs send for operations with the
+//! `requestcompression` trait (CloudWatch `PutMetricData`). Other operations keep
+//! their bodies as sent: for S3 the encoding describes the object, not the request.
+
+use std::borrow::Cow;
+
+/// Decompressed bodies are capped so that a small request cannot inflate without bound.
+const MAX_INFLATED: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum GzipError {
+    #[error("body is not a gzip stream")]
+    NotGzip,
+    #[error("gzip stream is corrupt or inflates beyond {MAX_INFLATED} bytes")]
+    Corrupt,
+}
+
+/// The body with every `gzip` coding in `content_encoding` undone (the innermost
+/// coding is listed last).
+pub(crate) fn decode<'a>(content_encoding: &str, body: &'a [u8]) -> Result<Cow<'a, [u8]>, GzipError> {
+    let mut out = Cow::Borrowed(body);
+    for coding in content_encoding.rsplit(',').map(str::trim) {
+        if coding.eq_ignore_ascii_case("gzip") {
+            out = Cow::Owned(gunzip(&out)?);
+        }
+    }
+    Ok(out)
+}
+
+/// RFC 1952: a header with optional fields, a raw deflate stream, an 8-byte trailer.
+fn gunzip(data: &[u8]) -> Result<Vec<u8>, GzipError> {
+    const FHCRC: u8 = 2;
+    const FEXTRA: u8 = 4;
+    const FNAME: u8 = 8;
+    const FCOMMENT: u8 = 16;
+    if data.len() < 18 || data[0] != 0x1f || data[1] != 0x8b || data[2] != 8 {
+        return Err(GzipError::NotGzip);
+    }
+    let flags = data[3];
+    let mut pos = 10;
+    if flags & FEXTRA != 0 {
+        let len = data.get(pos..pos + 2).ok_or(GzipError::NotGzip)?;
+        pos += 2 + usize::from(u16::from_le_bytes([len[0], len[1]]));
+    }
+    for flag in [FNAME, FCOMMENT] {
+        if flags & flag != 0 {
+            let end = data.get(pos..).and_then(|d| d.iter().position(|&b| b == 0)).ok_or(GzipError::NotGzip)?;
+            pos += end + 1;
+        }
+    }
+    if flags & FHCRC != 0 {
+        pos += 2;
+    }
+    let deflated = data.get(pos..data.len().saturating_sub(8)).ok_or(GzipError::NotGzip)?;
+    miniz_oxide::inflate::decompress_to_vec_with_limit(deflated, MAX_INFLATED).map_err(|_| GzipError::Corrupt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+        out.extend(miniz_oxide::deflate::compress_to_vec(data, 6));
+        out.extend([0; 8]); // CRC and size are not checked.
+        out
+    }
+
+    #[test]
+    fn gzip_bodies_inflate_and_others_pass_through() {
+        let body = gzip(b"Action=PutMetricData&Namespace=x");
+        assert_eq!(decode("gzip", &body).unwrap().as_ref(), b"Action=PutMetricData&Namespace=x");
+        assert_eq!(decode("custom, gzip", &body).unwrap().as_ref(), b"Action=PutMetricData&Namespace=x");
+        assert!(matches!(decode("identity", b"plain").unwrap(), Cow::Borrowed(b"plain")));
+        assert_eq!(decode("gzip", b"not gzip at all!!!!").unwrap_err(), GzipError::NotGzip);
+        let mut corrupt = body.clone();
+        corrupt[12] ^= 0xff;
+        corrupt[13] ^= 0xff;
+        assert!(decode("gzip", &corrupt).is_err() || decode("gzip", &corrupt).unwrap().as_ref() != b"Action=PutMetricData&Namespace=x");
+    }
+}

@@ -1,0 +1,61 @@
+//! restJson1: the JSON body of the REST bindings in [`crate::rest`], and its errors
+//! (`x-amzn-ErrorType` header, `{"message": …}` body).
+
+use crate::rest::{Kind, error_header_fields};
+use crate::schema::{Bindings, error_shape};
+use crate::{HttpResponse, ServiceError, Value, json_codec};
+use bytes::Bytes;
+use indexmap::IndexMap;
+use kagami_model::{Operation, ServiceModel, Shape, ShapeRef};
+
+fn serialization(e: impl ToString) -> ServiceError {
+    ServiceError::new("SerializationException", 400, e.to_string())
+}
+
+/// The body members of `shape` into `out`, next to the members bound to the request.
+pub(crate) fn parse_body(
+    model: &ServiceModel,
+    shape: &Shape,
+    body: &[u8],
+    bindings: Bindings,
+    out: &mut IndexMap<String, Value>,
+) -> Result<(), ServiceError> {
+    let members = json_codec::parse_struct(model, shape, body, bindings).map_err(serialization)?;
+    out.extend(members);
+    Ok(())
+}
+
+pub(crate) fn parse_payload(model: &ServiceModel, s: &Shape, r: &ShapeRef, body: &[u8]) -> Result<Option<Value>, ServiceError> {
+    json_codec::parse_value(model, s, Some(r), body).map_err(serialization)
+}
+
+/// The body members of an output; `{}` when it has body members but none is set, and
+/// nothing when every member is bound to headers or the status.
+pub(crate) fn write_body(model: &ServiceModel, shape: &Shape, map: &IndexMap<String, Value>) -> Vec<u8> {
+    if shape.members.values().all(|r| Bindings::Response.binds(r)) {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(128);
+    json_codec::write_struct(&mut out, model, shape, map, Bindings::Response);
+    out
+}
+
+pub(crate) fn write_payload(model: &ServiceModel, s: &Shape, r: &ShapeRef, v: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    json_codec::write_value(&mut out, model, s, Some(r), v);
+    out
+}
+
+pub(crate) fn serialize_error(model: &ServiceModel, op: Option<&Operation>, err: &ServiceError, request_id: &str) -> HttpResponse {
+    let shape = error_shape(model, op, &err.code);
+    let mut headers = vec![
+        (Kind::Json.request_id_header().to_string(), request_id.to_string()),
+        ("x-amzn-ErrorType".to_string(), err.code.clone()),
+        ("Content-Type".to_string(), Kind::Json.content_type().to_string()),
+    ];
+    error_header_fields(model, shape, err, &mut headers);
+    headers.extend(err.headers.iter().cloned());
+    let mut body = Vec::with_capacity(128);
+    json_codec::write_error(&mut body, model, shape, err, None);
+    HttpResponse { status: err.status, headers, body: Bytes::from(body) }
+}

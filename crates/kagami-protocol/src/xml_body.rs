@@ -1,0 +1,379 @@
+//! XML bodies driven by the model, shared by the query, ec2 and restXml protocols:
+//! element names from `locationName`, wrapped or flattened lists and maps, `xmlAttribute`
+//! members and `xmlNamespace` declarations.
+
+use crate::scalar::{TsFormat, parse_text, write_text};
+use crate::schema::{Bindings, MAX_DEPTH, is_document, is_flattened, wire_name};
+use crate::xml::XmlWriter;
+use crate::Value;
+use indexmap::IndexMap;
+use kagami_model::{ServiceModel, Shape, ShapeRef, ShapeType, XmlNamespace};
+use roxmltree::Node;
+
+/// Why a document does not fit the model.
+pub(crate) type Mismatch = String;
+
+// ---------------------------------------------------------------------------------
+// Writing
+
+pub(crate) fn write_namespace(w: &mut XmlWriter, ns: Option<&XmlNamespace>) {
+    if let Some(ns) = ns {
+        match ns.prefix() {
+            Some(p) => w.attr(&format!("xmlns:{p}"), ns.uri()),
+            None => w.attr("xmlns", ns.uri()),
+        }
+    }
+}
+
+/// The `xmlAttribute` members of `shape` on the element whose start tag is open.
+pub(crate) fn write_attributes(w: &mut XmlWriter, model: &ServiceModel, shape: &Shape, map: &IndexMap<String, Value>) {
+    for (name, r) in shape.members.iter().filter(|(_, r)| r.xml_attribute) {
+        let (Some(v), Some(s)) = (map.get(name), model.shapes.get(&r.shape)) else { continue };
+        if matches!(v, Value::Null) {
+            continue;
+        }
+        let mut text = String::new();
+        write_text(&mut text, v, s, Some(r), TsFormat::Iso8601);
+        w.attr(wire_name(name, r), &text);
+    }
+}
+
+/// The element members of structure `shape`, in the model's order. Attributes are the
+/// caller's (they belong to the enclosing start tag); `bindings` leaves out members
+/// bound to the HTTP message.
+pub(crate) fn write_members(
+    w: &mut XmlWriter,
+    model: &ServiceModel,
+    shape: &Shape,
+    map: &IndexMap<String, Value>,
+    bindings: Bindings,
+) {
+    for (name, r) in &shape.members {
+        if r.xml_attribute || bindings.binds(r) {
+            continue;
+        }
+        let Some(v) = map.get(name) else { continue };
+        if matches!(v, Value::Null) {
+            continue;
+        }
+        let Some(ms) = model.shapes.get(&r.shape) else { continue };
+        let element = wire_name(name, r);
+        match (ms.shape_type, v) {
+            (ShapeType::List, Value::List(items)) if is_flattened(Some(r), ms) => {
+                let Some((mr, mshape)) = ms.member.as_ref().and_then(|m| model.shapes.get(&m.shape).map(|s| (m, s))) else {
+                    continue;
+                };
+                // A flattened list repeats its items in place, named like the list's
+                // member when that has a name (what SDK parsers look for).
+                let item_name = mr.location_name.as_deref().unwrap_or(element);
+                for item in items {
+                    write_element(w, model, item_name, mshape, Some(mr), item);
+                }
+            }
+            (ShapeType::Map, Value::Map(entries)) if is_flattened(Some(r), ms) => {
+                for (k, item) in entries {
+                    w.start(element);
+                    write_namespace(w, r.xml_namespace.as_ref());
+                    write_entry(w, model, ms, k, item);
+                    w.end(element);
+                }
+            }
+            _ => write_element(w, model, element, ms, Some(r), v),
+        }
+    }
+}
+
+fn write_entry(w: &mut XmlWriter, model: &ServiceModel, map_shape: &Shape, key: &str, v: &Value) {
+    let kr = map_shape.key.as_ref();
+    let key_name = kr.and_then(|k| k.location_name.as_deref()).unwrap_or("key");
+    w.start(key_name);
+    write_namespace(w, kr.and_then(|k| k.xml_namespace.as_ref()));
+    w.text(key);
+    w.end(key_name);
+    if let Some((vr, vs)) = map_shape.value.as_ref().and_then(|r| model.shapes.get(&r.shape).map(|s| (r, s))) {
+        let value_name = vr.location_name.as_deref().unwrap_or("value");
+        write_element(w, model, value_name, vs, Some(vr), v);
+    }
+}
+
+/// `v` as element `name` of `shape`.
+pub(crate) fn write_element(w: &mut XmlWriter, model: &ServiceModel, name: &str, shape: &Shape, r: Option<&ShapeRef>, v: &Value) {
+    w.start(name);
+    write_namespace(w, r.and_then(|r| r.xml_namespace.as_ref()).or(shape.xml_namespace.as_ref()));
+    match (shape.shape_type, v) {
+        (ShapeType::Structure, Value::Map(m)) if !is_document(shape) => {
+            write_attributes(w, model, shape, m);
+            write_members(w, model, shape, m, Bindings::None);
+        }
+        (ShapeType::List, Value::List(items)) => {
+            if let Some((mr, ms)) = shape.member.as_ref().and_then(|m| model.shapes.get(&m.shape).map(|s| (m, s))) {
+                let item_name = mr.location_name.as_deref().unwrap_or("member");
+                for item in items {
+                    write_element(w, model, item_name, ms, Some(mr), item);
+                }
+            }
+        }
+        (ShapeType::Map, Value::Map(entries)) => {
+            for (k, item) in entries {
+                w.start("entry");
+                write_entry(w, model, shape, k, item);
+                w.end("entry");
+            }
+        }
+        (_, v) => {
+            let mut text = String::new();
+            write_text(&mut text, v, shape, r, TsFormat::Iso8601);
+            w.text(&text);
+        }
+    }
+    w.end(name);
+}
+
+// ---------------------------------------------------------------------------------
+// Parsing
+
+fn text_of(node: Node) -> String {
+    let mut out = String::new();
+    for c in node.children().filter(Node::is_text) {
+        out.push_str(c.text().unwrap_or(""));
+    }
+    out
+}
+
+/// The member of `shape` that element `tag` belongs to.
+fn find_member<'m>(model: &'m ServiceModel, shape: &'m Shape, tag: &str, bindings: Bindings) -> Option<(&'m str, &'m ShapeRef)> {
+    let usable = |r: &ShapeRef| !r.xml_attribute && !bindings.binds(r);
+    if let Some((name, r)) = shape.members.get_key_value(tag)
+        && r.location_name.as_deref().is_none_or(|l| l == tag)
+        && usable(r)
+    {
+        return Some((name.as_str(), r));
+    }
+    shape
+        .members
+        .iter()
+        .find(|(_, r)| usable(r) && r.location_name.as_deref() == Some(tag))
+        .or_else(|| {
+            // Items of a flattened list carry the list member's name.
+            shape.members.iter().find(|(_, r)| {
+                usable(r)
+                    && model.shapes.get(&r.shape).is_some_and(|s| {
+                        s.shape_type == ShapeType::List
+                            && is_flattened(Some(r), s)
+                            && s.member.as_ref().and_then(|m| m.location_name.as_deref()) == Some(tag)
+                    })
+            })
+        })
+        .map(|(name, r)| (name.as_str(), r))
+}
+
+fn attribute<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
+    let local = name.rsplit_once(':').map_or(name, |(_, l)| l);
+    node.attributes().find(|a| a.name() == local).map(|a| a.value())
+}
+
+/// The members of structure `shape` from the attributes and children of `node`.
+pub(crate) fn parse_struct(
+    model: &ServiceModel,
+    shape: &Shape,
+    node: Node,
+    bindings: Bindings,
+    depth: u32,
+) -> Result<IndexMap<String, Value>, Mismatch> {
+    if depth > MAX_DEPTH {
+        return Err("nesting too deep".to_string());
+    }
+    let mut out = IndexMap::new();
+    for (name, r) in shape.members.iter().filter(|(_, r)| r.xml_attribute) {
+        let (Some(text), Some(s)) = (attribute(node, wire_name(name, r)), model.shapes.get(&r.shape)) else { continue };
+        let v = parse_text(s, Some(r), text, TsFormat::Iso8601).map_err(|e| format!("{name} must be {}", e.0))?;
+        out.insert(name.clone(), v);
+    }
+    for child in node.children().filter(Node::is_element) {
+        let tag = child.tag_name().name();
+        let Some((name, r)) = find_member(model, shape, tag, bindings) else { continue };
+        let ms = model.shapes.get(&r.shape).ok_or_else(|| format!("model has no shape {}", r.shape))?;
+        match ms.shape_type {
+            ShapeType::List if is_flattened(Some(r), ms) => {
+                let Some(mr) = ms.member.as_ref() else { continue };
+                let mshape = model.shapes.get(&mr.shape).ok_or_else(|| format!("model has no shape {}", mr.shape))?;
+                let item = parse_value(model, mshape, Some(mr), child, depth + 1)?;
+                let slot = out.entry(name.to_owned()).or_insert_with(|| Value::List(Vec::new()));
+                if let (Value::List(items), Some(item)) = (slot, item) {
+                    items.push(item);
+                }
+            }
+            ShapeType::Map if is_flattened(Some(r), ms) => {
+                let (k, v) = parse_entry(model, ms, child, depth + 1)?;
+                let slot = out.entry(name.to_owned()).or_insert_with(Value::map);
+                if let (Value::Map(entries), Some(v)) = (slot, v) {
+                    entries.insert(k, v);
+                }
+            }
+            _ => {
+                if let Some(v) = parse_value(model, ms, Some(r), child, depth + 1)? {
+                    out.insert(name.to_owned(), v);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One `<entry>` (or flattened map element): its key and its value.
+fn parse_entry(model: &ServiceModel, map_shape: &Shape, node: Node, depth: u32) -> Result<(String, Option<Value>), Mismatch> {
+    let key_name = map_shape.key.as_ref().and_then(|k| k.location_name.as_deref()).unwrap_or("key");
+    let vr = map_shape.value.as_ref().ok_or("map shape without value")?;
+    let vs = model.shapes.get(&vr.shape).ok_or_else(|| format!("model has no shape {}", vr.shape))?;
+    let value_name = vr.location_name.as_deref().unwrap_or("value");
+    let mut key = None;
+    let mut value = None;
+    for c in node.children().filter(Node::is_element) {
+        let tag = c.tag_name().name();
+        if tag == key_name {
+            key = Some(text_of(c));
+        } else if tag == value_name {
+            value = parse_value(model, vs, Some(vr), c, depth + 1)?;
+        }
+    }
+    Ok((key.ok_or("map entry without a key")?, value))
+}
+
+/// The value of `shape` held by element `node`; `None` when there is nothing to hold.
+pub(crate) fn parse_value(
+    model: &ServiceModel,
+    shape: &Shape,
+    r: Option<&ShapeRef>,
+    node: Node,
+    depth: u32,
+) -> Result<Option<Value>, Mismatch> {
+    if depth > MAX_DEPTH {
+        return Err("nesting too deep".to_string());
+    }
+    if is_document(shape) {
+        return Ok(Some(Value::Document(serde_json::Value::String(text_of(node)))));
+    }
+    let v = match shape.shape_type {
+        ShapeType::Structure => Value::Map(parse_struct(model, shape, node, Bindings::None, depth + 1)?),
+        ShapeType::List => {
+            let mr = shape.member.as_ref().ok_or("list shape without member")?;
+            let ms = model.shapes.get(&mr.shape).ok_or_else(|| format!("model has no shape {}", mr.shape))?;
+            let mut items = Vec::new();
+            for c in node.children().filter(Node::is_element) {
+                if let Some(v) = parse_value(model, ms, Some(mr), c, depth + 1)? {
+                    items.push(v);
+                }
+            }
+            Value::List(items)
+        }
+        ShapeType::Map => {
+            let mut entries = IndexMap::new();
+            for c in node.children().filter(Node::is_element) {
+                let (k, v) = parse_entry(model, shape, c, depth + 1)?;
+                if let Some(v) = v {
+                    entries.insert(k, v);
+                }
+            }
+            Value::Map(entries)
+        }
+        _ => {
+            let text = text_of(node);
+            let name = node.tag_name().name();
+            parse_text(shape, r, &text, TsFormat::Iso8601).map_err(|e| format!("{name} must be {}", e.0))?
+        }
+    };
+    Ok(Some(v))
+}
+
+/// Parses a whole document; DTDs are refused (roxmltree's default), which rules out
+/// entity-expansion attacks.
+pub(crate) fn parse_document(body: &[u8]) -> Result<roxmltree::Document<'_>, Mismatch> {
+    let text = std::str::from_utf8(body).map_err(|_| "body is not UTF-8".to_string())?;
+    roxmltree::Document::parse(text).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> ServiceModel {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"apiVersion": "1", "protocol": "rest-xml", "endpointPrefix": "t"},
+            "operations": {},
+            "shapes": {
+                "Out": {"type": "structure", "members": {
+                    "Attr": {"shape": "S", "xmlAttribute": true, "locationName": "test"},
+                    "Name": {"shape": "S", "locationName": "name"},
+                    "Items": {"shape": "L"},
+                    "Flat": {"shape": "FL"},
+                    "Tags": {"shape": "M"},
+                    "FlatTags": {"shape": "M", "flattened": true, "locationName": "Tag"},
+                    "When": {"shape": "T"},
+                    "Ns": {"shape": "S", "xmlNamespace": {"uri": "http://ns", "prefix": "p"}},
+                }},
+                "S": {"type": "string"}, "T": {"type": "timestamp"},
+                "L": {"type": "list", "member": {"shape": "S", "locationName": "item"}},
+                "FL": {"type": "list", "member": {"shape": "S", "locationName": "F"}, "flattened": true},
+                "M": {"type": "map", "key": {"shape": "S", "locationName": "K"}, "value": {"shape": "S"}},
+            }
+        }))
+        .unwrap()
+    }
+
+    fn sample() -> IndexMap<String, Value> {
+        let list = |xs: &[&str]| Value::List(xs.iter().map(|s| Value::Str(s.to_string())).collect());
+        IndexMap::from([
+            ("Attr".to_string(), Value::Str("a\"1".into())),
+            ("Name".to_string(), Value::Str(" x&y ".into())),
+            ("Items".to_string(), list(&["1", "2"])),
+            ("Flat".to_string(), list(&["3", "4"])),
+            ("Tags".to_string(), Value::Map(IndexMap::from([("k".to_string(), Value::Str("v".into()))]))),
+            ("FlatTags".to_string(), Value::Map(IndexMap::from([("k2".to_string(), Value::Str("v2".into()))]))),
+            ("When".to_string(), Value::Timestamp(crate::Timestamp::from_secs(1_398_796_238))),
+            ("Ns".to_string(), Value::Str("n".into())),
+        ])
+    }
+
+    #[test]
+    fn structures_write_with_xml_traits() {
+        let m = model();
+        let shape = &m.shapes["Out"];
+        let v = sample();
+        let mut w = XmlWriter::new();
+        w.start("Out");
+        write_attributes(&mut w, &m, shape, &v);
+        write_members(&mut w, &m, shape, &v, Bindings::None);
+        w.end("Out");
+        assert_eq!(
+            w.finish(),
+            "<Out test=\"a&quot;1\"><name> x&amp;y </name><Items><item>1</item><item>2</item></Items><F>3</F><F>4</F>\
+             <Tags><entry><K>k</K><value>v</value></entry></Tags><Tag><K>k2</K><value>v2</value></Tag>\
+             <When>2014-04-29T18:30:38Z</When><Ns xmlns:p=\"http://ns\">n</Ns></Out>"
+        );
+    }
+
+    #[test]
+    fn what_is_written_parses_back_to_the_same_value() {
+        let m = model();
+        let shape = &m.shapes["Out"];
+        let v = sample();
+        let mut w = XmlWriter::new();
+        w.start("Out");
+        write_attributes(&mut w, &m, shape, &v);
+        write_members(&mut w, &m, shape, &v, Bindings::None);
+        w.end("Out");
+        let xml = w.finish();
+        let doc = parse_document(xml.as_bytes()).unwrap();
+        let parsed = parse_struct(&m, shape, doc.root_element(), Bindings::None, 0).unwrap();
+        assert_eq!(parsed, v);
+    }
+
+    #[test]
+    fn bad_scalars_and_dtds_are_errors() {
+        let m = model();
+        let doc = parse_document(b"<Out><When>yesterday</When></Out>").unwrap();
+        assert_eq!(parse_struct(&m, &m.shapes["Out"], doc.root_element(), Bindings::None, 0).unwrap_err(), "When must be a timestamp");
+        assert!(parse_document(b"<!DOCTYPE x [<!ENTITY a \"aaaa\">]><x>&a;</x>").is_err());
+        assert!(parse_document(b"<a><b></a>").is_err());
+    }
+}

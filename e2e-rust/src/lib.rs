@@ -1,0 +1,1 @@
+//! aws-sdk-rust end-to-end tests live in `tests/`; this crate has no library code.
