@@ -17,7 +17,7 @@ out=target/bench-results.md
 {
     echo "## $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
-    echo "- command: \`./bench/run.sh $*\`"
+    echo "- command: \`./bench/run.sh${*:+ $*}\`"
     echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(free -g | awk '/^Mem:/ {print $2}') GiB, Linux $(uname -r)"
     echo "- kagami: $(target/release/kagami --version 2>/dev/null || echo unknown), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo "- moto: $(python3 -c 'import moto; print(moto.__version__)') (\`python3 -m moto.server\`), Python $(python3 -c 'import platform; print(platform.python_version())')"

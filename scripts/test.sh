@@ -24,6 +24,9 @@ cargo test --release
 step "cargo build --release -p kagami"
 cargo build --release -p kagami
 
+step "cargo test --release -p kagami-bench (the load generator builds and its units pass)"
+cargo test --release -p kagami-bench
+
 # --- HOOK: e2e-rust (aws-sdk-rust tests) --------------------------------------------
 # The lead enables this once e2e-rust/ is a workspace member. It runs after the binary is
 # built; its tests start target/release/kagami themselves (KAGAMI_BINARY overrides).

@@ -14,6 +14,7 @@ import time
 import urllib.parse
 
 import botocore.auth
+import botocore.config
 import botocore.model
 import pytest
 import requests
@@ -508,7 +509,10 @@ def test_request_signed_within_the_skew_limit_is_accepted(verifying, monkeypatch
 
 
 def test_presigned_url_works_and_a_tampered_one_does_not(verifying):
-    url = verifying.client("sts").generate_presigned_url("get_caller_identity", ExpiresIn=300)
+    # GET, as EKS tokens and Vault's AWS auth use it (botocore presigns POST by default).
+    url = verifying.client("sts").generate_presigned_url(
+        "get_caller_identity", ExpiresIn=300, HttpMethod="GET"
+    )
     response = requests.get(url, timeout=10)
     assert response.status_code == 200, response.text
     assert "<Account>000000000000</Account>" in response.text
@@ -525,7 +529,8 @@ def test_presigned_url_works_and_a_tampered_one_does_not(verifying):
 def test_expired_presigned_url_is_access_denied(verifying, monkeypatch):
     # Signed two hours ago, valid for one: expired by an hour.
     _signing_clock(monkeypatch, datetime.timedelta(hours=-2))
-    url = verifying.client("s3").generate_presigned_url(
+    s3 = verifying.client("s3", config=botocore.config.Config(signature_version="s3v4"))
+    url = s3.generate_presigned_url(
         "get_object", Params={"Bucket": "kagami-bucket", "Key": "k"}, ExpiresIn=3600
     )
     response = requests.get(url, timeout=10)

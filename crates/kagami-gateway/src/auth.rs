@@ -8,7 +8,7 @@
 
 use crate::sigv4::{self, Auth, Location, ParseError, Signature, VerifyError};
 use kagami_core::identity::Identities;
-use kagami_core::{DEFAULT_REGION, Principal, ServiceError, clock};
+use kagami_core::{DEFAULT_REGION, Principal, ServiceError};
 use kagami_protocol::Protocol;
 
 /// The identity and place a request acts in.
@@ -125,9 +125,9 @@ pub fn authenticate(identities: &Identities, verify: bool, c: &Check<'_>) -> Res
 }
 
 fn real_now_secs() -> i64 {
-    // The skew check compares with the client's wall clock, so it reads the real time:
-    // moving the emulated clock forward (`POST /_kagami/clock`) must not make every
-    // signed request look skewed.
+    // Signature dates come from the client's wall clock, so they are checked against
+    // real time: moving the emulated clock forward (`POST /_kagami/clock`) must not make
+    // every signed request look skewed. Issued credentials expire on the emulated clock.
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -144,9 +144,10 @@ fn check_time(flavour: Flavour, sig: &Signature) -> Result<(), ServiceError> {
             )),
         ));
     };
+    let now = real_now_secs();
     if sig.location == Location::Query {
-        // Presigned URLs expire on the emulated clock, so tests can advance past them.
-        let now = clock::now_secs();
+        // The client's wall clock dated the URL, so its expiry is checked against real
+        // time too: advancing the emulated clock must not expire URLs presigned since.
         let expires = sig.expires_secs.unwrap_or(sigv4::MAX_PRESIGNED_EXPIRES_SECS);
         if now > signed_at + expires {
             let mut e = ServiceError::new("AccessDenied", 403, "Request has expired");
@@ -160,7 +161,6 @@ fn check_time(flavour: Flavour, sig: &Signature) -> Result<(), ServiceError> {
         }
         return Ok(());
     }
-    let now = real_now_secs();
     if (now - signed_at).abs() <= sigv4::MAX_SKEW_SECS {
         return Ok(());
     }

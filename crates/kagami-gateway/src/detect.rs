@@ -17,6 +17,8 @@ pub enum DetectedBy {
     SigningName,
     QueryAction,
     Host,
+    /// An unsigned call to one of the REST services that take no signature (SSO).
+    UnsignedPath,
     Default,
 }
 
@@ -24,6 +26,13 @@ pub enum DetectedBy {
 pub struct Detection {
     pub entry: &'static ServiceEntry,
     pub by: DetectedBy,
+}
+
+/// A request signed for a service that no embedded model describes (one botocore has
+/// retired, or a newer one): it must not be mistaken for S3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownService {
+    pub signing_name: String,
 }
 
 /// Lookup tables over the model index, built on the first request rather than at
@@ -68,14 +77,19 @@ static INDEX: LazyLock<Index> = LazyLock::new(|| {
 /// `query` (they carry `awsQueryCompatible`), while older SDKs still send form posts.
 const FORMER_QUERY_SERVICES: &[&str] = &["sqs"];
 
+fn speaks_only_query(e: &ServiceEntry) -> bool {
+    e.protocols.iter().chain(std::iter::once(&e.protocol)).all(|p| *p == "query" || *p == "ec2")
+}
+
 fn speaks_query(e: &ServiceEntry) -> bool {
     FORMER_QUERY_SERVICES.contains(&e.name)
         || e.protocols.iter().chain(std::iter::once(&e.protocol)).any(|p| *p == "query" || *p == "ec2")
 }
 
-pub fn detect(parts: &RequestParts<'_>, auth: Option<&Auth>) -> Option<Detection> {
+pub fn detect(parts: &RequestParts<'_>, auth: Option<&Auth>) -> Result<Detection, UnknownService> {
     let ix = &*INDEX;
-    let found = |entry, by| Some(Detection { entry, by });
+    let found = |entry, by| Ok(Detection { entry, by });
+    let mut unknown_signing_name = None;
 
     if let Some(target) = header(parts, "x-amz-target") {
         let (prefix, op) = target.rsplit_once('.').unwrap_or((target, ""));
@@ -103,6 +117,10 @@ pub fn detect(parts: &RequestParts<'_>, auth: Option<&Auth>) -> Option<Detection
         // Some clients sign with the endpoint prefix rather than the signing name.
         if let Some(e) = by_signing.or_else(|| ix.by_host_label.get(name).copied()) {
             return found(e, DetectedBy::SigningName);
+        }
+        // S3's variants (s3-object-lambda, s3express) sign with their own names.
+        if !name.starts_with("s3") {
+            unknown_signing_name = Some(name.to_string());
         }
     }
 
@@ -132,7 +150,18 @@ pub fn detect(parts: &RequestParts<'_>, auth: Option<&Auth>) -> Option<Detection
         return found(e, DetectedBy::Host);
     }
 
-    kagami_model::service("s3").map(|entry| Detection { entry, by: DetectedBy::Default })
+    if let Some(signing_name) = unknown_signing_name {
+        return Err(UnknownService { signing_name });
+    }
+
+    if auth.is_none()
+        && let Some(e) = unsigned_rest_service(parts)
+    {
+        return found(e, DetectedBy::UnsignedPath);
+    }
+    kagami_model::service("s3")
+        .map(|entry| Detection { entry, by: DetectedBy::Default })
+        .ok_or(UnknownService { signing_name: "s3".to_string() })
 }
 
 fn header<'a>(parts: &RequestParts<'a>, name: &str) -> Option<&'a str> {
@@ -206,7 +235,24 @@ fn disambiguate(
             best = Some((e, specificity));
         }
     }
-    best.map(|(e, _)| e).or_else(|| preferred(candidates, Some(signing_name)))
+    // Nothing routes it: a request without `Action=` is not for a query service.
+    let plausible: Vec<&'static ServiceEntry> =
+        candidates.iter().copied().filter(|e| action.is_some() || !speaks_only_query(e)).collect();
+    let pool = if plausible.is_empty() { candidates } else { plausible.as_slice() };
+    best.map(|(e, _)| e).or_else(|| preferred(pool, Some(signing_name)))
+}
+
+/// REST services whose operations are called without a signature (SSO portal, OIDC,
+/// sign-in): nothing marks their requests but the path.
+const UNSIGNED_REST_SERVICES: &[&str] = &["sso", "sso-oidc", "signin"];
+
+fn unsigned_rest_service(parts: &RequestParts<'_>) -> Option<&'static ServiceEntry> {
+    UNSIGNED_REST_SERVICES.iter().filter_map(|n| kagami_model::service(n)).find(|e| {
+        let model = e.model();
+        let protocol = kagami_protocol::detect_protocol(model, parts);
+        // A literal path (`/token`, `/federation/credentials`), never S3's `/{Bucket}`.
+        kagami_protocol::resolve_operation(model, protocol, parts).is_ok_and(|op| literal_len(&op.http.request_uri) > 0)
+    })
 }
 
 /// Characters of a request URI template outside `{labels}`: `/v20180820/configuration`
@@ -339,6 +385,23 @@ mod tests {
             let auth = sigv4::parse(&sreq).ok().flatten();
             detect(&parts, auth.as_ref()).unwrap()
         }
+        fn detect_unknown(&self) -> Option<String> {
+            let parts = RequestParts {
+                method: &self.method,
+                path: &self.path,
+                query: &self.query,
+                headers: &self.headers,
+                body: &self.body,
+            };
+            let sreq = sigv4::Request {
+                method: self.method.as_str(),
+                path: &self.path,
+                query: &self.query,
+                headers: self.headers.iter().filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?))).collect(),
+            };
+            let auth = sigv4::parse(&sreq).ok().flatten();
+            detect(&parts, auth.as_ref()).err().map(|u| u.signing_name)
+        }
     }
 
     fn name(r: Req) -> &'static str {
@@ -405,6 +468,23 @@ mod tests {
         assert_eq!(name(Req::new(Method::GET, "/my-bucket/key.txt").signed("s3")), "s3");
         assert_eq!(name(Req::new(Method::GET, "/v2/apis").signed("apigateway")), "apigatewayv2");
         assert_eq!(name(Req::new(Method::GET, "/restapis").signed("apigateway")), "apigateway");
+        let search = Req::new(Method::GET, "/2013-01-01/search").query("format=sdk&pretty=true").signed("cloudsearch");
+        assert_eq!(name(search), "cloudsearchdomain");
+        // botocore turns Search into a form POST without Action=: still not the query service.
+        let search = Req::new(Method::POST, "/2013-01-01/search").signed("cloudsearch").form("format=sdk&q=x");
+        assert_eq!(name(search), "cloudsearchdomain");
+    }
+
+    #[test]
+    fn unsigned_sso_calls_are_recognised_by_path() {
+        let r = Req::new(Method::GET, "/federation/credentials")
+            .query("role_name=r&account_id=000000000000")
+            .header("x-amz-sso_bearer_token", "t");
+        assert_eq!(r.detect().by, DetectedBy::UnsignedPath);
+        assert_eq!(name(r), "sso");
+        let r = Req::new(Method::POST, "/token").header("content-type", "application/json");
+        assert_eq!(name(r), "sso-oidc");
+        assert_eq!(name(Req::new(Method::GET, "/token/key")), "s3");
     }
 
     #[test]
@@ -441,6 +521,13 @@ mod tests {
         assert_eq!(name(r), "s3");
         assert_eq!(name(Req::new(Method::GET, "/").header("host", "my-bucket.s3.localhost.localstack.cloud:4566")), "s3");
         assert_eq!(name(Req::new(Method::GET, "/").header("host", "photos.localhost:4566")), "s3");
+    }
+
+    #[test]
+    fn a_signing_name_no_model_has_is_not_taken_for_s3() {
+        let r = Req::new(Method::GET, "/environment").signed("retired-service");
+        assert_eq!(r.detect_unknown().as_deref(), Some("retired-service"));
+        assert_eq!(name(Req::new(Method::GET, "/b/k").signed("s3-object-lambda")), "s3");
     }
 
     #[test]

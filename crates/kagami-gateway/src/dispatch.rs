@@ -43,9 +43,9 @@ pub async fn aws(gw: &Gateway, head: &http::request::Parts, body: Result<Bytes, 
     };
     let parsed = sigv4::parse(&signed);
 
-    let Some(detection) = detect::detect(&parts, parsed.as_ref().ok().and_then(Option::as_ref)) else {
-        // Only possible if the embedded model index lacked S3.
-        return Outcome { response: plain(StatusCode::BAD_REQUEST, "unrecognised request"), service: "", operation: None };
+    let detection = match detect::detect(&parts, parsed.as_ref().ok().and_then(Option::as_ref)) {
+        Ok(d) => d,
+        Err(unknown) => return Outcome { response: unknown_service(&unknown), service: "", operation: None },
     };
     let entry = detection.entry;
     let model = entry.model();
@@ -179,8 +179,22 @@ pub fn to_response(http: HttpResponse) -> Response<ResponseBody> {
     resp
 }
 
-fn plain(status: StatusCode, message: &str) -> Response<ResponseBody> {
-    let mut resp = Response::new(ResponseBody::full(message.to_string()));
-    *resp.status_mut() = status;
+/// NotImplemented for a service no model describes: its protocol is unknown, so the
+/// answer takes the JSON error shape that most such services use.
+fn unknown_service(unknown: &detect::UnknownService) -> Response<ResponseBody> {
+    let message = format!(
+        "kagami does not know the service that signs as '{}' (its models come from botocore {})",
+        unknown.signing_name,
+        kagami_model::BOTOCORE_VERSION
+    );
+    let body = serde_json::json!({ "__type": "NotImplemented", "message": message }).to_string();
+    let mut resp = Response::new(ResponseBody::full(body));
+    *resp.status_mut() = StatusCode::NOT_IMPLEMENTED;
+    let h = resp.headers_mut();
+    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.1"));
+    h.insert("x-amzn-errortype", HeaderValue::from_static("NotImplemented"));
+    if let Ok(id) = HeaderValue::from_str(&ids::request_id()) {
+        h.insert("x-amzn-requestid", id);
+    }
     resp
 }

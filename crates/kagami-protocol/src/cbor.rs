@@ -3,8 +3,8 @@
 //! (half, single, double), byte and text strings (also indefinite-length), arrays,
 //! maps, tag 1 (epoch timestamps), booleans, null and undefined.
 
+use crate::scalar::{TsFormat, as_timestamp, parse_float, write_text};
 use crate::schema::{MAX_DEPTH, is_document, is_float, is_integer, is_located, wire_name};
-use crate::scalar::{as_timestamp, parse_float, write_text, TsFormat};
 use crate::{Timestamp, Value};
 use bytes::Bytes;
 use indexmap::IndexMap;
@@ -61,7 +61,8 @@ impl Decoder<'_> {
     }
 
     fn take(&mut self, n: usize) -> Result<&[u8], CborError> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| self.err("unexpected end"))?;
+        let end =
+            self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| self.err("unexpected end"))?;
         let s = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -144,11 +145,8 @@ impl Decoder<'_> {
             }
             (4, None) => {
                 let mut v = Vec::new();
-                loop {
-                    match self.head(depth + 1)? {
-                        Head::Item(i) => v.push(i),
-                        Head::Break => break,
-                    }
+                while let Head::Item(i) = self.head(depth + 1)? {
+                    v.push(i);
                 }
                 Item::Array(v)
             }
@@ -163,11 +161,8 @@ impl Decoder<'_> {
             }
             (5, None) => {
                 let mut v = Vec::new();
-                loop {
-                    match self.head(depth + 1)? {
-                        Head::Item(k) => v.push((k, self.item(depth + 1)?)),
-                        Head::Break => break,
-                    }
+                while let Head::Item(k) = self.head(depth + 1)? {
+                    v.push((k, self.item(depth + 1)?));
                 }
                 Item::Map(v)
             }
@@ -224,7 +219,11 @@ fn f16_to_f64(h: u16) -> f64 {
 pub(crate) type Mismatch = String;
 
 /// The members of structure `shape` from a CBOR map; an empty body is an empty structure.
-pub(crate) fn parse_struct(model: &ServiceModel, shape: &Shape, body: &[u8]) -> Result<IndexMap<String, Value>, Mismatch> {
+pub(crate) fn parse_struct(
+    model: &ServiceModel,
+    shape: &Shape,
+    body: &[u8],
+) -> Result<IndexMap<String, Value>, Mismatch> {
     if body.is_empty() {
         return Ok(IndexMap::new());
     }
@@ -601,8 +600,8 @@ mod tests {
     fn items_decode_including_indefinite_lengths_and_half_floats() {
         // {"a": [1, -2, "x"], "b": h'0102', "c": 1.5 (f16), "d": true, "e": null}
         let bytes = [
-            0xbf, 0x61, b'a', 0x9f, 0x01, 0x21, 0x61, b'x', 0xff, 0x61, b'b', 0x42, 1, 2, 0x61, b'c', 0xf9, 0x3e, 0x00, 0x61,
-            b'd', 0xf5, 0x61, b'e', 0xf6, 0xff,
+            0xbf, 0x61, b'a', 0x9f, 0x01, 0x21, 0x61, b'x', 0xff, 0x61, b'b', 0x42, 1, 2, 0x61, b'c', 0xf9, 0x3e, 0x00,
+            0x61, b'd', 0xf5, 0x61, b'e', 0xf6, 0xff,
         ];
         let Item::Map(pairs) = decode(&bytes).unwrap() else { panic!() };
         assert_eq!(pairs[0].1, Item::Array(vec![Item::Unsigned(1), Item::Negative(1), Item::Text("x".into())]));

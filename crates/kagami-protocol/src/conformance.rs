@@ -130,7 +130,9 @@ pub fn parse_error(
                 Some(s) if protocol == Protocol::RestJson => {
                     rest::parse_response(model, s, Kind::Json, status, headers, body).map_err(describe)?
                 }
-                Some(s) => Value::Map(json_codec::parse_struct(model, s, body, Bindings::None).map_err(|e| e.to_string())?),
+                Some(s) => {
+                    Value::Map(json_codec::parse_struct(model, s, body, Bindings::None).map_err(|e| e.to_string())?)
+                }
                 None => Value::map(),
             };
             Ok(ParsedError { code, message, fields })
@@ -185,5 +187,17 @@ pub fn parse_error(
             };
             xml_error(model, op, error, extra)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_read_without_namespace_or_uri() {
+        assert_eq!(sanitize("aws.protocoltests.restjson#FooError:http://internal.amazon.com/coral/"), "FooError");
+        assert_eq!(sanitize("FooError"), "FooError");
+        assert_eq!(sanitize("com.amazonaws.sqs#QueueDoesNotExist"), "QueueDoesNotExist");
     }
 }

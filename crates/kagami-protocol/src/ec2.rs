@@ -23,7 +23,12 @@ fn xml_response(status: u16, body: String, request_id: &str) -> HttpResponse {
 }
 
 /// `<OpResponse xmlns=…><requestId>…</requestId>members</OpResponse>`.
-pub(crate) fn serialize_response(model: &ServiceModel, op: &Operation, output: &Value, request_id: &str) -> HttpResponse {
+pub(crate) fn serialize_response(
+    model: &ServiceModel,
+    op: &Operation,
+    output: &Value,
+    request_id: &str,
+) -> HttpResponse {
     let mut w = XmlWriter::new();
     let root = format!("{}Response", op.name);
     w.start(&root);
@@ -41,7 +46,12 @@ pub(crate) fn serialize_response(model: &ServiceModel, op: &Operation, output: &
 }
 
 /// `<Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>`.
-pub(crate) fn serialize_error(model: &ServiceModel, op: Option<&Operation>, err: &ServiceError, request_id: &str) -> HttpResponse {
+pub(crate) fn serialize_error(
+    model: &ServiceModel,
+    op: Option<&Operation>,
+    err: &ServiceError,
+    request_id: &str,
+) -> HttpResponse {
     let code = err.query_code.as_deref().unwrap_or(&err.code);
     let shape = error_shape(model, op, &err.code);
     let mut w = XmlWriter::new();
@@ -93,7 +103,13 @@ mod tests {
         let m = model();
         let headers = http::HeaderMap::new();
         let body = "Action=DescribeThings&ThingId.1=i-1&ThingId.2=i-2&DryRun=true&Filter.1.Name=state&Filter.1.Value.1=on&Odd=q";
-        let parts = RequestParts { method: &http::Method::POST, path: "/", query: "", headers: &headers, body: body.as_bytes() };
+        let parts = RequestParts {
+            method: &http::Method::POST,
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: body.as_bytes(),
+        };
         let v = parse_request(&m, &m.operations["DescribeThings"], &parts, Flavor::Ec2).unwrap();
         assert_eq!(v.get("ThingIds"), Some(&Value::List(vec![Value::Str("i-1".into()), Value::Str("i-2".into())])));
         assert_eq!(v.get("DryRun"), Some(&Value::Bool(true)));

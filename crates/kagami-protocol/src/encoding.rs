@@ -76,6 +76,9 @@ mod tests {
         let mut corrupt = body.clone();
         corrupt[12] ^= 0xff;
         corrupt[13] ^= 0xff;
-        assert!(decode("gzip", &corrupt).is_err() || decode("gzip", &corrupt).unwrap().as_ref() != b"Action=PutMetricData&Namespace=x");
+        assert!(
+            decode("gzip", &corrupt).is_err()
+                || decode("gzip", &corrupt).unwrap().as_ref() != b"Action=PutMetricData&Namespace=x"
+        );
     }
 }

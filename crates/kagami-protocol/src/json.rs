@@ -17,7 +17,8 @@ pub(crate) fn serialization_error(message: impl Into<String>) -> ServiceError {
 }
 
 pub(crate) fn resolve<'m>(model: &'m ServiceModel, parts: &RequestParts) -> Result<&'m Operation, ServiceError> {
-    let target = header(parts.headers, "x-amz-target").ok_or_else(|| unknown_operation("Missing X-Amz-Target header".into()))?;
+    let target =
+        header(parts.headers, "x-amz-target").ok_or_else(|| unknown_operation("Missing X-Amz-Target header".into()))?;
     let (prefix, name) = target.rsplit_once('.').unwrap_or(("", target));
     let prefix_ok = model.metadata.target_prefix.as_deref().is_none_or(|p| p == prefix);
     match model.operations.get(name) {
@@ -37,7 +38,8 @@ pub(crate) fn parse_request(model: &ServiceModel, op: &Operation, parts: &Reques
     let Some(input) = &op.input else { return Ok(Value::map()) };
     let s = shape(model, &input.shape)?;
     let members = match encoding(parts) {
-        JsonEncoding::Json => json_codec::parse_struct(model, s, parts.body, Bindings::None).map_err(|e| serialization_error(e.to_string()))?,
+        JsonEncoding::Json => json_codec::parse_struct(model, s, parts.body, Bindings::None)
+            .map_err(|e| serialization_error(e.to_string()))?,
         JsonEncoding::Cbor => cbor::parse_struct(model, s, parts.body).map_err(serialization_error)?,
     };
     Ok(Value::Map(members))
@@ -45,7 +47,9 @@ pub(crate) fn parse_request(model: &ServiceModel, op: &Operation, parts: &Reques
 
 fn content_type(model: &ServiceModel, enc: JsonEncoding) -> String {
     match enc {
-        JsonEncoding::Json => format!("application/x-amz-json-{}", model.metadata.json_version.as_deref().unwrap_or("1.0")),
+        JsonEncoding::Json => {
+            format!("application/x-amz-json-{}", model.metadata.json_version.as_deref().unwrap_or("1.0"))
+        }
         JsonEncoding::Cbor => CBOR_CONTENT_TYPE.to_string(),
     }
 }
@@ -170,7 +174,8 @@ mod tests {
         let h = http::HeaderMap::new();
         let e = parse_request(&m, &m.operations["SendMessage"], &parts(&h, br#"{"DelaySeconds":"x"}"#)).unwrap_err();
         assert_eq!((e.code.as_str(), e.status), ("SerializationException", 400));
-        let v = parse_request(&m, &m.operations["SendMessage"], &parts(&h, br#"{"QueueUrl":"q","DelaySeconds":5}"#)).unwrap();
+        let v = parse_request(&m, &m.operations["SendMessage"], &parts(&h, br#"{"QueueUrl":"q","DelaySeconds":5}"#))
+            .unwrap();
         assert_eq!(v.get("DelaySeconds"), Some(&Value::Int(5)));
     }
 

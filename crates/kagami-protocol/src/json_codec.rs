@@ -7,8 +7,8 @@ use crate::schema::{Bindings, is_document, is_float, is_integer, wire_name};
 use crate::{Timestamp, Value};
 use indexmap::IndexMap;
 use kagami_model::{ServiceModel, Shape, ShapeRef, ShapeType};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Unexpected, Visitor};
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Unexpected, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 use std::io::Write as _;
@@ -65,11 +65,8 @@ struct Seed<'m> {
 
 impl<'m> Seed<'m> {
     fn child<E: de::Error>(&self, r: &'m ShapeRef) -> Result<Seed<'m>, E> {
-        let shape = self
-            .model
-            .shapes
-            .get(&r.shape)
-            .ok_or_else(|| E::custom(format_args!("model has no shape {}", r.shape)))?;
+        let shape =
+            self.model.shapes.get(&r.shape).ok_or_else(|| E::custom(format_args!("model has no shape {}", r.shape)))?;
         Ok(Seed { model: self.model, shape, r: Some(r), bindings: Bindings::None })
     }
 
@@ -227,7 +224,8 @@ impl<'de> Visitor<'de> for Seed<'_> {
                 Ok(Some(Value::Map(out)))
             }
             ShapeType::Map => {
-                let value_ref = self.shape.value.as_ref().ok_or_else(|| de::Error::custom("map shape without value"))?;
+                let value_ref =
+                    self.shape.value.as_ref().ok_or_else(|| de::Error::custom("map shape without value"))?;
                 let seed = self.child(value_ref)?;
                 let mut out = IndexMap::with_capacity(map.size_hint().unwrap_or(0).min(64));
                 while let Some(Key(key)) = map.next_key()? {
@@ -503,9 +501,9 @@ pub(crate) fn write_error(
         if matches!(v, Value::Null) || (!err.message.is_empty() && name.eq_ignore_ascii_case("message")) {
             continue;
         }
-        let typed = shape.and_then(|s| s.members.get_key_value(name.as_str())).and_then(|(n, r)| {
-            model.shapes.get(&r.shape).map(|ms| (n, r, ms))
-        });
+        let typed = shape
+            .and_then(|s| s.members.get_key_value(name.as_str()))
+            .and_then(|(n, r)| model.shapes.get(&r.shape).map(|ms| (n, r, ms)));
         match typed {
             Some((_, r, _)) if Bindings::Response.binds(r) => {}
             Some((n, r, ms)) => {

@@ -6,6 +6,10 @@
 //! [`parse_request`]; the provider's answer through [`serialize_response`] or
 //! [`serialize_error`].
 
+// `ServiceError` is the public error of every function here and is only built on the
+// cold path; boxing it would change the API that every crate codes against.
+#![allow(clippy::result_large_err)]
+
 pub mod error;
 pub mod shapes;
 pub mod timestamp;
@@ -114,7 +118,9 @@ pub(crate) fn header<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a
 
 fn has_form_action(parts: &RequestParts) -> bool {
     let form_body = match header(parts.headers, "content-type") {
-        Some(ct) => ct.trim_start().get(..33).is_some_and(|p| p.eq_ignore_ascii_case("application/x-www-form-urlencoded")),
+        Some(ct) => {
+            ct.trim_start().get(..33).is_some_and(|p| p.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        }
         None => false,
     };
     (form_body && query::action(parts).is_some()) || query::pairs(parts.query).any(|(k, _)| k == "Action")
@@ -144,7 +150,11 @@ pub fn detect_protocol(model: &ServiceModel, parts: &RequestParts) -> Protocol {
 /// The operation a request asks for: by `X-Amz-Target` (json), `Action=` (query, ec2),
 /// the `/service/S/operation/O` path (CBOR), or the most specific `requestUri`
 /// template that matches method, path and query (REST).
-pub fn resolve_operation<'m>(model: &'m ServiceModel, protocol: Protocol, parts: &RequestParts) -> Result<&'m Operation, ServiceError> {
+pub fn resolve_operation<'m>(
+    model: &'m ServiceModel,
+    protocol: Protocol,
+    parts: &RequestParts,
+) -> Result<&'m Operation, ServiceError> {
     match protocol {
         Protocol::Json => json::resolve(model, parts),
         Protocol::Query | Protocol::Ec2 => query::resolve(model, parts),
@@ -168,7 +178,12 @@ fn body_error(protocol: Protocol, message: String) -> ServiceError {
 
 /// The input of `op` as a [`Value::Map`] keyed by the model's member names. Members the
 /// model does not know are ignored; malformed values answer the protocol's 400 error.
-pub fn parse_request(model: &ServiceModel, protocol: Protocol, op: &Operation, parts: &RequestParts) -> Result<Value, ServiceError> {
+pub fn parse_request(
+    model: &ServiceModel,
+    protocol: Protocol,
+    op: &Operation,
+    parts: &RequestParts,
+) -> Result<Value, ServiceError> {
     let inflated;
     let mut parts = *parts;
     if op.request_compression.is_some()
@@ -188,7 +203,13 @@ pub fn parse_request(model: &ServiceModel, protocol: Protocol, op: &Operation, p
 }
 
 /// The HTTP response for a successful `output` of `op`.
-pub fn serialize_response(model: &ServiceModel, protocol: Protocol, op: &Operation, output: &Value, request_id: &str) -> HttpResponse {
+pub fn serialize_response(
+    model: &ServiceModel,
+    protocol: Protocol,
+    op: &Operation,
+    output: &Value,
+    request_id: &str,
+) -> HttpResponse {
     serialize_response_encoded(model, protocol, op, output, request_id, JsonEncoding::Json)
 }
 
@@ -213,7 +234,13 @@ pub fn serialize_response_encoded(
 
 /// The HTTP response for an error, in the protocol's error shape. `op` is `None` when
 /// the request did not get as far as naming one.
-pub fn serialize_error(model: &ServiceModel, protocol: Protocol, op: Option<&Operation>, err: &ServiceError, request_id: &str) -> HttpResponse {
+pub fn serialize_error(
+    model: &ServiceModel,
+    protocol: Protocol,
+    op: Option<&Operation>,
+    err: &ServiceError,
+    request_id: &str,
+) -> HttpResponse {
     serialize_error_encoded(model, protocol, op, err, request_id, JsonEncoding::Json)
 }
 
@@ -233,5 +260,72 @@ pub fn serialize_error_encoded(
         Protocol::RpcV2Cbor => rpcv2::serialize_error(model, op, err, request_id),
         Protocol::RestJson => rest_json::serialize_error(model, op, err, request_id),
         Protocol::RestXml => rest_xml::serialize_error(model, op, err, request_id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(protocol: &str) -> ServiceModel {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"apiVersion": "1", "protocol": protocol, "endpointPrefix": "t"},
+            "operations": {}, "shapes": {}
+        }))
+        .unwrap()
+    }
+
+    fn detect(m: &ServiceModel, headers: &[(&'static str, &'static str)], query: &str, body: &[u8]) -> Protocol {
+        let mut h = http::HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(*k, http::HeaderValue::from_static(v));
+        }
+        detect_protocol(m, &RequestParts { method: &http::Method::POST, path: "/", query, headers: &h, body })
+    }
+
+    #[test]
+    fn json_services_also_answer_query_forms_and_cbor() {
+        let sqs = model("json");
+        assert_eq!(detect(&sqs, &[("x-amz-target", "AmazonSQS.SendMessage")], "", b"{}"), Protocol::Json);
+        let form = [("content-type", "application/x-www-form-urlencoded; charset=utf-8")];
+        assert_eq!(detect(&sqs, &form, "", b"Action=SendMessage"), Protocol::Query);
+        assert_eq!(detect(&sqs, &[], "Action=ListQueues", b""), Protocol::Query);
+        assert_eq!(detect(&sqs, &[("smithy-protocol", "rpc-v2-cbor")], "", b""), Protocol::RpcV2Cbor);
+        assert_eq!(detect(&sqs, &[], "", b""), Protocol::Json);
+        assert_eq!(detect(&model("ec2"), &form, "", b"Action=DescribeInstances"), Protocol::Ec2);
+    }
+
+    #[test]
+    fn rest_services_speak_only_their_protocol() {
+        let s3 = model("rest-xml");
+        let form = [("content-type", "application/x-www-form-urlencoded")];
+        assert_eq!(detect(&s3, &form, "", b"Action=Upload"), Protocol::RestXml);
+        assert_eq!(detect(&s3, &[("x-amz-target", "X.Y")], "", b""), Protocol::RestXml);
+        assert_eq!(Protocol::from_model_name("smithy-rpc-v2-cbor"), Some(Protocol::RpcV2Cbor));
+        assert_eq!(Protocol::from_model_name("rest-json"), Some(Protocol::RestJson));
+        assert_eq!(Protocol::from_model_name("soap"), None);
+    }
+
+    #[test]
+    fn compressed_bodies_are_inflated_only_for_operations_that_allow_it() {
+        let m: ServiceModel = serde_json::from_value(serde_json::json!({
+            "metadata": {"apiVersion": "1", "protocol": "query", "endpointPrefix": "monitoring"},
+            "operations": {
+                "PutMetricData": {"name": "PutMetricData", "input": {"shape": "In"}, "requestcompression": {"encodings": ["gzip"]}},
+                "Plain": {"name": "Plain", "input": {"shape": "In"}}
+            },
+            "shapes": {"In": {"type": "structure", "members": {"Namespace": {"shape": "S"}}}, "S": {"type": "string"}}
+        }))
+        .unwrap();
+        let mut gz = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+        gz.extend(miniz_oxide::deflate::compress_to_vec(b"Action=PutMetricData&Namespace=App", 6));
+        gz.extend([0; 8]);
+        let mut h = http::HeaderMap::new();
+        h.insert("content-encoding", http::HeaderValue::from_static("gzip"));
+        let parts = RequestParts { method: &http::Method::POST, path: "/", query: "", headers: &h, body: &gz };
+        let v = parse_request(&m, Protocol::Query, &m.operations["PutMetricData"], &parts).unwrap();
+        assert_eq!(v.get("Namespace"), Some(&Value::Str("App".into())));
+        let v = parse_request(&m, Protocol::Query, &m.operations["Plain"], &parts).unwrap();
+        assert_eq!(v.get("Namespace"), None, "other operations keep the body as sent");
     }
 }

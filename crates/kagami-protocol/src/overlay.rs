@@ -27,7 +27,7 @@ pub(crate) fn xml_namespace(model: &ServiceModel) -> Option<&str> {
 /// S3 answers errors as a bare `<Error>`; other REST-XML services wrap them in
 /// `<ErrorResponse>` like the query protocol.
 pub(crate) fn bare_xml_errors(model: &ServiceModel) -> bool {
-    matches!(model.name.as_str(), "s3" | "s3control")
+    model.name == "s3"
 }
 
 /// The root element of S3 responses whose output is a plain structure: AWS names it

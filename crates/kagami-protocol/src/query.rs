@@ -42,7 +42,9 @@ fn is_form(parts: &RequestParts) -> bool {
     match parts.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
         // Some old clients post the form without saying what it is.
         None => true,
-        Some(ct) => ct.trim_start().get(..33).is_some_and(|p| p.eq_ignore_ascii_case("application/x-www-form-urlencoded")),
+        Some(ct) => {
+            ct.trim_start().get(..33).is_some_and(|p| p.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        }
     }
 }
 
@@ -52,20 +54,16 @@ fn body_str<'a>(parts: &RequestParts<'a>) -> &'a str {
 
 /// The `Action` parameter, from the query string or a form body.
 pub(crate) fn action(parts: &RequestParts) -> Option<String> {
-    pairs(parts.query)
-        .chain(pairs(body_str(parts)))
-        .find(|(k, _)| k == "Action")
-        .map(|(_, v)| v.into_owned())
+    pairs(parts.query).chain(pairs(body_str(parts))).find(|(k, _)| k == "Action").map(|(_, v)| v.into_owned())
 }
 
 pub(crate) fn resolve<'m>(model: &'m ServiceModel, parts: &RequestParts) -> Result<&'m Operation, ServiceError> {
-    let action = action(parts).filter(|a| !a.is_empty()).ok_or_else(|| {
-        ServiceError::new("MissingAction", 400, "The request must contain the parameter Action.")
-    })?;
-    model
-        .operations
-        .get(&action)
-        .ok_or_else(|| ServiceError::new("InvalidAction", 400, format!("The action {action} is not valid for this endpoint.")))
+    let action = action(parts)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| ServiceError::new("MissingAction", 400, "The request must contain the parameter Action."))?;
+    model.operations.get(&action).ok_or_else(|| {
+        ServiceError::new("InvalidAction", 400, format!("The action {action} is not valid for this web service."))
+    })
 }
 
 /// Parameters split on `.` into a tree: `A.member.1.B=x` is `A` → `member` → `1` → `B`.
@@ -83,6 +81,11 @@ impl<'a> Node<'a> {
         order.sort_by(|a, b| a.0.split('.').cmp(b.0.split('.')));
         let mut root = Node::default();
         for (k, v) in order {
+            // Deeper than any shape nests; such a key could only build a tree too deep
+            // to drop without exhausting the stack.
+            if k.bytes().filter(|&b| b == b'.').count() >= MAX_DEPTH as usize {
+                continue;
+            }
             let mut node = &mut root;
             for seg in k.split('.') {
                 let found = node.children.last().is_some_and(|(name, _)| *name == seg);
@@ -158,12 +161,7 @@ fn capitalize(s: &str) -> Cow<'_, str> {
 
 /// The node of a structure member: under the name its dialect gives it, or any name
 /// another client might have used for it.
-fn member_node<'n, 'a>(
-    node: &'n Node<'a>,
-    name: &str,
-    r: &ShapeRef,
-    flavor: Flavor,
-) -> Option<(&'n Node<'a>, String)> {
+fn member_node<'n, 'a>(node: &'n Node<'a>, name: &str, r: &ShapeRef, flavor: Flavor) -> Option<(&'n Node<'a>, String)> {
     let mut candidates: Vec<Cow<str>> = Vec::with_capacity(4);
     match flavor {
         Flavor::Query => {
@@ -272,8 +270,11 @@ fn to_value(
         }
         _ => {
             let Some(text) = node.value else { return Ok(None) };
-            parse_text(shape, r, text, TsFormat::Iso8601)
-                .map_err(|e| Bad { path: String::new(), text: text.to_string(), expected: e.0 })?
+            parse_text(shape, r, text, TsFormat::Iso8601).map_err(|e| Bad {
+                path: String::new(),
+                text: text.to_string(),
+                expected: e.0,
+            })?
         }
     };
     Ok(Some(v))
@@ -295,7 +296,12 @@ fn xml_response(status: u16, body: String, request_id: &str) -> HttpResponse {
     }
 }
 
-pub(crate) fn serialize_response(model: &ServiceModel, op: &Operation, output: &Value, request_id: &str) -> HttpResponse {
+pub(crate) fn serialize_response(
+    model: &ServiceModel,
+    op: &Operation,
+    output: &Value,
+    request_id: &str,
+) -> HttpResponse {
     let model = overlay::query_model(model);
     let op = model.operations.get(&op.name).unwrap_or(op);
     let mut w = XmlWriter::new();
@@ -374,7 +380,12 @@ fn write_untyped(w: &mut XmlWriter, name: &str, v: &Value) {
 
 /// `<ErrorResponse><Error><Type/><Code/><Message/>…</Error><RequestId/></ErrorResponse>`.
 /// Query-compatible services answer with their legacy query code here.
-pub(crate) fn serialize_error(model: &ServiceModel, op: Option<&Operation>, err: &ServiceError, request_id: &str) -> HttpResponse {
+pub(crate) fn serialize_error(
+    model: &ServiceModel,
+    op: Option<&Operation>,
+    err: &ServiceError,
+    request_id: &str,
+) -> HttpResponse {
     let model = overlay::query_model(model);
     let op = op.map(|op| model.operations.get(&op.name).unwrap_or(op));
     let code = err.query_code.as_deref().unwrap_or(&err.code);
@@ -422,7 +433,13 @@ mod tests {
 
     fn parse(m: &ServiceModel, body: &str) -> Result<Value, ServiceError> {
         let headers = http::HeaderMap::new();
-        let parts = RequestParts { method: &http::Method::POST, path: "/", query: "", headers: &headers, body: body.as_bytes() };
+        let parts = RequestParts {
+            method: &http::Method::POST,
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: body.as_bytes(),
+        };
         parse_request(m, &m.operations["Op"], &parts, Flavor::Query)
     }
 
@@ -455,7 +472,8 @@ mod tests {
         assert_eq!((e.code.as_str(), e.status), ("InvalidParameterValue", 400));
         assert_eq!(e.message, "Value (x) for parameter Nested.Count is invalid. Reason: must be an integer.");
         let headers = http::HeaderMap::new();
-        let parts = RequestParts { method: &http::Method::GET, path: "/", query: "Action=Nope", headers: &headers, body: b"" };
+        let parts =
+            RequestParts { method: &http::Method::GET, path: "/", query: "Action=Nope", headers: &headers, body: b"" };
         let e = resolve(&m, &parts).unwrap_err();
         assert_eq!((e.code.as_str(), e.status), ("InvalidAction", 400));
         let parts = RequestParts { query: "", ..parts };

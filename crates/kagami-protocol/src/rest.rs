@@ -125,7 +125,9 @@ fn header_value(
         let Some((mr, ms)) = s.member.as_ref().and_then(|m| model.shapes.get(&m.shape).map(|ms| (m, ms))) else {
             return Ok(None);
         };
-        let items = if ms.shape_type == ShapeType::Timestamp && TsFormat::of(Some(mr), ms, TsFormat::HttpDate) == TsFormat::HttpDate {
+        let items = if ms.shape_type == ShapeType::Timestamp
+            && TsFormat::of(Some(mr), ms, TsFormat::HttpDate) == TsFormat::HttpDate
+        {
             split_http_dates(text)
         } else {
             split_header_list(text)
@@ -136,7 +138,8 @@ fn header_value(
     }
     if is_jsonvalue(Some(r), s) {
         let decoded = decode_base64(text).ok_or_else(|| kind.binding_error("Header", name, "base64-encoded JSON"))?;
-        let doc = serde_json::from_slice(&decoded).map_err(|_| kind.binding_error("Header", name, "base64-encoded JSON"))?;
+        let doc =
+            serde_json::from_slice(&decoded).map_err(|_| kind.binding_error("Header", name, "base64-encoded JSON"))?;
         return Ok(Some(Value::Document(doc)));
     }
     parse_text(s, Some(r), text, TsFormat::HttpDate).map(Some).map_err(bad)
@@ -187,30 +190,37 @@ fn query_value(
     }
 }
 
-pub(crate) fn parse_request(model: &ServiceModel, op: &Operation, parts: &RequestParts, kind: Kind) -> Result<Value, ServiceError> {
+pub(crate) fn parse_request(
+    model: &ServiceModel,
+    op: &Operation,
+    parts: &RequestParts,
+    kind: Kind,
+) -> Result<Value, ServiceError> {
     let Some(input) = &op.input else { return Ok(Value::map()) };
     let input_shape = shape(model, &input.shape)?;
     let labels = router::labels(op, parts.path);
     let query: Vec<(Cow<str>, Cow<str>)> = pairs(parts.query).collect();
     let mut out = IndexMap::new();
     let mut body_members = false;
+    // Most members of a large input (S3 has dozens of headers) are absent: their
+    // shapes are looked up only once their binding is found in the request.
     for (name, r) in &input_shape.members {
-        let s = shape(model, &r.shape)?;
         let wire = r.location_name.as_deref().unwrap_or(name);
         let value = match r.location.as_deref() {
             Some("uri") => match labels.iter().find(|(l, _)| *l == wire) {
                 Some((_, raw)) => Some(
-                    parse_text(s, Some(r), &decode_label(raw), TsFormat::Iso8601)
+                    parse_text(shape(model, &r.shape)?, Some(r), &decode_label(raw), TsFormat::Iso8601)
                         .map_err(|e| kind.binding_error("Label", wire, e.0))?,
                 ),
                 None => None,
             },
-            Some("querystring") => query_value(kind, model, wire, r, s, &query)?,
+            Some("querystring") if query.is_empty() => None,
+            Some("querystring") => query_value(kind, model, wire, r, shape(model, &r.shape)?, &query)?,
             Some("header") => match header_text(parts.headers, wire) {
-                Some(text) => header_value(kind, model, wire, r, s, &text)?,
+                Some(text) => header_value(kind, model, wire, r, shape(model, &r.shape)?, &text)?,
                 None => None,
             },
-            Some("headers") => prefix_headers(kind, model, r, s, parts.headers)?,
+            Some("headers") => prefix_headers(kind, model, r, shape(model, &r.shape)?, parts.headers)?,
             Some(_) => None,
             None => {
                 body_members = true;
@@ -304,14 +314,21 @@ fn prefix_headers(
     for (name, value) in headers {
         let Some(key) = name.as_str().strip_prefix(prefix.as_str()) else { continue };
         let text = String::from_utf8_lossy(value.as_bytes());
-        let v = parse_text(vs, Some(vr), &text, TsFormat::HttpDate).map_err(|e| kind.binding_error("Header", name.as_str(), e.0))?;
+        let v = parse_text(vs, Some(vr), &text, TsFormat::HttpDate)
+            .map_err(|e| kind.binding_error("Header", name.as_str(), e.0))?;
         out.insert(key.to_string(), v);
     }
     Ok((!out.is_empty()).then_some(Value::Map(out)))
 }
 
 /// The member named by `payload`: raw bytes or text, or a structure in the body format.
-fn parse_payload(model: &ServiceModel, kind: Kind, s: &Shape, r: &ShapeRef, body: &[u8]) -> Result<Option<Value>, ServiceError> {
+fn parse_payload(
+    model: &ServiceModel,
+    kind: Kind,
+    s: &Shape,
+    r: &ShapeRef,
+    body: &[u8],
+) -> Result<Option<Value>, ServiceError> {
     if is_document(s) {
         return match serde_json::from_slice::<serde_json::Value>(body) {
             Ok(d) => Ok(Some(Value::Document(d))),
@@ -421,7 +438,13 @@ fn has_header(headers: &[(String, String)], name: &str) -> bool {
     headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
 }
 
-pub(crate) fn serialize_response(model: &ServiceModel, op: &Operation, output: &Value, request_id: &str, kind: Kind) -> HttpResponse {
+pub(crate) fn serialize_response(
+    model: &ServiceModel,
+    op: &Operation,
+    output: &Value,
+    request_id: &str,
+    kind: Kind,
+) -> HttpResponse {
     let mut status = op.http.response_code.unwrap_or(200);
     let mut headers = vec![(kind.request_id_header().to_string(), request_id.to_string())];
     let Some(out_shape) = op.output.as_ref().and_then(|r| model.shapes.get(&r.shape)) else {
@@ -484,7 +507,12 @@ pub(crate) fn serialize_response(model: &ServiceModel, op: &Operation, output: &
 }
 
 /// Error fields bound to headers go to headers; the rest is for the body.
-pub(crate) fn error_header_fields(model: &ServiceModel, shape: Option<&Shape>, err: &ServiceError, headers: &mut Vec<(String, String)>) {
+pub(crate) fn error_header_fields(
+    model: &ServiceModel,
+    shape: Option<&Shape>,
+    err: &ServiceError,
+    headers: &mut Vec<(String, String)>,
+) {
     let Some(shape) = shape else { return };
     let fields: IndexMap<String, Value> = err.fields.iter().cloned().collect();
     let mut status = err.status;

@@ -25,7 +25,12 @@ pub(crate) fn parse_body(
     Ok(())
 }
 
-pub(crate) fn parse_payload(model: &ServiceModel, s: &Shape, r: &ShapeRef, body: &[u8]) -> Result<Option<Value>, ServiceError> {
+pub(crate) fn parse_payload(
+    model: &ServiceModel,
+    s: &Shape,
+    r: &ShapeRef,
+    body: &[u8],
+) -> Result<Option<Value>, ServiceError> {
     json_codec::parse_value(model, s, Some(r), body).map_err(serialization)
 }
 
@@ -46,7 +51,12 @@ pub(crate) fn write_payload(model: &ServiceModel, s: &Shape, r: &ShapeRef, v: &V
     out
 }
 
-pub(crate) fn serialize_error(model: &ServiceModel, op: Option<&Operation>, err: &ServiceError, request_id: &str) -> HttpResponse {
+pub(crate) fn serialize_error(
+    model: &ServiceModel,
+    op: Option<&Operation>,
+    err: &ServiceError,
+    request_id: &str,
+) -> HttpResponse {
     let shape = error_shape(model, op, &err.code);
     let mut headers = vec![
         (Kind::Json.request_id_header().to_string(), request_id.to_string()),
@@ -58,4 +68,33 @@ pub(crate) fn serialize_error(model: &ServiceModel, op: Option<&Operation>, err:
     let mut body = Vec::with_capacity(128);
     json_codec::write_error(&mut body, model, shape, err, None);
     HttpResponse { status: err.status, headers, body: Bytes::from(body) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_their_code_in_a_header_and_bind_header_fields() {
+        let m: ServiceModel = serde_json::from_value(serde_json::json!({
+            "metadata": {"apiVersion": "1", "protocol": "rest-json", "endpointPrefix": "t"},
+            "operations": {},
+            "shapes": {
+                "TooManyRequestsException": {"type": "structure", "exception": true, "members": {
+                    "message": {"shape": "S"},
+                    "retryAfterSeconds": {"shape": "S", "location": "header", "locationName": "Retry-After"},
+                    "Type": {"shape": "S"}}},
+                "S": {"type": "string"},
+            }
+        }))
+        .unwrap();
+        let err = ServiceError::new("TooManyRequestsException", 429, "Rate exceeded")
+            .with_field("retryAfterSeconds", "3")
+            .with_field("Type", "User");
+        let r = serialize_error(&m, None, &err, "rid");
+        assert_eq!(r.status, 429);
+        assert_eq!(r.header("x-amzn-ErrorType"), Some("TooManyRequestsException"));
+        assert_eq!(r.header("Retry-After"), Some("3"));
+        assert_eq!(std::str::from_utf8(&r.body).unwrap(), r#"{"message":"Rate exceeded","Type":"User"}"#);
+    }
 }

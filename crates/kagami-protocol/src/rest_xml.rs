@@ -4,7 +4,9 @@
 use crate::rest::{Kind, error_header_fields};
 use crate::schema::{Bindings, error_shape};
 use crate::xml::XmlWriter;
-use crate::xml_body::{parse_document, parse_struct, parse_value, write_attributes, write_element, write_members, write_namespace};
+use crate::xml_body::{
+    parse_document, parse_struct, parse_value, write_attributes, write_element, write_members, write_namespace,
+};
 use crate::{HttpResponse, ServiceError, Value, overlay, query};
 use bytes::Bytes;
 use indexmap::IndexMap;
@@ -59,7 +61,15 @@ enum RootNs<'a> {
     Default(&'a str),
 }
 
-fn write_root(w: &mut XmlWriter, model: &ServiceModel, name: &str, r: Option<&ShapeRef>, s: &Shape, map: &IndexMap<String, Value>, bindings: Bindings) {
+fn write_root(
+    w: &mut XmlWriter,
+    model: &ServiceModel,
+    name: &str,
+    r: Option<&ShapeRef>,
+    s: &Shape,
+    map: &IndexMap<String, Value>,
+    bindings: Bindings,
+) {
     w.declaration();
     w.start(name);
     match root_namespace(model, r, s) {
@@ -74,7 +84,12 @@ fn write_root(w: &mut XmlWriter, model: &ServiceModel, name: &str, r: Option<&Sh
 
 /// The body members of an output under a root element named by the shape; nothing
 /// when no body member has a value (S3's `PutObject` answers with headers alone).
-pub(crate) fn write_body(model: &ServiceModel, op: &Operation, shape: &Shape, map: &IndexMap<String, Value>) -> Vec<u8> {
+pub(crate) fn write_body(
+    model: &ServiceModel,
+    op: &Operation,
+    shape: &Shape,
+    map: &IndexMap<String, Value>,
+) -> Vec<u8> {
     let has_body = shape
         .members
         .iter()
@@ -95,7 +110,9 @@ pub(crate) fn write_body(model: &ServiceModel, op: &Operation, shape: &Shape, ma
         if let Some(ns) = overlay::xml_namespace(model) {
             w.attr("xmlns", ns);
         }
-        if let (Some(v), Some(s)) = (map.get(member), shape.members.get(member).and_then(|r| model.shapes.get(&r.shape))) {
+        if let (Some(v), Some(s)) =
+            (map.get(member), shape.members.get(member).and_then(|r| model.shapes.get(&r.shape)))
+        {
             let mut text = String::new();
             crate::scalar::write_text(&mut text, v, s, None, crate::scalar::TsFormat::Iso8601);
             w.text(&text);
@@ -124,7 +141,12 @@ pub(crate) fn write_payload(model: &ServiceModel, member: &str, s: &Shape, r: &S
     w.finish().into_bytes()
 }
 
-pub(crate) fn serialize_error(model: &ServiceModel, op: Option<&Operation>, err: &ServiceError, request_id: &str) -> HttpResponse {
+pub(crate) fn serialize_error(
+    model: &ServiceModel,
+    op: Option<&Operation>,
+    err: &ServiceError,
+    request_id: &str,
+) -> HttpResponse {
     let shape = error_shape(model, op, &err.code);
     let mut headers = vec![
         (Kind::Xml.request_id_header().to_string(), request_id.to_string()),
@@ -154,4 +176,43 @@ pub(crate) fn serialize_error(model: &ServiceModel, op: Option<&Operation>, err:
         w.end("ErrorResponse");
     }
     HttpResponse { status: err.status, headers, body: Bytes::from(w.finish()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(name: &str) -> ServiceModel {
+        let mut m: ServiceModel = serde_json::from_value(serde_json::json!({
+            "metadata": {"apiVersion": "1", "protocol": "rest-xml", "endpointPrefix": "t"},
+            "operations": {"Put": {"name": "Put", "output": {"shape": "PutOut"}}},
+            "shapes": {
+                "PutOut": {"type": "structure", "members": {"ETag": {"shape": "S", "location": "header", "locationName": "ETag"}}},
+                "S": {"type": "string"},
+            }
+        }))
+        .unwrap();
+        m.name = name.to_string();
+        m
+    }
+
+    #[test]
+    fn s3_errors_are_bare_and_other_services_wrap_them() {
+        let err =
+            ServiceError::new("NoSuchBucket", 404, "The specified bucket does not exist").with_field("BucketName", "b");
+        let s3 = serialize_error(&model("s3"), None, &err, "rid");
+        let body = std::str::from_utf8(&s3.body).unwrap();
+        assert!(body.ends_with("<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>b</BucketName><RequestId>rid</RequestId></Error>"), "{body}");
+        assert_eq!(s3.header("x-amz-request-id"), Some("rid"));
+        let other = serialize_error(&model("route53"), None, &err, "rid");
+        let body = std::str::from_utf8(&other.body).unwrap();
+        assert!(body.contains("<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchBucket</Code>"), "{body}");
+    }
+
+    #[test]
+    fn outputs_bound_only_to_headers_have_no_body() {
+        let m = model("s3");
+        let out = Value::Map(IndexMap::from([("ETag".to_string(), Value::Str("\"e\"".into()))]));
+        assert!(write_body(&m, &m.operations["Put"], &m.shapes["PutOut"], out.as_map().unwrap()).is_empty());
+    }
 }

@@ -21,7 +21,8 @@ impl<'p> Path<'p> {
 
     /// The text from the start of segment `from` to the end of segment `to - 1`.
     fn span(&self, from: usize, to: usize) -> &'p str {
-        let (Some(first), Some(last)) = (self.segments.get(from), to.checked_sub(1).and_then(|i| self.segments.get(i))) else {
+        let (Some(first), Some(last)) = (self.segments.get(from), to.checked_sub(1).and_then(|i| self.segments.get(i)))
+        else {
             return "";
         };
         let base = self.raw.as_ptr() as usize;
@@ -63,6 +64,10 @@ fn literal_matches(literal: &str, raw: &str) -> bool {
     literal == raw || percent_encoding::percent_decode_str(raw).decode_utf8().is_ok_and(|d| d == literal)
 }
 
+/// The rank of a candidate: literal segments, labels, query literals matched, whether
+/// every required binding is present, how many are; larger wins.
+type Rank = (u16, u16, u16, bool, u16, bool);
+
 /// How specific a match is; a larger score wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Score {
@@ -72,7 +77,11 @@ pub(crate) struct Score {
 }
 
 /// Matches a template path; on success the labels are pushed to `labels`.
-pub(crate) fn match_path<'t, 'p>(template_path: &'t str, path: &Path<'p>, labels: &mut Labels<'t, 'p>) -> Option<Score> {
+pub(crate) fn match_path<'t, 'p>(
+    template_path: &'t str,
+    path: &Path<'p>,
+    labels: &mut Labels<'t, 'p>,
+) -> Option<Score> {
     let mut segs = path.segments.as_slice();
     let tsegs = segments(template_path);
     let t_count = tsegs.clone().count();
@@ -151,7 +160,12 @@ fn match_query(template_query: &str, query: &[(Cow<str>, Cow<str>)]) -> Option<u
 /// How many of the operation's required header and query members the request has,
 /// and whether it has all of them: S3's PutObject, CopyObject and UploadPart share one
 /// template and differ only in these.
-fn required_bindings(model: &ServiceModel, op: &Operation, headers: &http::HeaderMap, query: &[(Cow<str>, Cow<str>)]) -> (bool, u16) {
+fn required_bindings(
+    model: &ServiceModel,
+    op: &Operation,
+    headers: &http::HeaderMap,
+    query: &[(Cow<str>, Cow<str>)],
+) -> (bool, u16) {
     let Some(shape) = op.input.as_ref().and_then(|r| model.shapes.get(&r.shape)) else { return (true, 0) };
     let mut all = true;
     let mut present = 0;
@@ -182,7 +196,7 @@ pub(crate) fn resolve<'m>(
     let path = Path::new(raw_path);
     let query: Vec<(Cow<str>, Cow<str>)> = pairs(raw_query).collect();
     let mut labels = Vec::new();
-    let mut best: Option<((u16, u16, u16, bool, u16, bool), &Operation)> = None;
+    let mut best: Option<(Rank, &Operation)> = None;
     for op in model.operations.values() {
         if !op.http.method.eq_ignore_ascii_case(method.as_str()) {
             continue;
@@ -216,9 +230,7 @@ mod tests {
     use super::*;
 
     fn model() -> ServiceModel {
-        let op = |name: &str, method: &str, uri: &str| {
-            serde_json::json!({"name": name, "http": {"method": method, "requestUri": uri}, "input": {"shape": format!("{name}In")}})
-        };
+        let op = |name: &str, method: &str, uri: &str| serde_json::json!({"name": name, "http": {"method": method, "requestUri": uri}, "input": {"shape": format!("{name}In")}});
         let key_in = |extra: serde_json::Value| {
             let mut members = serde_json::json!({
                 "Bucket": {"shape": "S", "location": "uri", "locationName": "Bucket"},
@@ -227,7 +239,13 @@ mod tests {
             let mut required = vec!["Bucket", "Key"];
             if let serde_json::Value::Object(extra) = extra {
                 for (k, v) in extra {
-                    required.push(if k == "UploadId" { "UploadId" } else if k == "CopySource" { "CopySource" } else { "PartNumber" });
+                    required.push(if k == "UploadId" {
+                        "UploadId"
+                    } else if k == "CopySource" {
+                        "CopySource"
+                    } else {
+                        "PartNumber"
+                    });
                     members[k] = v;
                 }
             }
@@ -266,7 +284,13 @@ mod tests {
         .unwrap()
     }
 
-    fn route(m: &ServiceModel, method: &str, path: &str, query: &str, headers: &[(&'static str, &str)]) -> Option<String> {
+    fn route(
+        m: &ServiceModel,
+        method: &str,
+        path: &str,
+        query: &str,
+        headers: &[(&'static str, &str)],
+    ) -> Option<String> {
         let mut h = http::HeaderMap::new();
         for (k, v) in headers {
             h.insert(*k, v.parse().unwrap());
@@ -295,7 +319,11 @@ mod tests {
     fn greedy_labels_take_the_middle_and_labels_stay_encoded() {
         let m = model();
         assert_eq!(route(&m, "GET", "/g/a/x/y/end", "", &[]).as_deref(), Some("Greedy"));
-        assert_eq!(route(&m, "GET", "/g/a/end", "", &[]).as_deref(), Some("GetObject"), "a greedy label is never empty");
+        assert_eq!(
+            route(&m, "GET", "/g/a/end", "", &[]).as_deref(),
+            Some("GetObject"),
+            "a greedy label is never empty"
+        );
         let l = labels(&m.operations["Greedy"], "/g/a%2Fb/x/y/end");
         assert_eq!(l, vec![("A", "a%2Fb"), ("Rest", "x/y")]);
         let l = labels(&m.operations["GetObject"], "/b/dir/file.txt");

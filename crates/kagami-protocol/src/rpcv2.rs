@@ -9,7 +9,8 @@ use kagami_model::{Operation, ServiceModel, Shape};
 pub(crate) const CONTENT_TYPE: &str = "application/cbor";
 
 pub(crate) fn resolve<'m>(model: &'m ServiceModel, parts: &RequestParts) -> Result<&'m Operation, ServiceError> {
-    let unknown = || ServiceError::new("UnknownOperationException", 404, format!("No operation matches {}", parts.path));
+    let unknown =
+        || ServiceError::new("UnknownOperationException", 404, format!("No operation matches {}", parts.path));
     let (before, name) = parts.path.rsplit_once("/operation/").ok_or_else(unknown)?;
     let service = before.rsplit_once("/service/").map(|(_, s)| s).ok_or_else(unknown)?;
     if service.is_empty() || service.contains('/') {
@@ -37,7 +38,12 @@ fn response(status: u16, body: Vec<u8>, request_id: &str) -> HttpResponse {
     HttpResponse { status, headers, body: Bytes::from(body) }
 }
 
-pub(crate) fn serialize_response(model: &ServiceModel, op: &Operation, output: &Value, request_id: &str) -> HttpResponse {
+pub(crate) fn serialize_response(
+    model: &ServiceModel,
+    op: &Operation,
+    output: &Value,
+    request_id: &str,
+) -> HttpResponse {
     let Some(s) = op.output.as_ref().and_then(|r| model.shapes.get(&r.shape)) else {
         return response(200, Vec::new(), request_id);
     };
@@ -60,7 +66,7 @@ pub(crate) fn error_body(model: &ServiceModel, shape: Option<&Shape>, err: &Serv
     let fields: Vec<&(String, Value)> = err
         .fields
         .iter()
-        .filter(|(k, v)| !matches!(v, Value::Null) && !(message.is_some() && k.eq_ignore_ascii_case("message")))
+        .filter(|(k, v)| !(matches!(v, Value::Null) || (message.is_some() && k.eq_ignore_ascii_case("message"))))
         .filter(|(k, _)| typed(k).is_none_or(|(_, r, _)| r.location.is_none()))
         .collect();
     let mut e = cbor::Encoder::new();
@@ -86,7 +92,12 @@ pub(crate) fn error_body(model: &ServiceModel, shape: Option<&Shape>, err: &Serv
     e.buf
 }
 
-pub(crate) fn serialize_error(model: &ServiceModel, op: Option<&Operation>, err: &ServiceError, request_id: &str) -> HttpResponse {
+pub(crate) fn serialize_error(
+    model: &ServiceModel,
+    op: Option<&Operation>,
+    err: &ServiceError,
+    request_id: &str,
+) -> HttpResponse {
     let shape = error_shape(model, op, &err.code);
     let mut resp = response(err.status, error_body(model, shape, err), request_id);
     if model.metadata.aws_query_compatible.is_some() {

@@ -54,7 +54,12 @@ impl TsFormat {
 pub(crate) struct Expected(pub &'static str);
 
 /// A scalar shape's value from its text form.
-pub(crate) fn parse_text(shape: &Shape, r: Option<&ShapeRef>, text: &str, ts_default: TsFormat) -> Result<Value, Expected> {
+pub(crate) fn parse_text(
+    shape: &Shape,
+    r: Option<&ShapeRef>,
+    text: &str,
+    ts_default: TsFormat,
+) -> Result<Value, Expected> {
     let t = shape.shape_type;
     if is_integer(t) {
         return parse_int(text).map(Value::Int).ok_or(Expected("an integer"));
@@ -65,10 +70,9 @@ pub(crate) fn parse_text(shape: &Shape, r: Option<&ShapeRef>, text: &str, ts_def
     match t {
         ShapeType::String | ShapeType::Character => Ok(Value::Str(text.to_string())),
         ShapeType::Boolean => parse_bool(text).map(Value::Bool).ok_or(Expected("a boolean")),
-        ShapeType::Timestamp => TsFormat::of(r, shape, ts_default)
-            .parse(text)
-            .map(Value::Timestamp)
-            .ok_or(Expected("a timestamp")),
+        ShapeType::Timestamp => {
+            TsFormat::of(r, shape, ts_default).parse(text).map(Value::Timestamp).ok_or(Expected("a timestamp"))
+        }
         ShapeType::Blob => decode_base64(text).map(Value::Blob).ok_or(Expected("base64-encoded bytes")),
         _ => Err(Expected("a scalar")),
     }
@@ -84,7 +88,9 @@ pub(crate) fn parse_float(text: &str) -> Option<f64> {
         "NaN" => Some(f64::NAN),
         "Infinity" => Some(f64::INFINITY),
         "-Infinity" => Some(f64::NEG_INFINITY),
-        t if t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')) && !t.is_empty() => {
+        t if t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+            && !t.is_empty() =>
+        {
             t.parse::<f64>().ok()
         }
         _ => None,
@@ -205,7 +211,10 @@ mod tests {
         assert_eq!(parse_text(&shape("integer"), None, " 42 ", TsFormat::Iso8601), Ok(Value::Int(42)));
         assert_eq!(parse_text(&shape("integer"), None, "4x", TsFormat::Iso8601), Err(Expected("an integer")));
         assert_eq!(parse_text(&shape("boolean"), None, "true", TsFormat::Iso8601), Ok(Value::Bool(true)));
-        assert_eq!(parse_text(&shape("blob"), None, "dmFsdWU=", TsFormat::Iso8601), Ok(Value::Blob(Bytes::from_static(b"value"))));
+        assert_eq!(
+            parse_text(&shape("blob"), None, "dmFsdWU=", TsFormat::Iso8601),
+            Ok(Value::Blob(Bytes::from_static(b"value")))
+        );
         let Ok(Value::Float(nan)) = parse_text(&shape("double"), None, "NaN", TsFormat::Iso8601) else { panic!() };
         assert!(nan.is_nan());
         assert_eq!(parse_float("-Infinity"), Some(f64::NEG_INFINITY));
@@ -223,7 +232,13 @@ mod tests {
         write_text(&mut s, &Value::Float(f64::INFINITY), &shape("double"), None, TsFormat::Iso8601);
         assert_eq!(s, "Infinity");
         s.clear();
-        write_text(&mut s, &Value::Timestamp(Timestamp::from_secs(1_398_796_238)), &shape("timestamp"), None, TsFormat::HttpDate);
+        write_text(
+            &mut s,
+            &Value::Timestamp(Timestamp::from_secs(1_398_796_238)),
+            &shape("timestamp"),
+            None,
+            TsFormat::HttpDate,
+        );
         assert_eq!(s, "Tue, 29 Apr 2014 18:30:38 GMT");
         s.clear();
         write_text(&mut s, &Value::Blob(Bytes::from_static(b"value")), &shape("blob"), None, TsFormat::Iso8601);

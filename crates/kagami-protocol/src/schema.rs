@@ -10,10 +10,7 @@ pub(crate) const MAX_DEPTH: u32 = 100;
 
 /// A shape the model names but does not define is a defect of the embedded model.
 pub(crate) fn shape<'m>(model: &'m ServiceModel, name: &str) -> Result<&'m Shape, ServiceError> {
-    model
-        .shapes
-        .get(name)
-        .ok_or_else(|| ServiceError::internal(format!("model of {} has no shape {name}", model.name)))
+    model.shapes.get(name).ok_or_else(|| ServiceError::internal(format!("model of {} has no shape {name}", model.name)))
 }
 
 /// `document` shapes are free-form JSON whatever their declared type.
@@ -73,7 +70,8 @@ pub(crate) fn is_float(t: ShapeType) -> bool {
 /// The structure shape of an error code: a shape of the operation's errors, or of the
 /// model, named like the code or carrying it as its `error.code` (query codes).
 pub(crate) fn error_shape<'m>(model: &'m ServiceModel, op: Option<&'m Operation>, code: &str) -> Option<&'m Shape> {
-    let matches = |name: &str, s: &Shape| name == code || s.error.as_ref().and_then(|e| e.code.as_deref()) == Some(code);
+    let matches =
+        |name: &str, s: &Shape| name == code || s.error.as_ref().and_then(|e| e.code.as_deref()) == Some(code);
     if let Some(op) = op {
         for r in &op.errors {
             if let Some(s) = model.shapes.get(&r.shape)
@@ -88,11 +86,7 @@ pub(crate) fn error_shape<'m>(model: &'m ServiceModel, op: Option<&'m Operation>
     {
         return Some(s);
     }
-    model
-        .shapes
-        .iter()
-        .find(|(name, s)| (s.exception || s.error.is_some()) && matches(name, s))
-        .map(|(_, s)| s)
+    model.shapes.iter().find(|(name, s)| (s.exception || s.error.is_some()) && matches(name, s)).map(|(_, s)| s)
 }
 
 /// The member of an error shape that carries the message: `message` or `Message`
@@ -101,4 +95,44 @@ pub(crate) fn message_member(shape: Option<&Shape>) -> &str {
     shape
         .and_then(|s| s.members.iter().find(|(name, r)| r.location.is_none() && name.eq_ignore_ascii_case("message")))
         .map_or("message", |(name, r)| wire_name(name, r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> ServiceModel {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"apiVersion": "1", "protocol": "json", "endpointPrefix": "t"},
+            "operations": {"Op": {"name": "Op", "errors": [{"shape": "NotFound"}]}},
+            "shapes": {
+                "NotFound": {"type": "structure", "members": {"Message": {"shape": "S"}}, "exception": true,
+                             "error": {"code": "Legacy.NotFound", "httpStatusCode": 404}},
+                "Other": {"type": "structure", "members": {"message": {"shape": "S"}}, "exception": true},
+                "S": {"type": "string"},
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn error_shapes_are_found_by_name_or_by_query_code() {
+        let m = model();
+        let op = m.operations.get("Op");
+        assert!(error_shape(&m, op, "NotFound").is_some_and(|s| s.members.contains_key("Message")));
+        assert!(error_shape(&m, op, "Legacy.NotFound").is_some_and(|s| s.members.contains_key("Message")));
+        assert!(error_shape(&m, None, "Other").is_some());
+        assert!(error_shape(&m, op, "S").is_none(), "a non-error shape is no error shape");
+        assert_eq!(message_member(error_shape(&m, op, "NotFound")), "Message");
+        assert_eq!(message_member(None), "message");
+    }
+
+    #[test]
+    fn bindings_leave_query_members_in_response_bodies() {
+        let r = |loc: &str| ShapeRef { shape: "S".into(), location: Some(loc.into()), ..Default::default() };
+        assert!(Bindings::Request.binds(&r("querystring")));
+        assert!(!Bindings::Response.binds(&r("querystring")));
+        assert!(Bindings::Response.binds(&r("header")) && Bindings::Response.binds(&r("statusCode")));
+        assert!(!Bindings::None.binds(&r("header")));
+    }
 }

@@ -2,10 +2,10 @@
 //! element names from `locationName`, wrapped or flattened lists and maps, `xmlAttribute`
 //! members and `xmlNamespace` declarations.
 
+use crate::Value;
 use crate::scalar::{TsFormat, parse_text, write_text};
 use crate::schema::{Bindings, MAX_DEPTH, is_document, is_flattened, wire_name};
 use crate::xml::XmlWriter;
-use crate::Value;
 use indexmap::IndexMap;
 use kagami_model::{ServiceModel, Shape, ShapeRef, ShapeType, XmlNamespace};
 use roxmltree::Node;
@@ -60,7 +60,8 @@ pub(crate) fn write_members(
         let element = wire_name(name, r);
         match (ms.shape_type, v) {
             (ShapeType::List, Value::List(items)) if is_flattened(Some(r), ms) => {
-                let Some((mr, mshape)) = ms.member.as_ref().and_then(|m| model.shapes.get(&m.shape).map(|s| (m, s))) else {
+                let Some((mr, mshape)) = ms.member.as_ref().and_then(|m| model.shapes.get(&m.shape).map(|s| (m, s)))
+                else {
                     continue;
                 };
                 // A flattened list repeats its items in place, named like the list's
@@ -97,7 +98,14 @@ fn write_entry(w: &mut XmlWriter, model: &ServiceModel, map_shape: &Shape, key: 
 }
 
 /// `v` as element `name` of `shape`.
-pub(crate) fn write_element(w: &mut XmlWriter, model: &ServiceModel, name: &str, shape: &Shape, r: Option<&ShapeRef>, v: &Value) {
+pub(crate) fn write_element(
+    w: &mut XmlWriter,
+    model: &ServiceModel,
+    name: &str,
+    shape: &Shape,
+    r: Option<&ShapeRef>,
+    v: &Value,
+) {
     w.start(name);
     write_namespace(w, r.and_then(|r| r.xml_namespace.as_ref()).or(shape.xml_namespace.as_ref()));
     match (shape.shape_type, v) {
@@ -141,7 +149,12 @@ fn text_of(node: Node) -> String {
 }
 
 /// The member of `shape` that element `tag` belongs to.
-fn find_member<'m>(model: &'m ServiceModel, shape: &'m Shape, tag: &str, bindings: Bindings) -> Option<(&'m str, &'m ShapeRef)> {
+fn find_member<'m>(
+    model: &'m ServiceModel,
+    shape: &'m Shape,
+    tag: &str,
+    bindings: Bindings,
+) -> Option<(&'m str, &'m ShapeRef)> {
     let usable = |r: &ShapeRef| !r.xml_attribute && !bindings.binds(r);
     if let Some((name, r)) = shape.members.get_key_value(tag)
         && r.location_name.as_deref().is_none_or(|l| l == tag)
@@ -221,7 +234,12 @@ pub(crate) fn parse_struct(
 }
 
 /// One `<entry>` (or flattened map element): its key and its value.
-fn parse_entry(model: &ServiceModel, map_shape: &Shape, node: Node, depth: u32) -> Result<(String, Option<Value>), Mismatch> {
+fn parse_entry(
+    model: &ServiceModel,
+    map_shape: &Shape,
+    node: Node,
+    depth: u32,
+) -> Result<(String, Option<Value>), Mismatch> {
     let key_name = map_shape.key.as_ref().and_then(|k| k.location_name.as_deref()).unwrap_or("key");
     let vr = map_shape.value.as_ref().ok_or("map shape without value")?;
     let vs = model.shapes.get(&vr.shape).ok_or_else(|| format!("model has no shape {}", vr.shape))?;
@@ -285,10 +303,37 @@ pub(crate) fn parse_value(
     Ok(Some(v))
 }
 
+/// Deeper than any AWS document nests, and shallow enough for roxmltree, which
+/// recurses per element, to stay within a thread's stack even in debug builds.
+const MAX_XML_DEPTH: usize = 128;
+
+/// Whether elements nest deeper than `limit`, by a scan of the markup that may
+/// overcount (a `<` inside CDATA) but never undercounts real elements.
+fn nests_deeper_than(text: &[u8], limit: usize) -> bool {
+    let mut depth = 0usize;
+    for (i, &b) in text.iter().enumerate() {
+        match (b, text.get(i + 1)) {
+            (b'<', Some(b'/')) | (b'/', Some(b'>')) => depth = depth.saturating_sub(1),
+            (b'<', Some(b'?' | b'!')) | (b'<', None) => {}
+            (b'<', Some(_)) => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Parses a whole document; DTDs are refused (roxmltree's default), which rules out
-/// entity-expansion attacks.
+/// entity-expansion attacks, and so is nesting deeper than [`MAX_XML_DEPTH`].
 pub(crate) fn parse_document(body: &[u8]) -> Result<roxmltree::Document<'_>, Mismatch> {
     let text = std::str::from_utf8(body).map_err(|_| "body is not UTF-8".to_string())?;
+    if nests_deeper_than(body, MAX_XML_DEPTH) {
+        return Err(format!("elements nest deeper than {MAX_XML_DEPTH} levels"));
+    }
     roxmltree::Document::parse(text).map_err(|e| e.to_string())
 }
 
@@ -372,8 +417,15 @@ mod tests {
     fn bad_scalars_and_dtds_are_errors() {
         let m = model();
         let doc = parse_document(b"<Out><When>yesterday</When></Out>").unwrap();
-        assert_eq!(parse_struct(&m, &m.shapes["Out"], doc.root_element(), Bindings::None, 0).unwrap_err(), "When must be a timestamp");
+        assert_eq!(
+            parse_struct(&m, &m.shapes["Out"], doc.root_element(), Bindings::None, 0).unwrap_err(),
+            "When must be a timestamp"
+        );
         assert!(parse_document(b"<!DOCTYPE x [<!ENTITY a \"aaaa\">]><x>&a;</x>").is_err());
         assert!(parse_document(b"<a><b></a>").is_err());
+        let deep = format!("{}{}", "<a>".repeat(10_000), "</a>".repeat(10_000));
+        assert!(parse_document(deep.as_bytes()).is_err(), "refused before roxmltree recurses");
+        let fine = format!("<?xml version=\"1.0\"?>{}<b/><!-- c -->{}", "<a x=\"1\">".repeat(100), "</a>".repeat(100));
+        assert!(parse_document(fine.as_bytes()).is_ok());
     }
 }

@@ -1,6 +1,8 @@
 //! The engine against the embedded botocore models of the services kagami serves
 //! first: what SDKs send to SQS (JSON and legacy query), STS and S3, and what they get.
 
+#![allow(clippy::result_large_err)]
+
 use indexmap::IndexMap;
 use kagami_model::ServiceModel;
 use kagami_protocol::{Protocol, RequestParts, ServiceError, Timestamp, Value};
@@ -35,7 +37,13 @@ struct Request {
 
 impl Request {
     fn parts(&self) -> RequestParts<'_> {
-        RequestParts { method: &self.method, path: self.path, query: self.query, headers: &self.headers, body: &self.body }
+        RequestParts {
+            method: &self.method,
+            path: self.path,
+            query: self.query,
+            headers: &self.headers,
+            body: &self.body,
+        }
     }
 
     /// Detect, resolve and parse, as the gateway does.
@@ -155,7 +163,10 @@ fn sts_query_requests_and_responses() {
     assert_eq!((protocol, op.as_str()), (Protocol::Query, "AssumeRole"));
     assert_eq!(v.get("RoleArn"), Some(&s("arn:aws:iam::000000000000:role/r")));
     assert_eq!(v.get("DurationSeconds"), Some(&Value::Int(900)));
-    assert_eq!(v.get("Tags").and_then(Value::as_list).and_then(|t| t.first()).and_then(|t| t.get("Key")), Some(&s("k")));
+    assert_eq!(
+        v.get("Tags").and_then(Value::as_list).and_then(|t| t.first()).and_then(|t| t.get("Key")),
+        Some(&s("k"))
+    );
 
     let creds = map(vec![
         ("AccessKeyId", s("ASIA")),
@@ -166,25 +177,35 @@ fn sts_query_requests_and_responses() {
     let out = map(vec![("Credentials", creds)]);
     let r = kagami_protocol::serialize_response(sts, Protocol::Query, &sts.operations["AssumeRole"], &out, "rid");
     let body = std::str::from_utf8(&r.body).unwrap();
-    assert!(body.starts_with("<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><Credentials>"));
+    assert!(body.starts_with(
+        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><Credentials>"
+    ));
     assert!(body.contains("<Expiration>2023-11-14T22:13:20Z</Expiration>"));
 
     let bad = Request { query: "Action=AssumeRole&DurationSeconds=soon", ..req };
     let e = bad.parse(sts).unwrap_err();
     assert_eq!((e.code.as_str(), e.status), ("InvalidParameterValue", 400));
-    let unknown = post(headers(&[("content-type", "application/x-www-form-urlencoded")]), "Action=Nope&Version=2011-06-15");
+    let unknown =
+        post(headers(&[("content-type", "application/x-www-form-urlencoded")]), "Action=Nope&Version=2011-06-15");
     let e = unknown.parse(sts).unwrap_err();
     assert_eq!((e.code.as_str(), e.status), ("InvalidAction", 400));
 }
 
-fn s3_request(method: &str, path: &'static str, query: &'static str, hs: &[(&'static str, &str)], body: &[u8]) -> Request {
+fn s3_request(
+    method: &str,
+    path: &'static str,
+    query: &'static str,
+    hs: &[(&'static str, &str)],
+    body: &[u8],
+) -> Request {
     Request { method: method.parse().unwrap(), path, query, headers: headers(hs), body: body.to_vec() }
 }
 
 #[test]
 fn s3_requests_route_to_the_operation_the_sdk_meant() {
     let s3 = model("s3");
-    let cases: &[(&str, &str, &str, &[(&'static str, &str)], &str)] = &[
+    type Case<'a> = (&'a str, &'static str, &'static str, &'a [(&'static str, &'a str)], &'a str);
+    let cases: &[Case] = &[
         ("GET", "/", "", &[], "ListBuckets"),
         ("PUT", "/b", "", &[], "CreateBucket"),
         ("HEAD", "/b", "", &[], "HeadBucket"),
@@ -225,7 +246,12 @@ fn s3_put_object_binds_labels_headers_metadata_and_body() {
         "PUT",
         "/bucket/photos/2024/a%20b%2Bc.jpg",
         "",
-        &[("content-type", "image/jpeg"), ("x-amz-meta-Owner", "ann"), ("content-length", "3"), ("x-amz-tagging", "a=b")],
+        &[
+            ("content-type", "image/jpeg"),
+            ("x-amz-meta-Owner", "ann"),
+            ("content-length", "3"),
+            ("x-amz-tagging", "a=b"),
+        ],
         b"\x00\x01\x02",
     );
     let (_, op, v) = req.parse(s3).unwrap();
@@ -266,7 +292,12 @@ fn s3_responses_use_the_s3_root_names_namespace_and_bare_errors() {
     let r = kagami_protocol::serialize_response(s3, Protocol::RestXml, op, &out, "rid");
     let body = std::str::from_utf8(&r.body).unwrap();
     assert!(body.contains("<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"), "{body}");
-    assert!(body.contains("<Contents><Key>a&amp;b</Key><LastModified>2023-11-14T22:13:20.123Z</LastModified><Size>3</Size></Contents>"), "{body}");
+    assert!(
+        body.contains(
+            "<Contents><Key>a&amp;b</Key><LastModified>2023-11-14T22:13:20.123Z</LastModified><Size>3</Size></Contents>"
+        ),
+        "{body}"
+    );
     assert_eq!(r.header("x-amz-request-id"), Some("rid"));
     assert_eq!(r.header("content-type"), Some("application/xml"));
 
@@ -322,4 +353,66 @@ fn every_embedded_operation_serializes_an_empty_output_and_error_without_panicki
             assert_eq!(e.status, 400);
         }
     }
+}
+
+/// The per-request cost of the protocol layer for SQS's hottest call. Run with
+/// `cargo test --release -p kagami-protocol --test real_models -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing; run in release"]
+fn sqs_send_message_protocol_cost() {
+    let sqs = model("sqs");
+    let req = post(
+        headers(&[("x-amz-target", "AmazonSQS.SendMessage"), ("content-type", "application/x-amz-json-1.0")]),
+        r#"{"QueueUrl":"http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/orders","MessageBody":"{\"order\":12345,\"items\":[1,2,3]}","DelaySeconds":0,"MessageAttributes":{"kind":{"DataType":"String","StringValue":"created"}}}"#,
+    );
+    let out = map(vec![
+        ("MD5OfMessageBody", s("6d1a3a3c3f6e5c2b1f0e9d8c7b6a5948")),
+        ("MD5OfMessageAttributes", s("0a1b2c3d4e5f60718293a4b5c6d7e8f9")),
+        ("MessageId", s("5fea7756-0ea4-451a-a703-a558b933e274")),
+    ]);
+    let n = 100_000;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        let parts = req.parts();
+        let protocol = kagami_protocol::detect_protocol(sqs, &parts);
+        let op = kagami_protocol::resolve_operation(sqs, protocol, &parts).unwrap();
+        let input = kagami_protocol::parse_request(sqs, protocol, op, &parts).unwrap();
+        std::hint::black_box(&input);
+        let r = kagami_protocol::serialize_response(sqs, protocol, op, &out, "5fea7756-0ea4-451a-a703-a558b933e274");
+        std::hint::black_box(&r);
+    }
+    let per = start.elapsed() / n;
+    println!("SQS SendMessage detect+resolve+parse+serialize: {per:?} per request");
+    let query = post(
+        headers(&[("content-type", "application/x-www-form-urlencoded")]),
+        "Action=SendMessage&Version=2012-11-05&QueueUrl=http%3A%2F%2Flocalhost%3A4566%2F000000000000%2Forders&MessageBody=hello\
+         &MessageAttribute.1.Name=kind&MessageAttribute.1.Value.DataType=String&MessageAttribute.1.Value.StringValue=created",
+    );
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        let parts = query.parts();
+        let protocol = kagami_protocol::detect_protocol(sqs, &parts);
+        let op = kagami_protocol::resolve_operation(sqs, protocol, &parts).unwrap();
+        let input = kagami_protocol::parse_request(sqs, protocol, op, &parts).unwrap();
+        std::hint::black_box(&input);
+        let r = kagami_protocol::serialize_response(sqs, protocol, op, &out, "5fea7756-0ea4-451a-a703-a558b933e274");
+        std::hint::black_box(&r);
+    }
+    println!("SQS SendMessage over query: {:?} per request", start.elapsed() / n);
+    let s3 = model("s3");
+    let put = s3_request(
+        "PUT",
+        "/bucket/some/key.txt",
+        "",
+        &[("content-type", "text/plain"), ("x-amz-meta-a", "b")],
+        b"hello",
+    );
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        let parts = put.parts();
+        let op = kagami_protocol::resolve_operation(s3, Protocol::RestXml, &parts).unwrap();
+        let input = kagami_protocol::parse_request(s3, Protocol::RestXml, op, &parts).unwrap();
+        std::hint::black_box(&input);
+    }
+    println!("S3 PutObject route+parse: {:?} per request", start.elapsed() / n);
 }

@@ -59,7 +59,9 @@ struct Ignores {
 impl Ignores {
     fn load() -> Ignores {
         let j = load(&vectors_dir().join("protocol-tests-ignore-list.json"));
-        let strings = |v: &J| v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default();
+        let strings = |v: &J| {
+            v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default()
+        };
         let suites = strings(&j["general"]["input"]["suites"]);
         let mut cases = BTreeMap::new();
         if let Some(protocols) = j["protocols"].as_object() {
@@ -130,7 +132,8 @@ fn expected(model: &ServiceModel, shape: &Shape, r: Option<&ShapeRef>, j: &J) ->
         }
         ShapeType::String | ShapeType::Character => {
             let s = j.as_str()?.to_string();
-            let header_json = (shape.jsonvalue || r.is_some_and(|r| r.jsonvalue)) && r.is_some_and(|r| r.location.is_some());
+            let header_json =
+                (shape.jsonvalue || r.is_some_and(|r| r.jsonvalue)) && r.is_some_and(|r| r.location.is_some());
             match serde_json::from_str::<J>(&s) {
                 Ok(doc) if header_json => Value::Document(doc),
                 _ => Value::Str(s),
@@ -180,7 +183,11 @@ fn same(path: &str, got: Option<&Value>, want: Option<&Value>) -> Result<(), Str
                 Err(format!("{path}: got {a}, want {b}"))
             }
         }
-        (Some(Value::Int(a)), Some(Value::Float(b))) | (Some(Value::Float(b)), Some(Value::Int(a))) if *a as f64 == *b => Ok(()),
+        (Some(Value::Int(a)), Some(Value::Float(b))) | (Some(Value::Float(b)), Some(Value::Int(a)))
+            if *a as f64 == *b =>
+        {
+            Ok(())
+        }
         (Some(Value::Timestamp(a)), Some(Value::Timestamp(b))) if a.as_millis() == b.as_millis() => Ok(()),
         (Some(Value::Map(a)), Some(Value::Map(b))) => {
             for k in a.keys().chain(b.keys()) {
@@ -207,7 +214,8 @@ fn xml_equal(a: roxmltree::Node, b: roxmltree::Node) -> bool {
         return false;
     }
     let attrs = |n: roxmltree::Node| {
-        let mut v: Vec<(String, String)> = n.attributes().map(|a| (a.name().to_string(), a.value().to_string())).collect();
+        let mut v: Vec<(String, String)> =
+            n.attributes().map(|a| (a.name().to_string(), a.value().to_string())).collect();
         v.sort();
         v
     };
@@ -221,7 +229,8 @@ fn xml_equal(a: roxmltree::Node, b: roxmltree::Node) -> bool {
     let ka: Vec<_> = a.children().filter(content).collect();
     let kb: Vec<_> = b.children().filter(content).collect();
     if ka.is_empty() && kb.is_empty() {
-        let text = |n: roxmltree::Node| n.children().filter(|c| c.is_text()).filter_map(|c| c.text()).collect::<String>();
+        let text =
+            |n: roxmltree::Node| n.children().filter(|c| c.is_text()).filter_map(|c| c.text()).collect::<String>();
         return text(a) == text(b);
     }
     ka.len() == kb.len() && ka.iter().zip(&kb).all(|(x, y)| xml_equal(*x, *y))
@@ -232,7 +241,9 @@ fn cbor_equal(a: &CborItem, b: &CborItem) -> bool {
         (CborItem::Map(x), CborItem::Map(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.iter().any(|(k2, v2)| cbor_equal(k, k2) && cbor_equal(v, v2)))
         }
-        (CborItem::Array(x), CborItem::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| cbor_equal(p, q)),
+        (CborItem::Array(x), CborItem::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| cbor_equal(p, q))
+        }
         (CborItem::Float(x), CborItem::Float(y)) => x == y || (x.is_nan() && y.is_nan()),
         (CborItem::Tag(t, x), CborItem::Tag(u, y)) => t == u && cbor_equal(x, y),
         _ => a == b,
@@ -245,10 +256,12 @@ fn bodies_equal(protocol: Protocol, ours: &[u8], theirs: &[u8]) -> bool {
     }
     match protocol {
         Protocol::RpcV2Cbor => matches!((decode_cbor(ours), decode_cbor(theirs)), (Ok(a), Ok(b)) if cbor_equal(&a, &b)),
-        Protocol::Json | Protocol::RestJson => match (serde_json::from_slice::<J>(ours), serde_json::from_slice::<J>(theirs)) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => ours == theirs,
-        },
+        Protocol::Json | Protocol::RestJson => {
+            match (serde_json::from_slice::<J>(ours), serde_json::from_slice::<J>(theirs)) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => ours == theirs,
+            }
+        }
         _ => {
             let (Ok(a), Ok(b)) = (std::str::from_utf8(ours), std::str::from_utf8(theirs)) else { return false };
             match (roxmltree::Document::parse(a), roxmltree::Document::parse(b)) {
@@ -341,7 +354,9 @@ fn run_input(protocol: Protocol, suite: &J, case: &J) -> Outcome {
                 (Some(_), None) => {
                     g.shift_remove(k);
                 }
-                (Some(Value::Map(gm)), Some(Value::Map(wm))) => gm.retain(|p, _| wm.contains_key(p) || !named.contains(&p.as_str())),
+                (Some(Value::Map(gm)), Some(Value::Map(wm))) => {
+                    gm.retain(|p, _| wm.contains_key(p) || !named.contains(&p.as_str()))
+                }
                 _ => {}
             }
         }
@@ -374,15 +389,11 @@ fn check_headers(ours: &kagami_protocol::HttpResponse, want: &J) -> Result<(), S
     for (k, v) in json_headers(want) {
         let ours_v = ours.header(&k);
         match k.to_ascii_lowercase().as_str() {
-            "content-type" if !ours.body.is_empty() => {
-                if ours_v.map(media_type) != Some(media_type(&v)) {
-                    return Err(format!("Content-Type {ours_v:?}, want {v}"));
-                }
+            "content-type" if !ours.body.is_empty() && ours_v.map(media_type) != Some(media_type(&v)) => {
+                return Err(format!("Content-Type {ours_v:?}, want {v}"));
             }
-            "x-amzn-query-error" | "smithy-protocol" => {
-                if ours_v != Some(v.as_str()) {
-                    return Err(format!("{k} {ours_v:?}, want {v}"));
-                }
+            "x-amzn-query-error" | "smithy-protocol" if ours_v != Some(v.as_str()) => {
+                return Err(format!("{k} {ours_v:?}, want {v}"));
             }
             _ => {}
         }
@@ -392,7 +403,8 @@ fn check_headers(ours: &kagami_protocol::HttpResponse, want: &J) -> Result<(), S
 
 fn error_status(model: &ServiceModel, protocol: Protocol, shape: &Shape) -> u16 {
     let client = shape.error.as_ref().is_none_or(|e| e.sender_fault) && !shape.fault;
-    let query_compatible_json = model.metadata.aws_query_compatible.is_some() && matches!(protocol, Protocol::Json | Protocol::RpcV2Cbor);
+    let query_compatible_json =
+        model.metadata.aws_query_compatible.is_some() && matches!(protocol, Protocol::Json | Protocol::RpcV2Cbor);
     match shape.error.as_ref().and_then(|e| e.http_status_code) {
         Some(code) if !query_compatible_json => code,
         _ if client => 400,
@@ -466,14 +478,24 @@ fn run_output(protocol: Protocol, suite: &J, case: &J) -> Outcome {
             }
             same(&format!("{whose} error"), Some(&p.fields), Some(&want))
         };
-        if let Err(e) = check(conformance::parse_error(&model, protocol, Some(op), ours.status, &our_headers, &ours.body), "our") {
+        if let Err(e) =
+            check(conformance::parse_error(&model, protocol, Some(op), ours.status, &our_headers, &ours.body), "our")
+        {
             return Outcome::Fail(e);
         }
         let exact = bodies_equal(protocol, &ours.body, &their_body);
         if !exact && std::env::var("VECTORS_DEBUG").is_ok() {
-            println!("NONEXACT {}\n  ours:   {}\n  theirs: {}", case["id"], String::from_utf8_lossy(&ours.body).replace('\n', "\\n"), String::from_utf8_lossy(&their_body).replace('\n', "\\n"));
+            println!(
+                "NONEXACT {}\n  ours:   {}\n  theirs: {}",
+                case["id"],
+                String::from_utf8_lossy(&ours.body).replace('\n', "\\n"),
+                String::from_utf8_lossy(&their_body).replace('\n', "\\n")
+            );
         }
-        let anchored = check(conformance::parse_error(&model, protocol, Some(op), want_status, &their_headers, &their_body), "their");
+        let anchored = check(
+            conformance::parse_error(&model, protocol, Some(op), want_status, &their_headers, &their_body),
+            "their",
+        );
         return match anchored {
             Ok(()) => Outcome::Pass { exact },
             Err(_) if exact => Outcome::Pass { exact },
@@ -504,7 +526,12 @@ fn run_output(protocol: Protocol, suite: &J, case: &J) -> Outcome {
     }
     let exact = bodies_equal(protocol, &ours.body, &their_body);
     if !exact && std::env::var("VECTORS_DEBUG").is_ok() {
-        println!("NONEXACT {}\n  ours:   {}\n  theirs: {}", case["id"], String::from_utf8_lossy(&ours.body).replace('\n', "\\n"), String::from_utf8_lossy(&their_body).replace('\n', "\\n"));
+        println!(
+            "NONEXACT {}\n  ours:   {}\n  theirs: {}",
+            case["id"],
+            String::from_utf8_lossy(&ours.body).replace('\n', "\\n"),
+            String::from_utf8_lossy(&their_body).replace('\n', "\\n")
+        );
     }
     let theirs = conformance::parse_response(&model, protocol, op, want_status, &their_headers, &their_body)
         .and_then(|v| same("their result", Some(&v), Some(&want)));
@@ -530,7 +557,13 @@ fn botocore_protocol_vectors() {
     let mut report = String::new();
     let mut failures = Vec::new();
     let mut skipped_with_reason = Vec::new();
-    let _ = writeln!(report, "{:<44} {:>6} {:>4} {:>6} {:>6} {:>7} {:>7}", "file", "dir", "run", "passed", "exact", "ignored", "skipped");
+    let run_ignored = std::env::var_os("VECTORS_RUN_IGNORED").is_some();
+    let mut ignored_outcomes = Vec::new();
+    let _ = writeln!(
+        report,
+        "{:<44} {:>6} {:>4} {:>6} {:>6} {:>7} {:>7}",
+        "file", "dir", "run", "passed", "exact", "ignored", "skipped"
+    );
     for (file, ignore_key, protocol) in FILES {
         for dir in ["input", "output"] {
             let path = vectors_dir().join(dir).join(format!("{file}.json"));
@@ -541,6 +574,20 @@ fn botocore_protocol_vectors() {
                     let id = case["id"].as_str().unwrap_or("?");
                     if ignores.ignored(ignore_key, dir, suite, id) {
                         t.ignored += 1;
+                        // `VECTORS_RUN_IGNORED=1` shows how the ignored cases fare, for
+                        // information only.
+                        if run_ignored {
+                            let outcome = std::panic::catch_unwind(|| match dir {
+                                "input" => run_input(*protocol, suite, case),
+                                _ => run_output(*protocol, suite, case),
+                            })
+                            .unwrap_or_else(|_| Outcome::Fail("panicked".into()));
+                            let verdict = match outcome {
+                                Outcome::Pass { .. } => "passes".to_string(),
+                                Outcome::Fail(why) => format!("fails: {why}"),
+                            };
+                            ignored_outcomes.push(format!("{file}/{dir}/{id} {verdict}"));
+                        }
                         continue;
                     }
                     if let Some((.., reason)) = SKIPS.iter().find(|(f, d, c, _)| f == file && *d == dir && *c == id) {
@@ -574,6 +621,12 @@ fn botocore_protocol_vectors() {
     println!("skipped beyond botocore's ignore list:");
     for s in &skipped_with_reason {
         println!("  {s}");
+    }
+    if run_ignored {
+        println!("cases on botocore's ignore list:");
+        for o in &ignored_outcomes {
+            println!("  {o}");
+        }
     }
     if !failures.is_empty() {
         println!("failures:");

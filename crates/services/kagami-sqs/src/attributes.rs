@@ -110,10 +110,9 @@ impl RedrivePolicy {
         };
         let shown = map.get("maxReceiveCount").map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
         match count {
-            Some(n) if (MAX_RECEIVE_COUNT_MIN..=MAX_RECEIVE_COUNT_MAX).contains(&n) => Ok(RedrivePolicy {
-                dead_letter_target_arn: target,
-                max_receive_count: u32::try_from(n).unwrap_or(1),
-            }),
+            Some(n) if (MAX_RECEIVE_COUNT_MIN..=MAX_RECEIVE_COUNT_MAX).contains(&n) => {
+                Ok(RedrivePolicy { dead_letter_target_arn: target, max_receive_count: u32::try_from(n).unwrap_or(1) })
+            }
             _ => Err(reason(&format!(
                 "Invalid value for maxReceiveCount: {shown}, valid values are from 1 to 1000 both inclusive."
             ))),
@@ -304,9 +303,7 @@ impl QueueAttributes {
                 self.redrive_allow_policy =
                     if value.is_empty() { None } else { Some(RedriveAllowPolicy::parse(value)?) }
             }
-            "KmsMasterKeyId" => {
-                self.kms_master_key_id = if value.is_empty() { None } else { Some(value.to_string()) }
-            }
+            "KmsMasterKeyId" => self.kms_master_key_id = if value.is_empty() { None } else { Some(value.to_string()) },
             "SqsManagedSseEnabled" => self.sqs_managed_sse_enabled = boolean(name, value)?,
             "FifoQueue" => {
                 let fifo = boolean(name, value)?;
@@ -486,10 +483,15 @@ mod tests {
 
     #[test]
     fn redrive_policy_is_validated_and_normalised() {
-        let p = RedrivePolicy::parse(r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"5"}"#)
-            .unwrap();
+        let p = RedrivePolicy::parse(
+            r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"5"}"#,
+        )
+        .unwrap();
         assert_eq!(p.max_receive_count, 5);
-        assert_eq!(p.render(), r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":5}"#);
+        assert_eq!(
+            p.render(),
+            r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":5}"#
+        );
         let missing = RedrivePolicy::parse(r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq"}"#);
         assert!(matches!(missing, Err(AttributeError::InvalidParameterValue(m))
             if m.ends_with("Reason: Redrive policy does not contain mandatory attribute: maxReceiveCount.")));

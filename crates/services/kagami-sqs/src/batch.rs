@@ -44,7 +44,12 @@ pub fn check_entries<'a>(ids: impl ExactSizeIterator<Item = &'a str>, entry: &st
 /// A failed entry of a batch result, with the code clients know.
 pub fn failed(id: String, error: SqsError) -> BatchResultErrorEntry {
     let error = ServiceError::from(error);
-    BatchResultErrorEntry { id, sender_fault: error.sender_fault, code: batch_entry_code(&error), message: Some(error.message) }
+    BatchResultErrorEntry {
+        id,
+        sender_fault: error.sender_fault,
+        code: batch_entry_code(&error),
+        message: Some(error.message),
+    }
 }
 
 #[cfg(test)]

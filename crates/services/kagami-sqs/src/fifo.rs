@@ -17,7 +17,9 @@ pub fn content_deduplication_id(body: &str) -> String {
 
 /// Alphanumeric and punctuation characters, 1 to 128 of them.
 pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= MAX_ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b.is_ascii_punctuation())
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b.is_ascii_punctuation())
 }
 
 /// What a deduplicated send answers with: the first message's id and sequence number.

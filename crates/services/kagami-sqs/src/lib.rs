@@ -24,6 +24,8 @@ mod receive;
 mod redrive;
 mod send;
 mod state;
+#[cfg(test)]
+mod tests;
 mod url;
 
 use crate::errors::missing_parameter;

@@ -3,8 +3,8 @@
 //! "Calculating the MD5 message digest for message attributes" (SQS Developer Guide).
 
 use crate::message::MessageAttribute;
-use indexmap::IndexMap;
 use ::md5::{Digest, Md5};
+use indexmap::IndexMap;
 
 /// Transport type bytes of the attribute encoding: which value member carries the value.
 const STRING_VALUE: u8 = 1;
@@ -115,10 +115,7 @@ mod tests {
     fn several_attributes_are_digested_in_name_order() {
         let attrs = IndexMap::from([
             ("attribName1".to_string(), string("String", "attribValue 1")),
-            (
-                "customNumberTypeAttrib".to_string(),
-                string("Number.float", "4563442423554324324264524243.32543234"),
-            ),
+            ("customNumberTypeAttrib".to_string(), string("Number.float", "4563442423554324324264524243.32543234")),
             ("binaryAttribute".to_string(), binary(b"Hello binary world!")),
         ]);
         assert_eq!(md5_of_attributes(&attrs).as_deref(), Some("c932db14a896c663f83c260297d594ff"));

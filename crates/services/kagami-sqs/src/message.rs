@@ -136,7 +136,11 @@ fn check_attribute_name(name: &str) -> Result<(), SqsError> {
         )));
     }
     let lower = name.to_ascii_lowercase();
-    if lower.starts_with("aws.") || lower.starts_with("amazon.") || name.starts_with('.') || name.ends_with('.') || name.contains("..")
+    if lower.starts_with("aws.")
+        || lower.starts_with("amazon.")
+        || name.starts_with('.')
+        || name.ends_with('.')
+        || name.contains("..")
     {
         return Err(invalid_parameter_value(
             "You can't use message attribute names beginning with 'AWS.' or 'Amazon.'. These strings are reserved for internal use. Additionally, they cannot start or end with '.'.",
@@ -185,7 +189,9 @@ fn check_attribute_value(name: &str, attribute: &MessageAttribute) -> Result<(),
                     )));
                 }
                 if base == "Number" && !is_number(v) {
-                    return Err(invalid_parameter_value(format!("Can't cast the value of message (user) attribute '{name}' to a number.")));
+                    return Err(invalid_parameter_value(format!(
+                        "Can't cast the value of message (user) attribute '{name}' to a number."
+                    )));
                 }
             }
         }
@@ -262,7 +268,10 @@ mod tests {
 
     #[test]
     fn only_aws_trace_header_is_a_sendable_system_attribute() {
-        let ok = IndexMap::from([(AWS_TRACE_HEADER.to_string(), string_attr("String", "Root=1-5759e988-bd862e3fe1be46a994272793"))]);
+        let ok = IndexMap::from([(
+            AWS_TRACE_HEADER.to_string(),
+            string_attr("String", "Root=1-5759e988-bd862e3fe1be46a994272793"),
+        )]);
         assert!(check_system_attributes(&ok).is_ok());
         let bad = IndexMap::from([("SenderId".to_string(), string_attr("String", "x"))]);
         assert!(check_system_attributes(&bad).is_err());

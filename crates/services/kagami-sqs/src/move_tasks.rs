@@ -103,7 +103,9 @@ fn decode_handle(handle: &str) -> Option<(String, String)> {
 }
 
 fn source_not_found() -> SqsError {
-    SqsError::ResourceNotFoundException("The resource that you specified for the SourceArn parameter doesn't exist.".to_string())
+    SqsError::ResourceNotFoundException(
+        "The resource that you specified for the SourceArn parameter doesn't exist.".to_string(),
+    )
 }
 
 impl Sqs {
@@ -203,8 +205,8 @@ impl Sqs {
         _ctx: &RequestContext,
         input: CancelMessageMoveTaskRequest,
     ) -> Result<CancelMessageMoveTaskResult, SqsError> {
-        let (_, source_arn) =
-            decode_handle(&input.task_handle).ok_or_else(|| invalid_parameter_value("Value for parameter TaskHandle is invalid."))?;
+        let (_, source_arn) = decode_handle(&input.task_handle)
+            .ok_or_else(|| invalid_parameter_value("Value for parameter TaskHandle is invalid."))?;
         self.queue_by_arn(&source_arn).ok_or_else(source_not_found)?;
         let task = self
             .tasks
@@ -214,10 +216,14 @@ impl Sqs {
             .cloned()
             .ok_or_else(|| SqsError::ResourceNotFoundException("Task does not exist.".to_string()))?;
         if task.status() != TaskStatus::Running {
-            return Err(invalid_parameter_value("Only active (non-completed) message movement tasks can be cancelled."));
+            return Err(invalid_parameter_value(
+                "Only active (non-completed) message movement tasks can be cancelled.",
+            ));
         }
         task.cancel();
-        Ok(CancelMessageMoveTaskResult { approximate_number_of_messages_moved: Some(task.moved.load(Ordering::Acquire)) })
+        Ok(CancelMessageMoveTaskResult {
+            approximate_number_of_messages_moved: Some(task.moved.load(Ordering::Acquire)),
+        })
     }
 
     /// Moves one visible message of the task's source. `Ok(false)` when there is none.

@@ -271,7 +271,11 @@ mod tests {
             md5_of_body: String::new(),
             message_attributes: IndexMap::from([(
                 "bin".to_string(),
-                MessageAttribute { data_type: "Binary".into(), binary_value: Some(Bytes::from_static(b"\x00\xff")), ..Default::default() },
+                MessageAttribute {
+                    data_type: "Binary".into(),
+                    binary_value: Some(Bytes::from_static(b"\x00\xff")),
+                    ..Default::default()
+                },
             )]),
             md5_of_message_attributes: Some("x".into()),
             system_attributes: IndexMap::new(),
@@ -295,7 +299,12 @@ mod tests {
             let mut state = QueueState::new(QueueAttributes::defaults(true), IndexMap::new(), 1_000);
             state.tags.insert("team".into(), "a".into());
             let record = queue_record("000000000000", "us-east-1", "q.fifo", &state);
-            let delivered = Delivery { receive_count: 3, first_receive_timestamp: Some(7), last_receive_timestamp: Some(9), visible_at: 99 };
+            let delivered = Delivery {
+                receive_count: 3,
+                first_receive_timestamp: Some(7),
+                last_receive_timestamp: Some(9),
+                visible_at: 99,
+            };
             let mut ops = vec![put_queue(&record), put_message(&key, &message(1)), put_message(&key, &message(2))];
             ops.push(put_delivery(&key, 1, delivered));
             ops.extend(delete_message(&key, 2));

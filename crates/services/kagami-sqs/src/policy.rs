@@ -65,7 +65,9 @@ pub fn add_permission(
         )));
     }
     if account_ids.is_empty() {
-        return Err(invalid_parameter_value("Value [] for parameter PrincipalId is invalid. Reason: Unable to verify."));
+        return Err(invalid_parameter_value(
+            "Value [] for parameter PrincipalId is invalid. Reason: Unable to verify.",
+        ));
     }
     if let Some(bad) = actions.iter().find(|a| !SHAREABLE_ACTIONS.contains(&a.as_str())) {
         return Err(invalid_parameter_value(format!(
@@ -92,7 +94,8 @@ pub fn add_permission(
         "Action": one_or_many(actions.iter().map(|a| format!("SQS:{a}")).collect()),
         "Resource": queue_arn,
     });
-    let statements = statements_of(&mut doc).ok_or_else(|| invalid_parameter_value("Invalid value for the parameter Policy."))?;
+    let statements =
+        statements_of(&mut doc).ok_or_else(|| invalid_parameter_value("Invalid value for the parameter Policy."))?;
     if statements.iter().any(|s| s.get("Sid").and_then(Value::as_str) == Some(label)) {
         return Err(invalid_parameter_value(format!(
             "Value {label} for parameter Label is invalid. Reason: Already exists."
@@ -104,9 +107,8 @@ pub fn add_permission(
 
 /// The Policy after removing the statement labelled `label`; `None` when no statement is left.
 pub fn remove_permission(policy: Option<&str>, label: &str) -> Result<Option<String>, SqsError> {
-    let not_found = || {
-        invalid_parameter_value(format!("Value {label} for parameter Label is invalid. Reason: can't find label."))
-    };
+    let not_found =
+        || invalid_parameter_value(format!("Value {label} for parameter Label is invalid. Reason: can't find label."));
     let mut doc: Value = policy.and_then(|p| serde_json::from_str(p).ok()).ok_or_else(not_found)?;
     let statements = statements_of(&mut doc).ok_or_else(not_found)?;
     let before = statements.len();
@@ -135,8 +137,14 @@ mod tests {
         assert_eq!(doc["Id"], format!("{ARN}/SQSDefaultPolicy"));
         assert_eq!(doc["Statement"][0]["Principal"]["AWS"], "arn:aws:iam::222222222222:root");
         assert_eq!(doc["Statement"][0]["Action"], "SQS:SendMessage");
-        let p = add_permission(Some(&p), ARN, "both", &s(&["222222222222", "333333333333"]), &s(&["ReceiveMessage", "DeleteMessage"]))
-            .unwrap();
+        let p = add_permission(
+            Some(&p),
+            ARN,
+            "both",
+            &s(&["222222222222", "333333333333"]),
+            &s(&["ReceiveMessage", "DeleteMessage"]),
+        )
+        .unwrap();
         let doc: Value = serde_json::from_str(&p).unwrap();
         assert_eq!(doc["Statement"][1]["Action"], json!(["SQS:ReceiveMessage", "SQS:DeleteMessage"]));
         assert!(add_permission(Some(&p), ARN, "send", &s(&["222222222222"]), &s(&["SendMessage"])).is_err());
@@ -156,6 +164,8 @@ mod tests {
     #[test]
     fn owner_only_actions_cannot_be_shared() {
         let err = add_permission(None, ARN, "l", &s(&["222222222222"]), &s(&["CreateQueue"])).unwrap_err();
-        assert!(matches!(err, SqsError::InvalidParameterValue(m) if m.starts_with("Value SQS:CreateQueue for parameter ActionName is invalid.")));
+        assert!(
+            matches!(err, SqsError::InvalidParameterValue(m) if m.starts_with("Value SQS:CreateQueue for parameter ActionName is invalid."))
+        );
     }
 }

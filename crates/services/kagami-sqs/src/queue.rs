@@ -21,7 +21,8 @@ pub struct QueueState {
     pub last_purge: Option<i64>,
     pub deduplication: Deduplication,
     pub sequencer: Sequencer,
-    messages: HashMap<u64, Message>,
+    /// Boxed: the map stays small however large a message record is.
+    messages: HashMap<u64, Box<Message>>,
     /// Visible messages by send order.
     ready: BTreeSet<u64>,
     /// Never received and not yet visible: (visible_at, seq).
@@ -104,16 +105,17 @@ impl QueueState {
     }
 
     pub fn get(&self, seq: u64) -> Option<&Message> {
-        self.messages.get(&seq)
+        self.messages.get(&seq).map(|m| &**m)
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.messages.len()
     }
 
     /// All messages in send order (for the internal listing endpoint and tests).
     pub fn messages_in_order(&self) -> Vec<&Message> {
-        let mut all: Vec<&Message> = self.messages.values().collect();
+        let mut all: Vec<&Message> = self.messages.values().map(|m| &**m).collect();
         all.sort_unstable_by_key(|m| m.seq);
         all
     }
@@ -131,12 +133,12 @@ impl QueueState {
             self.groups.entry(group).or_default().insert(seq);
         }
         self.place(seq, message.delivery, now);
-        self.messages.insert(seq, message);
+        self.messages.insert(seq, Box::new(message));
     }
 
     /// Takes a message out of the queue.
     pub fn remove(&mut self, seq: u64) -> Option<Message> {
-        let message = self.messages.remove(&seq)?;
+        let message = *self.messages.remove(&seq)?;
         self.unplace(seq, message.delivery);
         self.by_sent.remove(&(message.sent_timestamp, seq));
         if let Some(group) = &message.message_group_id
@@ -279,7 +281,7 @@ impl QueueState {
 
     /// The message a receipt names, if it is still in the queue.
     fn named(&self, receipt: &Receipt) -> Option<&Message> {
-        self.messages.get(&receipt.seq).filter(|m| m.message_id == receipt.message_id)
+        self.messages.get(&receipt.seq).map(|m| &**m).filter(|m| m.message_id == receipt.message_id)
     }
 
     fn in_flight(m: &Message, now: i64) -> bool {
@@ -299,7 +301,12 @@ impl QueueState {
 
     /// ChangeMessageVisibility: hides the message for `timeout` seconds from now (0 makes
     /// it visible at once). Returns the new delivery state.
-    pub fn change_visibility(&mut self, receipt: &Receipt, timeout: u32, now: i64) -> Result<Delivery, VisibilityRefusal> {
+    pub fn change_visibility(
+        &mut self,
+        receipt: &Receipt,
+        timeout: u32,
+        now: i64,
+    ) -> Result<Delivery, VisibilityRefusal> {
         let m = self.named(receipt).ok_or(VisibilityRefusal::NotFound)?;
         if !Self::in_flight(m, now) {
             return Err(VisibilityRefusal::NotInflight);
@@ -336,7 +343,12 @@ impl QueueState {
 
     /// FIFO: repeats the receive made with this ReceiveRequestAttemptId if none of its
     /// messages changed since, resetting their visibility timeout. Returns (seq, handle).
-    pub fn replay_attempt(&mut self, attempt_id: &str, now: i64, visibility_timeout: u32) -> Option<Vec<(u64, String)>> {
+    pub fn replay_attempt(
+        &mut self,
+        attempt_id: &str,
+        now: i64,
+        visibility_timeout: u32,
+    ) -> Option<Vec<(u64, String)>> {
         let attempt = self.attempts.get(attempt_id)?.clone();
         let unchanged = attempt.deliveries.iter().all(|(seq, count, _)| {
             self.messages.get(seq).is_some_and(|m| m.delivery.receive_count == *count && Self::in_flight(m, now))

@@ -93,7 +93,12 @@ pub(crate) fn paginate(
 impl Sqs {
     /// RedrivePolicy checks that need the target queue: it exists in the same account and
     /// region, is of the same type, and its RedriveAllowPolicy admits the source.
-    pub(crate) fn check_redrive_target(&self, source: (&str, &str, &str), fifo: bool, raw: &str) -> Result<(), SqsError> {
+    pub(crate) fn check_redrive_target(
+        &self,
+        source: (&str, &str, &str),
+        fifo: bool,
+        raw: &str,
+    ) -> Result<(), SqsError> {
         let (account, region, name) = source;
         let policy = RedrivePolicy::parse(raw)?;
         let reason = |why: &str| invalid_value(raw, "RedrivePolicy", why);
@@ -105,7 +110,8 @@ impl Sqs {
             return Err(reason("Dead-letter queue must be same type of queue as the source."));
         }
         let source_arn = crate::url::queue_arn(region, account, name);
-        let allowed = target.state.lock().attributes.redrive_allow_policy.as_ref().is_none_or(|p| p.allows(&source_arn));
+        let allowed =
+            target.state.lock().attributes.redrive_allow_policy.as_ref().is_none_or(|p| p.allows(&source_arn));
         if !allowed {
             return Err(reason(&format!(
                 "Queue {source_arn} is not allowed to use {} as its dead-letter queue.",
@@ -115,7 +121,11 @@ impl Sqs {
         Ok(())
     }
 
-    pub async fn create_queue(&self, ctx: &RequestContext, input: CreateQueueRequest) -> Result<CreateQueueResult, ServiceError> {
+    pub async fn create_queue(
+        &self,
+        ctx: &RequestContext,
+        input: CreateQueueRequest,
+    ) -> Result<CreateQueueResult, ServiceError> {
         let name = input.queue_name;
         let requested = input.attributes.unwrap_or_default();
         let fifo = match requested.get("FifoQueue") {
@@ -144,7 +154,12 @@ impl Sqs {
         }
         let tags = input.tags.unwrap_or_default();
         check_tags(&name, 0, &tags)?;
-        let queue = Arc::new(Queue::new(&ctx.account_id, &ctx.region, &name, QueueState::new(attributes, tags, clock::now_millis())));
+        let queue = Arc::new(Queue::new(
+            &ctx.account_id,
+            &ctx.region,
+            &name,
+            QueueState::new(attributes, tags, clock::now_millis()),
+        ));
         let commit = {
             // Nobody can change the new queue before its creation record is submitted.
             let state = queue.state.lock();
@@ -160,7 +175,11 @@ impl Sqs {
         Ok(CreateQueueResult { queue_url: Some(self.url_of(ctx, &queue)) })
     }
 
-    pub fn get_queue_url(&self, ctx: &RequestContext, input: GetQueueUrlRequest) -> Result<GetQueueUrlResult, SqsError> {
+    pub fn get_queue_url(
+        &self,
+        ctx: &RequestContext,
+        input: GetQueueUrlRequest,
+    ) -> Result<GetQueueUrlResult, SqsError> {
         let account = input.queue_owner_aws_account_id.as_deref().filter(|a| !a.is_empty()).unwrap_or(&ctx.account_id);
         let queue = self.queue(account, &ctx.region, &input.queue_name).ok_or_else(queue_does_not_exist)?;
         Ok(GetQueueUrlResult { queue_url: Some(self.url_of(ctx, &queue)) })
@@ -252,7 +271,11 @@ impl Sqs {
         Ok(GetQueueAttributesResult { attributes: (!out.is_empty()).then_some(out) })
     }
 
-    pub async fn set_queue_attributes(&self, ctx: &RequestContext, input: SetQueueAttributesRequest) -> Result<(), ServiceError> {
+    pub async fn set_queue_attributes(
+        &self,
+        ctx: &RequestContext,
+        input: SetQueueAttributesRequest,
+    ) -> Result<(), ServiceError> {
         let queue = self.resolve(ctx, &input.queue_url)?;
         if let Some(raw) = input.attributes.get("RedrivePolicy").filter(|r| !r.is_empty()) {
             RedrivePolicy::parse(raw).map_err(SqsError::from)?;
@@ -300,7 +323,11 @@ impl Sqs {
         commit.wait().await.map_err(store_failed)
     }
 
-    pub fn list_queue_tags(&self, ctx: &RequestContext, input: ListQueueTagsRequest) -> Result<ListQueueTagsResult, SqsError> {
+    pub fn list_queue_tags(
+        &self,
+        ctx: &RequestContext,
+        input: ListQueueTagsRequest,
+    ) -> Result<ListQueueTagsResult, SqsError> {
         let queue = self.resolve(ctx, &input.queue_url)?;
         let tags = queue.state.lock().tags.clone();
         Ok(ListQueueTagsResult { tags: (!tags.is_empty()).then_some(tags) })
@@ -324,7 +351,11 @@ impl Sqs {
         commit.wait().await.map_err(store_failed)
     }
 
-    pub async fn remove_permission(&self, ctx: &RequestContext, input: RemovePermissionRequest) -> Result<(), ServiceError> {
+    pub async fn remove_permission(
+        &self,
+        ctx: &RequestContext,
+        input: RemovePermissionRequest,
+    ) -> Result<(), ServiceError> {
         let queue = self.resolve(ctx, &input.queue_url)?;
         let commit = {
             let mut state = queue.state.lock();

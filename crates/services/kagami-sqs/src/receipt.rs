@@ -19,10 +19,7 @@ impl Receipt {
     pub fn encode(&self) -> String {
         // Random bytes make each handle unique, as AWS's are, even for a re-issued count.
         let nonce = fastrand_hex();
-        STANDARD.encode(format!(
-            "{nonce} {} {} {} {}",
-            self.queue_arn, self.message_id, self.seq, self.receive_count
-        ))
+        STANDARD.encode(format!("{nonce} {} {} {} {}", self.queue_arn, self.message_id, self.seq, self.receive_count))
     }
 
     /// `None` for anything that is not a handle kagami issued.

@@ -36,8 +36,13 @@ struct OutputFilter {
 }
 
 impl OutputFilter {
-    fn new(attribute_names: Option<Vec<String>>, system_names: Option<Vec<String>>, message_names: Option<Vec<String>>) -> Self {
-        let system: Vec<String> = attribute_names.into_iter().flatten().chain(system_names.into_iter().flatten()).collect();
+    fn new(
+        attribute_names: Option<Vec<String>>,
+        system_names: Option<Vec<String>>,
+        message_names: Option<Vec<String>>,
+    ) -> Self {
+        let system: Vec<String> =
+            attribute_names.into_iter().flatten().chain(system_names.into_iter().flatten()).collect();
         let message_names = message_names.unwrap_or_default();
         OutputFilter {
             system_all: system.iter().any(|n| n == "All"),
@@ -53,7 +58,9 @@ impl OutputFilter {
     }
 
     fn wants_message(&self, name: &str) -> bool {
-        self.message_all || self.message.iter().any(|n| n == name) || self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
+        self.message_all
+            || self.message.iter().any(|n| n == name)
+            || self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
     }
 
     fn output(&self, m: &crate::message::Message, receipt_handle: String) -> Message {
@@ -168,7 +175,8 @@ impl Sqs {
             .as_ref()
             .and_then(|p| self.queue_by_arn(&p.dead_letter_target_arn).map(|q| (q, p.max_receive_count)));
         let selection = state.select(params.max, dead_letter_queue.as_ref().map(|(_, count)| *count));
-        let dead: Vec<crate::message::Message> = selection.dead_letter.iter().filter_map(|s| state.remove(*s)).collect();
+        let dead: Vec<crate::message::Message> =
+            selection.dead_letter.iter().filter_map(|s| state.remove(*s)).collect();
         let mut attempt_entries = Vec::new();
         for seq in selection.deliver {
             let Some(receipt) = state.mark_received(seq, &queue.arn, now, visibility_timeout) else { continue };
@@ -196,17 +204,25 @@ impl Sqs {
         Pass { messages, default_wait, next_change, commits }
     }
 
-    pub async fn receive_message(&self, ctx: &RequestContext, input: ReceiveMessageRequest) -> Result<ReceiveMessageResult, ServiceError> {
+    pub async fn receive_message(
+        &self,
+        ctx: &RequestContext,
+        input: ReceiveMessageRequest,
+    ) -> Result<ReceiveMessageResult, ServiceError> {
         let queue = self.resolve(ctx, &input.queue_url)?;
         let max = match input.max_number_of_messages {
             None => 1,
             Some(n) if (1..=MAX_NUMBER_OF_MESSAGES).contains(&n) => n as usize,
-            Some(n) => return Err(invalid_value(n, "MaxNumberOfMessages", "Must be between 1 and 10, if provided.").into()),
+            Some(n) => {
+                return Err(invalid_value(n, "MaxNumberOfMessages", "Must be between 1 and 10, if provided.").into());
+            }
         };
         let visibility_timeout = match input.visibility_timeout {
             None => None,
             Some(v) if (0..=VISIBILITY_TIMEOUT_MAX as i32).contains(&v) => Some(v as u32),
-            Some(v) => return Err(invalid_value(v, "VisibilityTimeout", "Must be >= 0 and <= 43200, if provided.").into()),
+            Some(v) => {
+                return Err(invalid_value(v, "VisibilityTimeout", "Must be >= 0 and <= 43200, if provided.").into());
+            }
         };
         let wait = match input.wait_time_seconds {
             None => None,
@@ -227,14 +243,23 @@ impl Sqs {
             max,
             visibility_timeout,
             attempt_id: input.receive_request_attempt_id.as_deref(),
-            filter: OutputFilter::new(input.attribute_names, input.message_system_attribute_names, input.message_attribute_names),
+            filter: OutputFilter::new(
+                input.attribute_names,
+                input.message_system_attribute_names,
+                input.message_attribute_names,
+            ),
         };
         self.poll(&queue, &params, wait).await
     }
 
     /// Long polling: passes over the queue until a message arrives, a delayed or
     /// in-flight one becomes visible, or the wait (emulated time) is over.
-    async fn poll(&self, queue: &Arc<Queue>, params: &ReceiveParams<'_>, wait: Option<u32>) -> Result<ReceiveMessageResult, ServiceError> {
+    async fn poll(
+        &self,
+        queue: &Arc<Queue>,
+        params: &ReceiveParams<'_>,
+        wait: Option<u32>,
+    ) -> Result<ReceiveMessageResult, ServiceError> {
         let started = clock::now_millis();
         loop {
             // Registered before looking, so a message sent in between still wakes us.
@@ -266,7 +291,14 @@ impl Sqs {
         Receipt::decode(handle).filter(|r| r.queue_arn == queue.arn).ok_or_else(|| receipt_handle_is_invalid(handle))
     }
 
-    fn delete_one(&self, queue: &Queue, state: &mut QueueState, handle: &str, now: i64, ops: &mut Vec<StoreOp>) -> Result<(), SqsError> {
+    fn delete_one(
+        &self,
+        queue: &Queue,
+        state: &mut QueueState,
+        handle: &str,
+        now: i64,
+        ops: &mut Vec<StoreOp>,
+    ) -> Result<(), SqsError> {
         let receipt = Self::decode_receipt(queue, handle)?;
         match state.delete(&receipt, now) {
             Ok(Some(m)) => {
@@ -276,7 +308,9 @@ impl Sqs {
                 Ok(())
             }
             Ok(None) => Ok(()),
-            Err(DeleteRefusal::Expired) => Err(invalid_value(handle, "ReceiptHandle", "The receipt handle has expired.")),
+            Err(DeleteRefusal::Expired) => {
+                Err(invalid_value(handle, "ReceiptHandle", "The receipt handle has expired."))
+            }
         }
     }
 
@@ -357,13 +391,24 @@ impl Sqs {
         Ok(())
     }
 
-    pub async fn change_message_visibility(&self, ctx: &RequestContext, input: ChangeMessageVisibilityRequest) -> Result<(), ServiceError> {
+    pub async fn change_message_visibility(
+        &self,
+        ctx: &RequestContext,
+        input: ChangeMessageVisibilityRequest,
+    ) -> Result<(), ServiceError> {
         let queue = self.resolve(ctx, &input.queue_url)?;
         let now = clock::now_millis();
         let mut ops = Vec::new();
         let commit = {
             let mut state = queue.state.lock();
-            self.change_visibility_one(&queue, &mut state, &input.receipt_handle, input.visibility_timeout, now, &mut ops)?;
+            self.change_visibility_one(
+                &queue,
+                &mut state,
+                &input.receipt_handle,
+                input.visibility_timeout,
+                now,
+                &mut ops,
+            )?;
             self.store.submit(ops)
         };
         queue.notify.notify_waiters();

@@ -6,14 +6,20 @@ use crate::message::{Delivery, Message};
 use crate::persistence;
 use crate::queues::paginate;
 use crate::state::{Queue, Sqs};
-use kagami_core::store::Commit;
 use kagami_core::RequestContext;
+use kagami_core::store::Commit;
 use std::sync::Arc;
 
 impl Sqs {
     /// Moves messages taken out of `source` into `target`. Both records go in one commit,
     /// so a crash leaves each message in exactly one of the queues.
-    pub(crate) fn move_to_dead_letter_queue(&self, source: &Queue, target: &Queue, messages: Vec<Message>, now: i64) -> Commit {
+    pub(crate) fn move_to_dead_letter_queue(
+        &self,
+        source: &Queue,
+        target: &Queue,
+        messages: Vec<Message>,
+        now: i64,
+    ) -> Commit {
         let durable = self.store.is_durable();
         let mut ops = Vec::new();
         let commit = {
@@ -47,7 +53,11 @@ impl Sqs {
             .into_iter()
             .filter(|q| {
                 let state = q.state.lock();
-                state.attributes.redrive_policy.as_ref().is_some_and(|p| p.dead_letter_target_arn == dead_letter_queue.arn)
+                state
+                    .attributes
+                    .redrive_policy
+                    .as_ref()
+                    .is_some_and(|p| p.dead_letter_target_arn == dead_letter_queue.arn)
             })
             .collect()
     }
@@ -60,6 +70,9 @@ impl Sqs {
         let queue = self.resolve(ctx, &input.queue_url)?;
         let sources = self.dead_letter_sources(&queue);
         let (page, next_token) = paginate(sources, input.next_token.as_deref(), input.max_results)?;
-        Ok(ListDeadLetterSourceQueuesResult { queue_urls: page.iter().map(|q| self.url_of(ctx, q)).collect(), next_token })
+        Ok(ListDeadLetterSourceQueuesResult {
+            queue_urls: page.iter().map(|q| self.url_of(ctx, q)).collect(),
+            next_token,
+        })
     }
 }

@@ -108,7 +108,11 @@ fn prepare(
             return Err(invalid_value(d, "DelaySeconds", "DelaySeconds must be >= 0 and <= 900."));
         }
         if fifo && d != 0 {
-            return Err(invalid_value(d, "DelaySeconds", "The request include parameter that is not valid for this queue type."));
+            return Err(invalid_value(
+                d,
+                "DelaySeconds",
+                "The request include parameter that is not valid for this queue type.",
+            ));
         }
     }
     if let Some(g) = &group_id
@@ -239,7 +243,11 @@ impl Sqs {
         Ok(sent)
     }
 
-    pub async fn send_message(&self, ctx: &RequestContext, input: SendMessageRequest) -> Result<SendMessageResult, ServiceError> {
+    pub async fn send_message(
+        &self,
+        ctx: &RequestContext,
+        input: SendMessageRequest,
+    ) -> Result<SendMessageResult, ServiceError> {
         let queue = self.resolve(ctx, &input.queue_url)?;
         let out = prepare(
             queue.fifo,
@@ -373,6 +381,8 @@ mod tests {
     #[test]
     fn empty_body_is_a_missing_parameter() {
         let e = prepare(false, String::new(), None, None, None, None, None).err().unwrap();
-        assert!(matches!(e, SqsError::MissingParameter(m) if m == "The request must contain the parameter MessageBody."));
+        assert!(
+            matches!(e, SqsError::MissingParameter(m) if m == "The request must contain the parameter MessageBody.")
+        );
     }
 }

@@ -1,0 +1,155 @@
+//! Provider-level tests: the typed API end to end, including long polling, the emulated
+//! clock and durable reloads. The clock is process-wide, so these tests run one at a time.
+
+use crate::SqsProvider;
+use crate::generated::*;
+use kagami_core::{RequestContext, ServiceEnv, ServiceError, Store, clock};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn ctx() -> RequestContext {
+    RequestContext::system("000000000000", "us-east-1", "sqs")
+}
+
+async fn queue(p: &SqsProvider, name: &str, attributes: &[(&str, &str)]) -> String {
+    let attributes = attributes.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let input = CreateQueueRequest { queue_name: name.into(), attributes: Some(attributes), tags: None };
+    p.create_queue(&ctx(), input).await.unwrap().queue_url.unwrap()
+}
+
+async fn send(p: &SqsProvider, url: &str, body: &str) -> SendMessageResult {
+    let input = SendMessageRequest { queue_url: url.into(), message_body: body.into(), ..Default::default() };
+    p.send_message(&ctx(), input).await.unwrap()
+}
+
+async fn receive(p: &SqsProvider, url: &str, wait: Option<i32>) -> Vec<Message> {
+    let input = ReceiveMessageRequest {
+        queue_url: url.into(),
+        max_number_of_messages: Some(10),
+        wait_time_seconds: wait,
+        message_system_attribute_names: Some(vec!["All".into()]),
+        ..Default::default()
+    };
+    p.receive_message(&ctx(), input).await.unwrap().messages.unwrap_or_default()
+}
+
+fn receive_count(m: &Message) -> Option<&str> {
+    m.attributes.as_ref()?.get("ApproximateReceiveCount").map(String::as_str)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_poll_returns_as_soon_as_a_message_is_sent() {
+    let _serial = SERIAL.lock().await;
+    let p = Arc::new(SqsProvider::new(&ServiceEnv::ephemeral()).unwrap());
+    let url = queue(&p, "lp", &[]).await;
+    let sender = {
+        let (p, url) = (Arc::clone(&p), url.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            send(&p, &url, "wake").await
+        })
+    };
+    let started = Instant::now();
+    let got = receive(&p, &url, Some(20)).await;
+    assert_eq!(got.len(), 1);
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(sender.await.unwrap().message_id, got[0].message_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clock_advance_ends_delays_and_wakes_long_polls() {
+    let _serial = SERIAL.lock().await;
+    let p = Arc::new(SqsProvider::new(&ServiceEnv::ephemeral()).unwrap());
+    let url = queue(&p, "delayed", &[("DelaySeconds", "900")]).await;
+    send(&p, &url, "later").await;
+    assert!(receive(&p, &url, None).await.is_empty());
+    let poller = {
+        let (p, url) = (Arc::clone(&p), url.clone());
+        tokio::spawn(async move { receive(&p, &url, Some(20)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    clock::advance(Duration::from_secs(900));
+    let got = poller.await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn visibility_timeout_ends_with_the_clock() {
+    let _serial = SERIAL.lock().await;
+    let p = SqsProvider::new(&ServiceEnv::ephemeral()).unwrap();
+    let url = queue(&p, "vt", &[("VisibilityTimeout", "120")]).await;
+    send(&p, &url, "x").await;
+    assert_eq!(receive(&p, &url, None).await.len(), 1);
+    clock::advance(Duration::from_secs(119));
+    assert!(receive(&p, &url, None).await.is_empty());
+    clock::advance(Duration::from_secs(2));
+    let again = receive(&p, &url, None).await;
+    assert_eq!(receive_count(&again[0]), Some("2"));
+}
+
+#[tokio::test]
+async fn exhausted_messages_move_to_the_dead_letter_queue() {
+    let _serial = SERIAL.lock().await;
+    let p = SqsProvider::new(&ServiceEnv::ephemeral()).unwrap();
+    let dlq = queue(&p, "dlq", &[]).await;
+    let policy = r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":1}"#;
+    let src = queue(&p, "src", &[("RedrivePolicy", policy), ("VisibilityTimeout", "0")]).await;
+    send(&p, &src, "poison").await;
+    assert_eq!(receive(&p, &src, None).await.len(), 1);
+    assert!(receive(&p, &src, None).await.is_empty());
+    let moved = receive(&p, &dlq, None).await;
+    let attrs = moved[0].attributes.clone().unwrap_or_default();
+    assert_eq!(
+        attrs.get("DeadLetterQueueSourceArn").map(String::as_str),
+        Some("arn:aws:sqs:us-east-1:000000000000:src")
+    );
+}
+
+#[tokio::test]
+async fn durable_state_reloads_with_receive_counts() {
+    let _serial = SERIAL.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = || ServiceEnv { store: Store::open(dir.path()).unwrap(), ..ServiceEnv::ephemeral() };
+    let (url, kept, deleted) = {
+        let p = SqsProvider::new(&env()).unwrap();
+        let url = queue(&p, "durable", &[("VisibilityTimeout", "0")]).await;
+        let kept = send(&p, &url, "kept").await.message_id.unwrap();
+        let deleted = send(&p, &url, "deleted").await.message_id.unwrap();
+        for m in receive(&p, &url, None).await {
+            if m.message_id.as_deref() == Some(deleted.as_str()) {
+                let input = DeleteMessageRequest { queue_url: url.clone(), receipt_handle: m.receipt_handle.unwrap() };
+                p.delete_message(&ctx(), input).await.unwrap();
+            }
+        }
+        (url, kept, deleted)
+    };
+    let p = SqsProvider::new(&env()).unwrap();
+    let got = receive(&p, &url, None).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].message_id.as_deref(), Some(kept.as_str()));
+    assert_ne!(got[0].message_id.as_deref(), Some(deleted.as_str()));
+    assert_eq!(receive_count(&got[0]), Some("2"));
+}
+
+#[tokio::test]
+async fn malformed_input_uses_sqs_codes() {
+    let p = SqsProvider::new(&ServiceEnv::ephemeral()).unwrap();
+    let missing =
+        p.input_error("GetQueueUrl", kagami_protocol::shapes::ShapeError::Missing { member: "QueueName".into() });
+    assert_eq!(
+        (missing.code.as_str(), missing.query_code.as_deref(), missing.message.as_str()),
+        ("MissingParameter", Some("MissingParameter"), "The request must contain the parameter QueueName.")
+    );
+    let invalid: ServiceError = p.input_error(
+        "ReceiveMessage",
+        kagami_protocol::shapes::ShapeError::Invalid {
+            member: "MaxNumberOfMessages".into(),
+            detail: "expected integer".into(),
+        },
+    );
+    assert_eq!(invalid.code, "InvalidParameterValue");
+}
