@@ -14,8 +14,11 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 step "Python test dependencies (tests/requirements.txt)"
-PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
-    -r tests/requirements.txt
+pip_install() {
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check "$@"
+}
+# A distribution's own Python may refuse (PEP 668); the pinned test tools go in anyway.
+pip_install -r tests/requirements.txt || pip_install --break-system-packages -r tests/requirements.txt
 
 step "cargo test --release (default workspace members)"
 # Release, so the dependencies compiled here are the ones the binary below reuses.

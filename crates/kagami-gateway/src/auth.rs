@@ -6,6 +6,9 @@
 //! services the classic ones (`InvalidClientTokenId`), JSON services the `*Exception`
 //! names, with the classic code in `x-amzn-query-error` for query-compatible ones.
 
+// `ServiceError` is every provider's error, built at most once per request.
+#![allow(clippy::result_large_err)]
+
 use crate::sigv4::{self, Auth, Location, ParseError, Signature, VerifyError};
 use kagami_core::identity::Identities;
 use kagami_core::{DEFAULT_REGION, Principal, ServiceError};
@@ -27,7 +30,9 @@ pub enum Flavour {
     Ec2,
     Query,
     /// JSON, REST-JSON, RPC v2 CBOR; `query_compatible` adds the classic code.
-    Json { query_compatible: bool },
+    Json {
+        query_compatible: bool,
+    },
 }
 
 impl Flavour {
@@ -78,7 +83,11 @@ pub struct Check<'a> {
 }
 
 /// Resolves the caller; with `verify`, refuses requests AWS would refuse.
-pub fn authenticate(identities: &Identities, verify: bool, c: &Check<'_>) -> Result<Caller, ServiceError> {
+pub fn authenticate(
+    identities: &Identities,
+    verify: bool,
+    c: &Check<'_>,
+) -> Result<Caller, ServiceError> {
     let auth = match c.parsed {
         Ok(a) => a.as_ref(),
         Err(e) if verify => return Err(malformed(c.flavour, e)),
@@ -87,7 +96,8 @@ pub fn authenticate(identities: &Identities, verify: bool, c: &Check<'_>) -> Res
     let fallback_region = || c.host_region.unwrap_or(DEFAULT_REGION).to_string();
     let Some(auth) = auth else {
         let anonymous = c.flavour == Flavour::S3
-            || c.operation.is_some_and(|op| ANONYMOUS_OPERATIONS.contains(&(c.service, op)));
+            || c.operation
+                .is_some_and(|op| ANONYMOUS_OPERATIONS.contains(&(c.service, op)));
         if verify && !anonymous {
             return Err(missing_token(c.flavour));
         }
@@ -119,9 +129,15 @@ pub fn authenticate(identities: &Identities, verify: bool, c: &Check<'_>) -> Res
             return Err(expired_token(c.flavour));
         }
         check_time(c.flavour, sig)?;
-        sigv4::verify(c.request, sig, secret, c.body).map_err(|e| refused(c.flavour, key, sig, e))?;
+        sigv4::verify(c.request, sig, secret, c.body)
+            .map_err(|e| refused(c.flavour, key, sig, e))?;
     }
-    Ok(Caller { access_key_id: Some(key.to_string()), account_id: resolved.account_id, principal: resolved.principal, region })
+    Ok(Caller {
+        access_key_id: Some(key.to_string()),
+        account_id: resolved.account_id,
+        principal: resolved.principal,
+        region,
+    })
 }
 
 fn real_now_secs() -> i64 {
@@ -135,7 +151,9 @@ fn real_now_secs() -> i64 {
 }
 
 fn check_time(flavour: Flavour, sig: &Signature) -> Result<(), ServiceError> {
-    let Some(amz_date) = sig.amz_date.as_deref() else { return Err(missing_date(flavour)) };
+    let Some(amz_date) = sig.amz_date.as_deref() else {
+        return Err(missing_date(flavour));
+    };
     let Some(signed_at) = sigv4::parse_amz_date(amz_date) else {
         return Err(malformed(
             flavour,
@@ -148,7 +166,9 @@ fn check_time(flavour: Flavour, sig: &Signature) -> Result<(), ServiceError> {
     if sig.location == Location::Query {
         // The client's wall clock dated the URL, so its expiry is checked against real
         // time too: advancing the emulated clock must not expire URLs presigned since.
-        let expires = sig.expires_secs.unwrap_or(sigv4::MAX_PRESIGNED_EXPIRES_SECS);
+        let expires = sig
+            .expires_secs
+            .unwrap_or(sigv4::MAX_PRESIGNED_EXPIRES_SECS);
         if now > signed_at + expires {
             let mut e = ServiceError::new("AccessDenied", 403, "Request has expired");
             if flavour == Flavour::S3 {
@@ -187,7 +207,13 @@ fn check_time(flavour: Flavour, sig: &Signature) -> Result<(), ServiceError> {
                     sigv4::format_amz_date(now)
                 )
             };
-            classic(flavour, "RequestTimeTooSkewed", "InvalidSignatureException", 403, message)
+            classic(
+                flavour,
+                "RequestTimeTooSkewed",
+                "InvalidSignatureException",
+                403,
+                message,
+            )
         }
     })
 }
@@ -198,11 +224,21 @@ fn iso(secs: i64) -> String {
 
 /// A classic (query) error code, or its JSON-protocol name with the classic code kept
 /// for query-compatible services.
-fn classic(flavour: Flavour, code: &str, json_code: &str, status: u16, message: impl Into<String>) -> ServiceError {
+fn classic(
+    flavour: Flavour,
+    code: &str,
+    json_code: &str,
+    status: u16,
+    message: impl Into<String>,
+) -> ServiceError {
     match flavour {
         Flavour::Json { query_compatible } => {
             let e = ServiceError::new(json_code, status, message);
-            if query_compatible { e.with_query_code(code) } else { e }
+            if query_compatible {
+                e.with_query_code(code)
+            } else {
+                e
+            }
         }
         _ => ServiceError::new(code, status, message),
     }
@@ -228,7 +264,11 @@ fn unknown_key(flavour: Flavour, key: &str) -> ServiceError {
 }
 
 fn auth_failure() -> ServiceError {
-    ServiceError::new("AuthFailure", 401, "AWS was not able to validate the provided access credentials")
+    ServiceError::new(
+        "AuthFailure",
+        401,
+        "AWS was not able to validate the provided access credentials",
+    )
 }
 
 fn expired_token(flavour: Flavour) -> ServiceError {
@@ -246,18 +286,28 @@ fn expired_token(flavour: Flavour) -> ServiceError {
 
 fn missing_token(flavour: Flavour) -> ServiceError {
     match flavour {
-        Flavour::Json { .. } => {
-            classic(flavour, "MissingAuthenticationToken", "MissingAuthenticationTokenException", 403, "Missing Authentication Token")
-        }
-        _ => ServiceError::new("MissingAuthenticationToken", 403, "Request is missing Authentication Token"),
+        Flavour::Json { .. } => classic(
+            flavour,
+            "MissingAuthenticationToken",
+            "MissingAuthenticationTokenException",
+            403,
+            "Missing Authentication Token",
+        ),
+        _ => ServiceError::new(
+            "MissingAuthenticationToken",
+            403,
+            "Request is missing Authentication Token",
+        ),
     }
 }
 
 fn missing_date(flavour: Flavour) -> ServiceError {
     match flavour {
-        Flavour::S3 => {
-            ServiceError::new("AccessDenied", 403, "AWS authentication requires a valid Date or x-amz-date header")
-        }
+        Flavour::S3 => ServiceError::new(
+            "AccessDenied",
+            403,
+            "AWS authentication requires a valid Date or x-amz-date header",
+        ),
         _ => classic(
             flavour,
             "IncompleteSignature",
@@ -270,13 +320,21 @@ fn missing_date(flavour: Flavour) -> ServiceError {
 
 fn malformed(flavour: Flavour, e: &ParseError) -> ServiceError {
     match (flavour, e) {
-        (Flavour::S3, ParseError::QueryParameters(m)) => ServiceError::new("AuthorizationQueryParametersError", 400, m),
+        (Flavour::S3, ParseError::QueryParameters(m)) => {
+            ServiceError::new("AuthorizationQueryParametersError", 400, m)
+        }
         (Flavour::S3, ParseError::IncompleteSignature(m)) => ServiceError::new(
             "AuthorizationHeaderMalformed",
             400,
             format!("The authorization header is malformed; {m}"),
         ),
-        (_, e) => classic(flavour, "IncompleteSignature", "IncompleteSignatureException", 400, e.to_string()),
+        (_, e) => classic(
+            flavour,
+            "IncompleteSignature",
+            "IncompleteSignatureException",
+            400,
+            e.to_string(),
+        ),
     }
 }
 

@@ -20,7 +20,9 @@ pub struct ResponseBody {
 impl ResponseBody {
     pub fn full(data: impl Into<Bytes>) -> Self {
         let data: Bytes = data.into();
-        ResponseBody { data: (!data.is_empty()).then_some(data) }
+        ResponseBody {
+            data: (!data.is_empty()).then_some(data),
+        }
     }
 
     pub fn empty() -> Self {
@@ -37,7 +39,10 @@ impl Body for ResponseBody {
     type Data = Bytes;
     type Error = std::io::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         Poll::Ready(self.get_mut().data.take().map(|d| Ok(Frame::data(d))))
     }
 
@@ -61,7 +66,11 @@ pub enum BodyError {
 
 /// Collects a request body, refusing one larger than `limit` bytes (early, from
 /// `Content-Length`, when the client declared it).
-pub async fn collect<B>(body: B, content_length: Option<u64>, limit: usize) -> Result<Bytes, BodyError>
+pub async fn collect<B>(
+    body: B,
+    content_length: Option<u64>,
+    limit: usize,
+) -> Result<Bytes, BodyError>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,

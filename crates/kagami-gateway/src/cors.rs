@@ -27,7 +27,10 @@ pub fn preflight(request_headers: &HeaderMap) -> Response<ResponseBody> {
     let mut resp = Response::new(ResponseBody::empty());
     *resp.status_mut() = StatusCode::OK;
     let h = resp.headers_mut();
-    h.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(ALLOW_METHODS));
+    h.insert(
+        ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(ALLOW_METHODS),
+    );
     let allow_headers = request_headers
         .get(ACCESS_CONTROL_REQUEST_HEADERS)
         .cloned()
@@ -47,12 +50,18 @@ pub fn decorate(h: &mut HeaderMap, origin: Option<&HeaderValue>) {
     match origin {
         Some(o) => {
             h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, o.clone());
-            h.insert(ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+            h.insert(
+                ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
             h.append(VARY, HeaderValue::from_static("Origin"));
         }
         None => {
             h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
         }
     }
-    h.insert(ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
+    h.insert(
+        ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSE_HEADERS),
+    );
 }

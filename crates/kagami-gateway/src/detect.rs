@@ -57,9 +57,15 @@ static INDEX: LazyLock<Index> = LazyLock::new(|| {
         if let Some(t) = e.target_prefix {
             ix.by_target.entry(t).or_default().push(e);
         }
-        ix.by_signing_name.entry(e.signing_name).or_default().push(e);
+        ix.by_signing_name
+            .entry(e.signing_name)
+            .or_default()
+            .push(e);
         if speaks_query(e) {
-            ix.by_query_version.entry(e.api_version).or_default().push(e);
+            ix.by_query_version
+                .entry(e.api_version)
+                .or_default()
+                .push(e);
         }
     }
     // Names first, so `sqs.localhost` is SQS even if another service shares a prefix;
@@ -78,12 +84,18 @@ static INDEX: LazyLock<Index> = LazyLock::new(|| {
 const FORMER_QUERY_SERVICES: &[&str] = &["sqs"];
 
 fn speaks_only_query(e: &ServiceEntry) -> bool {
-    e.protocols.iter().chain(std::iter::once(&e.protocol)).all(|p| *p == "query" || *p == "ec2")
+    e.protocols
+        .iter()
+        .chain(std::iter::once(&e.protocol))
+        .all(|p| *p == "query" || *p == "ec2")
 }
 
 fn speaks_query(e: &ServiceEntry) -> bool {
     FORMER_QUERY_SERVICES.contains(&e.name)
-        || e.protocols.iter().chain(std::iter::once(&e.protocol)).any(|p| *p == "query" || *p == "ec2")
+        || e.protocols
+            .iter()
+            .chain(std::iter::once(&e.protocol))
+            .any(|p| *p == "query" || *p == "ec2")
 }
 
 pub fn detect(parts: &RequestParts<'_>, auth: Option<&Auth>) -> Result<Detection, UnknownService> {
@@ -100,7 +112,10 @@ pub fn detect(parts: &RequestParts<'_>, auth: Option<&Auth>) -> Result<Detection
 
     if header(parts, "smithy-protocol").is_some_and(|p| p.eq_ignore_ascii_case("rpc-v2-cbor"))
         && let Some((service, op)) = rpc_v2_path(parts.path)
-        && let Some(entry) = ix.by_target.get(service).and_then(|c| with_operation(c, op))
+        && let Some(entry) = ix
+            .by_target
+            .get(service)
+            .and_then(|c| with_operation(c, op))
     {
         return found(entry, DetectedBy::RpcV2Path);
     }
@@ -131,15 +146,26 @@ pub fn detect(parts: &RequestParts<'_>, auth: Option<&Auth>) -> Result<Detection
             // Only several services sharing an API version need their models consulted.
             let with_action: Vec<&'static ServiceEntry> = match candidates.as_slice() {
                 [one] => vec![*one],
-                several => several.iter().copied().filter(|e| e.model().operations.contains_key(&av.action)).collect(),
+                several => several
+                    .iter()
+                    .copied()
+                    .filter(|e| e.model().operations.contains_key(&av.action))
+                    .collect(),
             };
-            let pool = if with_action.is_empty() { candidates.as_slice() } else { with_action.as_slice() };
+            let pool = if with_action.is_empty() {
+                candidates.as_slice()
+            } else {
+                with_action.as_slice()
+            };
             if let Some(e) = preferred(pool, None) {
                 return found(e, DetectedBy::QueryAction);
             }
         }
         // Unversioned `?Action=` on a queue URL (`/000000000000/q`): SQS, as LocalStack does.
-        if av.version.is_none() && is_queue_url_path(parts.path) && let Some(e) = kagami_model::service("sqs") {
+        if av.version.is_none()
+            && is_queue_url_path(parts.path)
+            && let Some(e) = kagami_model::service("sqs")
+        {
             return found(e, DetectedBy::QueryAction);
         }
     }
@@ -160,8 +186,13 @@ pub fn detect(parts: &RequestParts<'_>, auth: Option<&Auth>) -> Result<Detection
         return found(e, DetectedBy::UnsignedPath);
     }
     kagami_model::service("s3")
-        .map(|entry| Detection { entry, by: DetectedBy::Default })
-        .ok_or(UnknownService { signing_name: "s3".to_string() })
+        .map(|entry| Detection {
+            entry,
+            by: DetectedBy::Default,
+        })
+        .ok_or(UnknownService {
+            signing_name: "s3".to_string(),
+        })
 }
 
 fn header<'a>(parts: &RequestParts<'a>, name: &str) -> Option<&'a str> {
@@ -179,7 +210,11 @@ fn with_operation(candidates: &[&'static ServiceEntry], op: &str) -> Option<&'st
     match candidates {
         [] => None,
         [one] => Some(one),
-        several => several.iter().copied().find(|e| e.model().operations.contains_key(op)).or(several.first().copied()),
+        several => several
+            .iter()
+            .copied()
+            .find(|e| e.model().operations.contains_key(op))
+            .or(several.first().copied()),
     }
 }
 
@@ -225,21 +260,34 @@ fn disambiguate(
     for &e in candidates {
         let model = e.model();
         let protocol = kagami_protocol::detect_protocol(model, parts);
-        let Ok(op) = kagami_protocol::resolve_operation(model, protocol, parts) else { continue };
+        let Ok(op) = kagami_protocol::resolve_operation(model, protocol, parts) else {
+            continue;
+        };
         let specificity = literal_len(&op.http.request_uri);
         let better = match best {
             None => true,
-            Some((b, s)) => specificity > s || (specificity == s && rank(e, signing_name) < rank(b, signing_name)),
+            Some((b, s)) => {
+                specificity > s
+                    || (specificity == s && rank(e, signing_name) < rank(b, signing_name))
+            }
         };
         if better {
             best = Some((e, specificity));
         }
     }
     // Nothing routes it: a request without `Action=` is not for a query service.
-    let plausible: Vec<&'static ServiceEntry> =
-        candidates.iter().copied().filter(|e| action.is_some() || !speaks_only_query(e)).collect();
-    let pool = if plausible.is_empty() { candidates } else { plausible.as_slice() };
-    best.map(|(e, _)| e).or_else(|| preferred(pool, Some(signing_name)))
+    let plausible: Vec<&'static ServiceEntry> = candidates
+        .iter()
+        .copied()
+        .filter(|e| action.is_some() || !speaks_only_query(e))
+        .collect();
+    let pool = if plausible.is_empty() {
+        candidates
+    } else {
+        plausible.as_slice()
+    };
+    best.map(|(e, _)| e)
+        .or_else(|| preferred(pool, Some(signing_name)))
 }
 
 /// REST services whose operations are called without a signature (SSO portal, OIDC,
@@ -247,12 +295,16 @@ fn disambiguate(
 const UNSIGNED_REST_SERVICES: &[&str] = &["sso", "sso-oidc", "signin"];
 
 fn unsigned_rest_service(parts: &RequestParts<'_>) -> Option<&'static ServiceEntry> {
-    UNSIGNED_REST_SERVICES.iter().filter_map(|n| kagami_model::service(n)).find(|e| {
-        let model = e.model();
-        let protocol = kagami_protocol::detect_protocol(model, parts);
-        // A literal path (`/token`, `/federation/credentials`), never S3's `/{Bucket}`.
-        kagami_protocol::resolve_operation(model, protocol, parts).is_ok_and(|op| literal_len(&op.http.request_uri) > 0)
-    })
+    UNSIGNED_REST_SERVICES
+        .iter()
+        .filter_map(|n| kagami_model::service(n))
+        .find(|e| {
+            let model = e.model();
+            let protocol = kagami_protocol::detect_protocol(model, parts);
+            // A literal path (`/token`, `/federation/credentials`), never S3's `/{Bucket}`.
+            kagami_protocol::resolve_operation(model, protocol, parts)
+                .is_ok_and(|op| literal_len(&op.http.request_uri) > 0)
+        })
 }
 
 /// Characters of a request URI template outside `{labels}`: `/v20180820/configuration`
@@ -288,8 +340,14 @@ fn rank(e: &ServiceEntry, signing_name: &str) -> u8 {
     }
 }
 
-fn preferred(candidates: &[&'static ServiceEntry], signing_name: Option<&str>) -> Option<&'static ServiceEntry> {
-    candidates.iter().copied().min_by_key(|e| rank(e, signing_name.unwrap_or(e.signing_name)))
+fn preferred(
+    candidates: &[&'static ServiceEntry],
+    signing_name: Option<&str>,
+) -> Option<&'static ServiceEntry> {
+    candidates
+        .iter()
+        .copied()
+        .min_by_key(|e| rank(e, signing_name.unwrap_or(e.signing_name)))
 }
 
 /// The service label of `<svc>[.<region>].localhost.localstack.cloud`,
@@ -301,7 +359,11 @@ fn host_service_label(host: &str) -> Option<&str> {
         .find_map(|suffix| host.strip_suffix(suffix).and_then(|h| h.strip_suffix('.')))?;
     let mut labels = rest.rsplit('.');
     let last = labels.next()?;
-    if is_region(last) { labels.next() } else { Some(last) }
+    if is_region(last) {
+        labels.next()
+    } else {
+        Some(last)
+    }
 }
 
 /// The region label of such a host, if any.
@@ -315,21 +377,37 @@ pub fn host_region(host: &str) -> Option<&str> {
 
 fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
-        return host.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or(host);
+        return host
+            .split(']')
+            .next()
+            .map(|h| h.trim_start_matches('['))
+            .unwrap_or(host);
     }
-    host.rsplit_once(':').map_or(host, |(h, p)| if p.bytes().all(|b| b.is_ascii_digit()) { h } else { host })
+    host.rsplit_once(':').map_or(host, |(h, p)| {
+        if p.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    })
 }
 
 /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `us-iso-east-1`.
 fn is_region(label: &str) -> bool {
     let mut parts = label.split('-');
-    let Some(first) = parts.next() else { return false };
+    let Some(first) = parts.next() else {
+        return false;
+    };
     let rest: Vec<&str> = parts.collect();
     first.len() == 2
         && first.bytes().all(|b| b.is_ascii_lowercase())
         && rest.len() >= 2
-        && rest.last().is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        && rest[..rest.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && rest
+            .last()
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        && rest[..rest.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
 #[cfg(test)]
@@ -348,10 +426,17 @@ mod tests {
 
     impl Req {
         fn new(method: Method, path: &str) -> Self {
-            Req { method, path: path.into(), query: String::new(), headers: HeaderMap::new(), body: Vec::new() }
+            Req {
+                method,
+                path: path.into(),
+                query: String::new(),
+                headers: HeaderMap::new(),
+                body: Vec::new(),
+            }
         }
         fn header(mut self, name: &'static str, value: &str) -> Self {
-            self.headers.insert(name, HeaderValue::from_str(value).unwrap());
+            self.headers
+                .insert(name, HeaderValue::from_str(value).unwrap());
             self
         }
         fn query(mut self, q: &str) -> Self {
@@ -360,7 +445,10 @@ mod tests {
         }
         fn form(mut self, body: &str) -> Self {
             self.body = body.as_bytes().to_vec();
-            self.header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
+            self.header(
+                "content-type",
+                "application/x-www-form-urlencoded; charset=utf-8",
+            )
         }
         fn signed(self, service: &str) -> Self {
             let auth = format!(
@@ -380,7 +468,11 @@ mod tests {
                 method: self.method.as_str(),
                 path: &self.path,
                 query: &self.query,
-                headers: self.headers.iter().filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?))).collect(),
+                headers: self
+                    .headers
+                    .iter()
+                    .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
+                    .collect(),
             };
             let auth = sigv4::parse(&sreq).ok().flatten();
             detect(&parts, auth.as_ref()).unwrap()
@@ -397,7 +489,11 @@ mod tests {
                 method: self.method.as_str(),
                 path: &self.path,
                 query: &self.query,
-                headers: self.headers.iter().filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?))).collect(),
+                headers: self
+                    .headers
+                    .iter()
+                    .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
+                    .collect(),
             };
             let auth = sigv4::parse(&sreq).ok().flatten();
             detect(&parts, auth.as_ref()).err().map(|u| u.signing_name)
@@ -415,13 +511,15 @@ mod tests {
         assert_eq!(name(r), "sqs");
         let r = Req::new(Method::POST, "/").header("x-amz-target", "DynamoDB_20120810.PutItem");
         assert_eq!(name(r), "dynamodb");
-        let r = Req::new(Method::POST, "/").header("x-amz-target", "DynamoDBStreams_20120810.GetRecords");
+        let r = Req::new(Method::POST, "/")
+            .header("x-amz-target", "DynamoDBStreams_20120810.GetRecords");
         assert_eq!(name(r), "dynamodbstreams");
     }
 
     #[test]
     fn target_prefix_shared_by_two_services_goes_to_the_one_with_the_operation() {
-        let r = Req::new(Method::POST, "/").header("x-amz-target", "Timestream_20181101.WriteRecords");
+        let r =
+            Req::new(Method::POST, "/").header("x-amz-target", "Timestream_20181101.WriteRecords");
         assert_eq!(name(r), "timestream-write");
         let r = Req::new(Method::POST, "/").header("x-amz-target", "Timestream_20181101.Query");
         assert_eq!(name(r), "timestream-query");
@@ -429,33 +527,54 @@ mod tests {
 
     #[test]
     fn namespaced_target_prefix_is_found() {
-        let r = Req::new(Method::POST, "/")
-            .header("x-amz-target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails");
+        let r = Req::new(Method::POST, "/").header(
+            "x-amz-target",
+            "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails",
+        );
         assert_eq!(name(r), "cloudtrail");
     }
 
     #[test]
     fn rpc_v2_cbor_path_names_the_service() {
-        let r = Req::new(Method::POST, "/service/GraniteServiceVersion20100801/operation/ListMetrics")
-            .header("smithy-protocol", "rpc-v2-cbor");
+        let r = Req::new(
+            Method::POST,
+            "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+        )
+        .header("smithy-protocol", "rpc-v2-cbor");
         assert_eq!(r.detect().by, DetectedBy::RpcV2Path);
         assert_eq!(name(r), "cloudwatch");
     }
 
     #[test]
     fn signing_name_names_the_service() {
-        let r = Req::new(Method::POST, "/").signed("sts").form("Action=GetCallerIdentity&Version=2011-06-15");
+        let r = Req::new(Method::POST, "/")
+            .signed("sts")
+            .form("Action=GetCallerIdentity&Version=2011-06-15");
         assert_eq!(r.detect().by, DetectedBy::SigningName);
         assert_eq!(name(r), "sts");
-        assert_eq!(name(Req::new(Method::GET, "/2015-03-31/functions/").signed("lambda")), "lambda");
-        assert_eq!(name(Req::new(Method::POST, "/").signed("monitoring").form("Action=ListMetrics&Version=2010-08-01")), "cloudwatch");
+        assert_eq!(
+            name(Req::new(Method::GET, "/2015-03-31/functions/").signed("lambda")),
+            "lambda"
+        );
+        assert_eq!(
+            name(
+                Req::new(Method::POST, "/")
+                    .signed("monitoring")
+                    .form("Action=ListMetrics&Version=2010-08-01")
+            ),
+            "cloudwatch"
+        );
     }
 
     #[test]
     fn shared_signing_name_is_settled_by_version() {
-        let elb = Req::new(Method::POST, "/").signed("elasticloadbalancing").form("Action=DescribeLoadBalancers&Version=2012-06-01");
+        let elb = Req::new(Method::POST, "/")
+            .signed("elasticloadbalancing")
+            .form("Action=DescribeLoadBalancers&Version=2012-06-01");
         assert_eq!(name(elb), "elb");
-        let elbv2 = Req::new(Method::POST, "/").signed("elasticloadbalancing").form("Action=DescribeLoadBalancers&Version=2015-12-01");
+        let elbv2 = Req::new(Method::POST, "/")
+            .signed("elasticloadbalancing")
+            .form("Action=DescribeLoadBalancers&Version=2015-12-01");
         assert_eq!(name(elbv2), "elbv2");
     }
 
@@ -465,13 +584,26 @@ mod tests {
             .signed("s3")
             .header("x-amz-account-id", "000000000000");
         assert_eq!(name(r), "s3control");
-        assert_eq!(name(Req::new(Method::GET, "/my-bucket/key.txt").signed("s3")), "s3");
-        assert_eq!(name(Req::new(Method::GET, "/v2/apis").signed("apigateway")), "apigatewayv2");
-        assert_eq!(name(Req::new(Method::GET, "/restapis").signed("apigateway")), "apigateway");
-        let search = Req::new(Method::GET, "/2013-01-01/search").query("format=sdk&pretty=true").signed("cloudsearch");
+        assert_eq!(
+            name(Req::new(Method::GET, "/my-bucket/key.txt").signed("s3")),
+            "s3"
+        );
+        assert_eq!(
+            name(Req::new(Method::GET, "/v2/apis").signed("apigateway")),
+            "apigatewayv2"
+        );
+        assert_eq!(
+            name(Req::new(Method::GET, "/restapis").signed("apigateway")),
+            "apigateway"
+        );
+        let search = Req::new(Method::GET, "/2013-01-01/search")
+            .query("format=sdk&pretty=true")
+            .signed("cloudsearch");
         assert_eq!(name(search), "cloudsearchdomain");
         // botocore turns Search into a form POST without Action=: still not the query service.
-        let search = Req::new(Method::POST, "/2013-01-01/search").signed("cloudsearch").form("format=sdk&q=x");
+        let search = Req::new(Method::POST, "/2013-01-01/search")
+            .signed("cloudsearch")
+            .form("format=sdk&q=x");
         assert_eq!(name(search), "cloudsearchdomain");
     }
 
@@ -492,25 +624,50 @@ mod tests {
         let r = Req::new(Method::POST, "/").form("Action=ListQueues&Version=2012-11-05");
         assert_eq!(r.detect().by, DetectedBy::QueryAction);
         assert_eq!(name(r), "sqs");
-        assert_eq!(name(Req::new(Method::GET, "/").query("Action=DescribeInstances&Version=2016-11-15")), "ec2");
-        assert_eq!(name(Req::new(Method::POST, "/").form("Action=ListUsers&Version=2010-05-08")), "iam");
-        assert_eq!(name(Req::new(Method::POST, "/").form("Action=SendEmail&Version=2010-12-01")), "ses");
-        assert_eq!(name(Req::new(Method::POST, "/").form("Action=CreateApplication&Version=2010-12-01")), "elasticbeanstalk");
-        assert_eq!(name(Req::new(Method::POST, "/").form("Action=DescribeDBInstances&Version=2014-10-31")), "rds");
+        assert_eq!(
+            name(Req::new(Method::GET, "/").query("Action=DescribeInstances&Version=2016-11-15")),
+            "ec2"
+        );
+        assert_eq!(
+            name(Req::new(Method::POST, "/").form("Action=ListUsers&Version=2010-05-08")),
+            "iam"
+        );
+        assert_eq!(
+            name(Req::new(Method::POST, "/").form("Action=SendEmail&Version=2010-12-01")),
+            "ses"
+        );
+        assert_eq!(
+            name(Req::new(Method::POST, "/").form("Action=CreateApplication&Version=2010-12-01")),
+            "elasticbeanstalk"
+        );
+        assert_eq!(
+            name(Req::new(Method::POST, "/").form("Action=DescribeDBInstances&Version=2014-10-31")),
+            "rds"
+        );
     }
 
     #[test]
     fn unversioned_action_on_a_queue_url_is_sqs() {
-        assert_eq!(name(Req::new(Method::GET, "/000000000000/q").query("Action=ReceiveMessage")), "sqs");
+        assert_eq!(
+            name(Req::new(Method::GET, "/000000000000/q").query("Action=ReceiveMessage")),
+            "sqs"
+        );
     }
 
     #[test]
     fn host_names_the_service() {
-        let r = Req::new(Method::GET, "/").header("host", "sqs.eu-west-1.localhost.localstack.cloud:4566");
+        let r = Req::new(Method::GET, "/")
+            .header("host", "sqs.eu-west-1.localhost.localstack.cloud:4566");
         assert_eq!(r.detect().by, DetectedBy::Host);
         assert_eq!(name(r), "sqs");
-        assert_eq!(name(Req::new(Method::GET, "/").header("host", "lambda.localhost:4566")), "lambda");
-        assert_eq!(host_region("sqs.eu-west-1.localhost.localstack.cloud:4566"), Some("eu-west-1"));
+        assert_eq!(
+            name(Req::new(Method::GET, "/").header("host", "lambda.localhost:4566")),
+            "lambda"
+        );
+        assert_eq!(
+            host_region("sqs.eu-west-1.localhost.localstack.cloud:4566"),
+            Some("eu-west-1")
+        );
         assert_eq!(host_region("localhost:4566"), None);
     }
 
@@ -519,15 +676,27 @@ mod tests {
         let r = Req::new(Method::PUT, "/bucket/key").header("host", "localhost:4566");
         assert_eq!(r.detect().by, DetectedBy::Default);
         assert_eq!(name(r), "s3");
-        assert_eq!(name(Req::new(Method::GET, "/").header("host", "my-bucket.s3.localhost.localstack.cloud:4566")), "s3");
-        assert_eq!(name(Req::new(Method::GET, "/").header("host", "photos.localhost:4566")), "s3");
+        assert_eq!(
+            name(
+                Req::new(Method::GET, "/")
+                    .header("host", "my-bucket.s3.localhost.localstack.cloud:4566")
+            ),
+            "s3"
+        );
+        assert_eq!(
+            name(Req::new(Method::GET, "/").header("host", "photos.localhost:4566")),
+            "s3"
+        );
     }
 
     #[test]
     fn a_signing_name_no_model_has_is_not_taken_for_s3() {
         let r = Req::new(Method::GET, "/environment").signed("retired-service");
         assert_eq!(r.detect_unknown().as_deref(), Some("retired-service"));
-        assert_eq!(name(Req::new(Method::GET, "/b/k").signed("s3-object-lambda")), "s3");
+        assert_eq!(
+            name(Req::new(Method::GET, "/b/k").signed("s3-object-lambda")),
+            "s3"
+        );
     }
 
     #[test]
@@ -547,14 +716,25 @@ mod tests {
     fn every_query_compatible_service_accepts_form_posts() {
         for e in SERVICES {
             if e.model().metadata.aws_query_compatible.is_some() {
-                assert!(speaks_query(e), "{} is awsQueryCompatible but not routed by Action=", e.name);
+                assert!(
+                    speaks_query(e),
+                    "{} is awsQueryCompatible but not routed by Action=",
+                    e.name
+                );
             }
         }
     }
 
     #[test]
     fn regions_are_recognised() {
-        for r in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "us-iso-east-1", "ap-southeast-4"] {
+        for r in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "cn-north-1",
+            "us-iso-east-1",
+            "ap-southeast-4",
+        ] {
             assert!(is_region(r), "{r}");
         }
         for r in ["sqs", "s3", "my-bucket", "localhost", "a-b-c"] {

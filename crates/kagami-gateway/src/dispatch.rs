@@ -20,17 +20,32 @@ pub struct Outcome {
 }
 
 /// AWS's text for errors it does not explain.
-const INTERNAL_FAILURE: &str = "The request processing has failed because of an unknown error, exception or failure.";
+const INTERNAL_FAILURE: &str =
+    "The request processing has failed because of an unknown error, exception or failure.";
 
-pub async fn aws(gw: &Gateway, head: &http::request::Parts, body: Result<Bytes, BodyError>) -> Outcome {
+pub async fn aws(
+    gw: &Gateway,
+    head: &http::request::Parts,
+    body: Result<Bytes, BodyError>,
+) -> Outcome {
     let (body, body_error) = match body {
         Ok(b) => (b, None),
         Err(e) => (Bytes::new(), Some(e)),
     };
     let path = head.uri.path();
     let query = head.uri.query().unwrap_or("");
-    let host = head.headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let parts = RequestParts { method: &head.method, path, query, headers: &head.headers, body: &body };
+    let host = head
+        .headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let parts = RequestParts {
+        method: &head.method,
+        path,
+        query,
+        headers: &head.headers,
+        body: &body,
+    };
     let signed = sigv4::Request {
         method: head.method.as_str(),
         path,
@@ -45,21 +60,35 @@ pub async fn aws(gw: &Gateway, head: &http::request::Parts, body: Result<Bytes, 
 
     let detection = match detect::detect(&parts, parsed.as_ref().ok().and_then(Option::as_ref)) {
         Ok(d) => d,
-        Err(unknown) => return Outcome { response: unknown_service(&unknown), service: "", operation: None },
+        Err(unknown) => {
+            return Outcome {
+                response: unknown_service(&unknown),
+                service: "",
+                operation: None,
+            };
+        }
     };
     let entry = detection.entry;
     let model = entry.model();
     let protocol = kagami_protocol::detect_protocol(model, &parts);
     // Kinesis SDKs send json-protocol requests as CBOR and expect CBOR back.
     let encoding = kagami_protocol::json_encoding(&parts);
-    let wire = Wire { model, protocol, encoding };
+    let wire = Wire {
+        model,
+        protocol,
+        encoding,
+    };
     let request_id = ids::request_id();
     let answer_error = |op: Option<&Operation>, e: &ServiceError| Outcome {
         response: to_response(wire.error(op, e, &request_id)),
         service: entry.name,
         operation: op.map(|o| o.name.clone()),
     };
-    let flavour = Flavour::of(entry.name, protocol, model.metadata.aws_query_compatible.is_some());
+    let flavour = Flavour::of(
+        entry.name,
+        protocol,
+        model.metadata.aws_query_compatible.is_some(),
+    );
 
     if let Some(e) = body_error {
         return answer_error(None, &body_refused(flavour, &e));
@@ -86,13 +115,19 @@ pub async fn aws(gw: &Gateway, head: &http::request::Parts, body: Result<Bytes, 
     let provider = match gw.provider_for(entry.name, &op.name) {
         Ok(p) => p,
         Err(Unavailable::NoProvider) => {
-            return answer_error(Some(op), &ServiceError::not_implemented(entry.name, &op.name));
+            return answer_error(
+                Some(op),
+                &ServiceError::not_implemented(entry.name, &op.name),
+            );
         }
         Err(Unavailable::Disabled) => {
             let e = ServiceError::new(
                 "NotImplemented",
                 501,
-                format!("The service {} is not enabled in this kagami (see --services / SERVICES)", entry.name),
+                format!(
+                    "The service {} is not enabled in this kagami (see --services / SERVICES)",
+                    entry.name
+                ),
             );
             return answer_error(Some(op), &e);
         }
@@ -122,7 +157,11 @@ pub async fn aws(gw: &Gateway, head: &http::request::Parts, body: Result<Bytes, 
             wire.error(Some(op), &ServiceError::internal(INTERNAL_FAILURE), &ctx.request_id)
         }
     };
-    Outcome { response: to_response(http), service: entry.name, operation: Some(op.name.clone()) }
+    Outcome {
+        response: to_response(http),
+        service: entry.name,
+        operation: Some(op.name.clone()),
+    }
 }
 
 /// The service's wire format for this request.
@@ -134,20 +173,41 @@ struct Wire {
 }
 
 impl Wire {
-    fn response(&self, op: &Operation, output: &kagami_core::Value, request_id: &str) -> HttpResponse {
-        kagami_protocol::serialize_response_encoded(self.model, self.protocol, op, output, request_id, self.encoding)
+    fn response(
+        &self,
+        op: &Operation,
+        output: &kagami_core::Value,
+        request_id: &str,
+    ) -> HttpResponse {
+        kagami_protocol::serialize_response_encoded(
+            self.model,
+            self.protocol,
+            op,
+            output,
+            request_id,
+            self.encoding,
+        )
     }
 
     fn error(&self, op: Option<&Operation>, e: &ServiceError, request_id: &str) -> HttpResponse {
-        kagami_protocol::serialize_error_encoded(self.model, self.protocol, op, e, request_id, self.encoding)
+        kagami_protocol::serialize_error_encoded(
+            self.model,
+            self.protocol,
+            op,
+            e,
+            request_id,
+            self.encoding,
+        )
     }
 }
 
 fn body_refused(flavour: Flavour, e: &BodyError) -> ServiceError {
     match (e, flavour) {
-        (BodyError::TooLarge { .. }, Flavour::S3) => {
-            ServiceError::new("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size")
-        }
+        (BodyError::TooLarge { .. }, Flavour::S3) => ServiceError::new(
+            "EntityTooLarge",
+            400,
+            "Your proposed upload exceeds the maximum allowed size",
+        ),
         (BodyError::TooLarge { limit }, _) => ServiceError::new(
             "RequestEntityTooLarge",
             413,
@@ -158,7 +218,11 @@ fn body_refused(flavour: Flavour, e: &BodyError) -> ServiceError {
             400,
             "You did not provide the number of bytes specified by the Content-Length HTTP header",
         ),
-        (BodyError::Read(detail), _) => ServiceError::new("IncompleteBody", 400, format!("The request body could not be read: {detail}")),
+        (BodyError::Read(detail), _) => ServiceError::new(
+            "IncompleteBody",
+            400,
+            format!("The request body could not be read: {detail}"),
+        ),
     }
 }
 
@@ -166,10 +230,14 @@ fn body_refused(flavour: Flavour, e: &BodyError) -> ServiceError {
 /// that HTTP cannot carry is dropped (and logged) rather than failing the request.
 pub fn to_response(http: HttpResponse) -> Response<ResponseBody> {
     let mut resp = Response::new(ResponseBody::full(http.body));
-    *resp.status_mut() = StatusCode::from_u16(http.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() =
+        StatusCode::from_u16(http.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = resp.headers_mut();
     for (name, value) in http.headers {
-        match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
             (Ok(n), Ok(v)) => {
                 headers.append(n, v);
             }
@@ -191,8 +259,14 @@ fn unknown_service(unknown: &detect::UnknownService) -> Response<ResponseBody> {
     let mut resp = Response::new(ResponseBody::full(body));
     *resp.status_mut() = StatusCode::NOT_IMPLEMENTED;
     let h = resp.headers_mut();
-    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.1"));
-    h.insert("x-amzn-errortype", HeaderValue::from_static("NotImplemented"));
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    h.insert(
+        "x-amzn-errortype",
+        HeaderValue::from_static("NotImplemented"),
+    );
     if let Ok(id) = HeaderValue::from_str(&ids::request_id()) {
         h.insert("x-amzn-requestid", id);
     }

@@ -17,7 +17,11 @@ pub fn action_and_version(parts: &RequestParts<'_>) -> Option<ActionVersion> {
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     if is_form { scan(parts.body) } else { None }
 }
 
@@ -38,13 +42,21 @@ fn scan(raw: &[u8]) -> Option<ActionVersion> {
             break;
         }
     }
-    Some(ActionVersion { action: action.filter(|a| !a.is_empty())?, version: version.filter(|v| !v.is_empty()) })
+    Some(ActionVersion {
+        action: action.filter(|a| !a.is_empty())?,
+        version: version.filter(|v| !v.is_empty()),
+    })
 }
 
 /// Form decoding: `+` is a space, `%XX` a byte.
 fn decode(v: &[u8]) -> String {
-    let spaced: Vec<u8> = v.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
-    percent_encoding::percent_decode(&spaced).decode_utf8_lossy().into_owned()
+    let spaced: Vec<u8> = v
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    percent_encoding::percent_decode(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]

@@ -21,7 +21,8 @@ impl Gateway {
         let method = req.method().clone();
         let path = req.uri().path().to_string();
         let origin = req.headers().get(ORIGIN).cloned();
-        let (mut response, service, operation) = match CatchUnwind(Box::pin(self.route(req))).await {
+        let (mut response, service, operation) = match CatchUnwind(Box::pin(self.route(req))).await
+        {
             Ok(answer) => answer,
             Err(panic) => {
                 tracing::error!(%method, %path, "request handling panicked: {panic}");
@@ -31,8 +32,9 @@ impl Gateway {
         cors::decorate(response.headers_mut(), origin.as_ref());
         tracing::debug!(
             target: "kagami::access",
-            "{method} {path} {} {service}{}{} {}us",
+            "{method} {path} {} {}{}{} {}us",
             response.status().as_u16(),
+            if service.is_empty() { "-" } else { service },
             if operation.is_some() { "." } else { "" },
             operation.as_deref().unwrap_or(""),
             started.elapsed().as_micros()
@@ -40,7 +42,10 @@ impl Gateway {
         response
     }
 
-    async fn route<B>(&self, req: Request<B>) -> (Response<ResponseBody>, &'static str, Option<String>)
+    async fn route<B>(
+        &self,
+        req: Request<B>,
+    ) -> (Response<ResponseBody>, &'static str, Option<String>)
     where
         B: Body<Data = Bytes>,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -65,7 +70,11 @@ impl Gateway {
         if internal::is_internal(head.uri.path()) {
             return match body {
                 Ok(body) => (internal::handle(self, &head, body).await, "", None),
-                Err(e) => (internal::error(StatusCode::BAD_REQUEST, &e.to_string()), "", None),
+                Err(e) => (
+                    internal::error(StatusCode::BAD_REQUEST, &e.to_string()),
+                    "",
+                    None,
+                ),
             };
         }
         let outcome = dispatch::aws(self, &head, body).await;
@@ -79,7 +88,13 @@ fn internal_failure() -> Response<ResponseBody> {
         r#"{"__type":"InternalFailure","message":"The request processing has failed because of an unknown error, exception or failure."}"#,
     ));
     *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
-    resp.headers_mut().insert("x-amzn-errortype", HeaderValue::from_static("InternalFailure"));
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
+    resp.headers_mut().insert(
+        "x-amzn-errortype",
+        HeaderValue::from_static("InternalFailure"),
+    );
     resp
 }

@@ -19,7 +19,11 @@ pub fn is_internal(path: &str) -> bool {
     path.starts_with(KAGAMI_PREFIX) || path == LOCALSTACK_HEALTH || path == MOTO_RESET
 }
 
-pub async fn handle(gw: &Gateway, head: &http::request::Parts, body: Bytes) -> Response<ResponseBody> {
+pub async fn handle(
+    gw: &Gateway,
+    head: &http::request::Parts,
+    body: Bytes,
+) -> Response<ResponseBody> {
     let path = head.uri.path();
     let query = head.uri.query().unwrap_or("");
     let method = &head.method;
@@ -28,7 +32,9 @@ pub async fn handle(gw: &Gateway, head: &http::request::Parts, body: Bytes) -> R
         "/_kagami/health" if read => ok(health(gw)),
         LOCALSTACK_HEALTH if read => ok(localstack_health(gw)),
         "/_kagami/reset" if method == Method::POST => {
-            let service = form_pairs(query).find(|(k, _)| k == "service").map(|(_, v)| v);
+            let service = form_pairs(query)
+                .find(|(k, _)| k == "service")
+                .map(|(_, v)| v);
             if let Some(s) = &service
                 && kagami_model::service(s).is_none()
             {
@@ -43,9 +49,11 @@ pub async fn handle(gw: &Gateway, head: &http::request::Parts, body: Bytes) -> R
         }
         "/_kagami/clock" if read => ok(clock_now()),
         "/_kagami/clock" if method == Method::POST => advance_clock(&body),
-        "/_kagami/health" | LOCALSTACK_HEALTH | "/_kagami/reset" | MOTO_RESET | "/_kagami/clock" => {
-            error(StatusCode::METHOD_NOT_ALLOWED, &format!("{method} is not allowed on {path}"))
-        }
+        "/_kagami/health" | LOCALSTACK_HEALTH | "/_kagami/reset" | MOTO_RESET
+        | "/_kagami/clock" => error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("{method} is not allowed on {path}"),
+        ),
         _ => service_endpoint(gw, head, body).await,
     }
 }
@@ -105,10 +113,25 @@ fn clock_now() -> Value {
 /// `{"advance_seconds": N}` moves the emulated clock forward by N seconds (fractions allowed).
 fn advance_clock(body: &[u8]) -> Response<ResponseBody> {
     let parsed: Result<Value, _> = serde_json::from_slice(body);
-    let seconds = match parsed.as_ref().ok().and_then(|v| v.get("advance_seconds")).and_then(Value::as_f64) {
+    let seconds = match parsed
+        .as_ref()
+        .ok()
+        .and_then(|v| v.get("advance_seconds"))
+        .and_then(Value::as_f64)
+    {
         Some(s) if s.is_finite() && s >= 0.0 => s,
-        Some(_) => return error(StatusCode::BAD_REQUEST, "advance_seconds must be a non-negative number: the clock only moves forward"),
-        None => return error(StatusCode::BAD_REQUEST, r#"expected a JSON body like {"advance_seconds": 60}"#),
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "advance_seconds must be a non-negative number: the clock only moves forward",
+            );
+        }
+        None => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                r#"expected a JSON body like {"advance_seconds": 60}"#,
+            );
+        }
     };
     // Duration::from_secs_f64 panics past u64::MAX seconds; no test needs more than centuries.
     clock::advance(Duration::from_secs_f64(seconds.min(1e10)));
@@ -116,7 +139,11 @@ fn advance_clock(body: &[u8]) -> Response<ResponseBody> {
 }
 
 /// `/_kagami/<service>/<rest>`: the service's own test helpers.
-async fn service_endpoint(gw: &Gateway, head: &http::request::Parts, body: Bytes) -> Response<ResponseBody> {
+async fn service_endpoint(
+    gw: &Gateway,
+    head: &http::request::Parts,
+    body: Bytes,
+) -> Response<ResponseBody> {
     let path = head.uri.path();
     let rest = path.strip_prefix(KAGAMI_PREFIX).unwrap_or("");
     let (name, sub) = match rest.find('/') {
@@ -124,24 +151,39 @@ async fn service_endpoint(gw: &Gateway, head: &http::request::Parts, body: Bytes
         None => (rest, "/"),
     };
     let Some(provider) = gw.providers.get(name) else {
-        return error(StatusCode::NOT_FOUND, &format!("no internal endpoint at {path}"));
+        return error(
+            StatusCode::NOT_FOUND,
+            &format!("no internal endpoint at {path}"),
+        );
     };
     let req = InternalRequest {
         method: head.method.as_str().to_string(),
         path: sub.to_string(),
         query: form_pairs(head.uri.query().unwrap_or("")).collect(),
         body,
-        host: head.headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("").to_string(),
+        host: head
+            .headers
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
     };
     match crate::panic::CatchUnwind(provider.service.internal(req)).await {
         Ok(Some(resp)) => {
-            let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status =
+                StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             json_response(status, &resp.body)
         }
-        Ok(None) => error(StatusCode::NOT_FOUND, &format!("no internal endpoint at {path}")),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            &format!("no internal endpoint at {path}"),
+        ),
         Err(panic) => {
             tracing::error!(service = name, %path, "internal endpoint panicked: {panic}");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "internal endpoint failed")
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal endpoint failed",
+            )
         }
     }
 }
@@ -156,7 +198,9 @@ fn form_pairs(raw: &str) -> impl Iterator<Item = (String, String)> + '_ {
 
 fn decode(s: &str) -> String {
     let spaced = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn ok(body: Value) -> Response<ResponseBody> {
@@ -170,6 +214,7 @@ pub fn error(status: StatusCode, message: &str) -> Response<ResponseBody> {
 fn json_response(status: StatusCode, body: &Value) -> Response<ResponseBody> {
     let mut resp = Response::new(ResponseBody::full(body.to_string()));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }

@@ -52,7 +52,11 @@ pub struct GatewayConfig {
 
 impl Default for GatewayConfig {
     fn default() -> Self {
-        GatewayConfig { verify_sigv4: false, enabled_services: None, max_body_bytes: DEFAULT_MAX_BODY_BYTES }
+        GatewayConfig {
+            verify_sigv4: false,
+            enabled_services: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
     }
 }
 
@@ -79,12 +83,27 @@ impl Gateway {
             .into_iter()
             .map(|service| {
                 let name = service.name();
-                let enabled = config.enabled_services.as_ref().is_none_or(|set| set.contains(name));
+                let enabled = config
+                    .enabled_services
+                    .as_ref()
+                    .is_none_or(|set| set.contains(name));
                 let implemented = service.implemented_operations().iter().copied().collect();
-                (name, Provider { service, implemented, enabled })
+                (
+                    name,
+                    Provider {
+                        service,
+                        implemented,
+                        enabled,
+                    },
+                )
             })
             .collect();
-        Gateway { config, env, providers, started: Instant::now() }
+        Gateway {
+            config,
+            env,
+            providers,
+            started: Instant::now(),
+        }
     }
 
     pub fn config(&self) -> &GatewayConfig {

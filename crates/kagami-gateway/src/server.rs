@@ -12,8 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// How long in-flight requests (long polls included) get to finish after shutdown.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long in-flight requests get to finish after shutdown; a long poll (up to 20 s)
+/// is cut short rather than holding a Ctrl-C or a test's restart.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// Serves until `shutdown` resolves, then stops accepting, lets open connections finish
 /// their requests (up to a grace period), and returns.
@@ -44,7 +45,9 @@ pub async fn serve(
             let gw = Arc::clone(&gw);
             async move { Ok::<_, Infallible>(gw.handle(req).await) }
         });
-        let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+        let conn = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

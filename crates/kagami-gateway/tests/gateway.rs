@@ -5,8 +5,10 @@
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use kagami_core::identity::{Credential, StoredPrincipal};
 use kagami_core::{
-    BoxFuture, InternalRequest, InternalResponse, RequestContext, Service, ServiceEnv, ServiceError, Value,
+    BoxFuture, InternalRequest, InternalResponse, RequestContext, Service, ServiceEnv,
+    ServiceError, Value,
 };
 use kagami_gateway::{Gateway, GatewayConfig, sigv4};
 use serde_json::json;
@@ -68,12 +70,20 @@ impl Service for FakeSts {
 }
 
 async fn start(config: GatewayConfig) -> (SocketAddr, Arc<FakeSts>) {
+    start_with(config, ServiceEnv::ephemeral()).await
+}
+
+async fn start_with(config: GatewayConfig, env: ServiceEnv) -> (SocketAddr, Arc<FakeSts>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let fake = Arc::new(FakeSts::default());
     let services: Vec<Arc<dyn Service>> = vec![fake.clone()];
-    let gateway = Arc::new(Gateway::new(config, ServiceEnv::ephemeral(), services));
-    tokio::spawn(kagami_gateway::serve(listener, gateway, std::future::pending()));
+    let gateway = Arc::new(Gateway::new(config, env, services));
+    tokio::spawn(kagami_gateway::serve(
+        listener,
+        gateway,
+        std::future::pending(),
+    ));
     (addr, fake)
 }
 
@@ -87,7 +97,10 @@ struct Resp {
 
 impl Resp {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
@@ -101,7 +114,10 @@ struct Conn {
 
 impl Conn {
     async fn open(addr: SocketAddr) -> Conn {
-        Conn { stream: TcpStream::connect(addr).await.unwrap(), buf: Vec::new() }
+        Conn {
+            stream: TcpStream::connect(addr).await.unwrap(),
+            buf: Vec::new(),
+        }
     }
 
     async fn send(&mut self, bytes: &[u8]) {
@@ -111,7 +127,11 @@ impl Conn {
     async fn fill(&mut self) {
         let mut chunk = [0u8; 8192];
         let n = self.stream.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "connection closed; got so far: {}", String::from_utf8_lossy(&self.buf));
+        assert!(
+            n > 0,
+            "connection closed; got so far: {}",
+            String::from_utf8_lossy(&self.buf)
+        );
         self.buf.extend_from_slice(&chunk[..n]);
     }
 
@@ -125,22 +145,42 @@ impl Conn {
         let head = String::from_utf8(self.buf[..head_end].to_vec()).unwrap();
         self.buf.drain(..head_end + 4);
         let mut lines = head.split("\r\n");
-        let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let status: u16 = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
         let headers: Vec<(String, String)> = lines
             .map(|l| {
                 let (n, v) = l.split_once(':').unwrap();
                 (n.trim().to_ascii_lowercase(), v.trim().to_string())
             })
             .collect();
-        let len: usize = headers.iter().find(|(n, _)| n == "content-length").map_or(0, |(_, v)| v.parse().unwrap());
+        let len: usize = headers
+            .iter()
+            .find(|(n, _)| n == "content-length")
+            .map_or(0, |(_, v)| v.parse().unwrap());
         while self.buf.len() < len {
             self.fill().await;
         }
         let body: Vec<u8> = self.buf.drain(..len).collect();
-        Resp { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
     }
 
-    async fn call(&mut self, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+    async fn call(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Resp {
         self.send(&raw_request(method, target, headers, body)).await;
         self.response().await
     }
@@ -160,11 +200,23 @@ fn raw_request(method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]
     bytes
 }
 
-async fn call(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-    Conn::open(addr).await.call(method, target, headers, body).await
+async fn call(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
+    Conn::open(addr)
+        .await
+        .call(method, target, headers, body)
+        .await
 }
 
-const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded; charset=utf-8");
+const FORM: (&str, &str) = (
+    "content-type",
+    "application/x-www-form-urlencoded; charset=utf-8",
+);
 const GET_CALLER_IDENTITY: &[u8] = b"Action=GetCallerIdentity&Version=2011-06-15";
 
 /// SigV4 headers for a POST to `/` on host `localhost:4566`, signed at `signed_at`.
@@ -176,12 +228,27 @@ fn signed_headers(
     region: &str,
     signed_at: i64,
 ) -> Vec<(String, String)> {
+    signed_headers_with_token(body, access_key, secret, None, service, region, signed_at)
+}
+
+fn signed_headers_with_token(
+    body: &[u8],
+    access_key: &str,
+    secret: &str,
+    token: Option<&str>,
+    service: &str,
+    region: &str,
+    signed_at: i64,
+) -> Vec<(String, String)> {
     let amz_date = sigv4::format_amz_date(signed_at);
-    let headers = vec![
+    let mut headers = vec![
         ("content-type".to_string(), FORM.1.to_string()),
         ("host".to_string(), "localhost:4566".to_string()),
         ("x-amz-date".to_string(), amz_date.clone()),
     ];
+    if let Some(t) = token {
+        headers.push(("x-amz-security-token".to_string(), t.to_string()));
+    }
     let scope = sigv4::Scope {
         access_key_id: access_key.into(),
         date: amz_date[..8].into(),
@@ -193,7 +260,10 @@ fn signed_headers(
         method: "POST",
         path: "/",
         query: "",
-        headers: headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect(),
     };
     let creq = sigv4::canonical_request(
         "POST",
@@ -203,7 +273,11 @@ fn signed_headers(
         &signed,
         &hex::encode(Sha256::digest(body)),
     );
-    let signature = sigv4::sign(secret, &scope, &sigv4::string_to_sign(&amz_date, &scope, &creq));
+    let signature = sigv4::sign(
+        secret,
+        &scope,
+        &sigv4::string_to_sign(&amz_date, &scope, &creq),
+    );
     let mut out = headers;
     out.push((
         "authorization".into(),
@@ -217,7 +291,10 @@ fn signed_headers(
 }
 
 fn now_secs() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 fn as_refs(h: &[(String, String)]) -> Vec<(&str, &str)> {
@@ -231,19 +308,38 @@ async fn query_request_reaches_the_provider_with_the_default_account() {
     let (addr, _) = start(GatewayConfig::default()).await;
     let r = call(addr, "POST", "/", &[FORM], GET_CALLER_IDENTITY).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.body.contains("<Account>000000000000</Account>"), "{}", r.body);
+    assert!(
+        r.body.contains("<Account>000000000000</Account>"),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("<UserId>us-east-1</UserId>"), "{}", r.body);
 }
 
 #[tokio::test]
 async fn twelve_digit_access_key_is_the_account_and_scope_gives_the_region() {
     let (addr, _) = start(GatewayConfig::default()).await;
-    let h = signed_headers(GET_CALLER_IDENTITY, "111122223333", "test", "sts", "eu-west-2", now_secs());
+    let h = signed_headers(
+        GET_CALLER_IDENTITY,
+        "111122223333",
+        "test",
+        "sts",
+        "eu-west-2",
+        now_secs(),
+    );
     let r = call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.body.contains("<Account>111122223333</Account>"), "{}", r.body);
+    assert!(
+        r.body.contains("<Account>111122223333</Account>"),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("<UserId>eu-west-2</UserId>"), "{}", r.body);
-    assert!(r.body.contains("arn:aws:iam::111122223333:root"), "{}", r.body);
+    assert!(
+        r.body.contains("arn:aws:iam::111122223333:root"),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]
@@ -260,16 +356,33 @@ async fn unimplemented_operation_of_a_provided_service_is_not_implemented_in_xml
 async fn service_without_provider_is_not_implemented_in_its_own_protocol() {
     let (addr, _) = start(GatewayConfig::default()).await;
     let auth = "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=00";
-    let r = call(addr, "GET", "/2015-03-31/functions/", &[("authorization", auth)], b"").await;
+    let r = call(
+        addr,
+        "GET",
+        "/2015-03-31/functions/",
+        &[("authorization", auth)],
+        b"",
+    )
+    .await;
     assert_eq!(r.status, 501, "{}", r.body);
-    let in_header = r.header("x-amzn-errortype").is_some_and(|v| v.starts_with("NotImplemented"));
-    assert!(in_header || r.body.contains("NotImplemented"), "{:?} {}", r.headers, r.body);
+    let in_header = r
+        .header("x-amzn-errortype")
+        .is_some_and(|v| v.starts_with("NotImplemented"));
+    assert!(
+        in_header || r.body.contains("NotImplemented"),
+        "{:?} {}",
+        r.headers,
+        r.body
+    );
 
     let r = call(
         addr,
         "POST",
         "/",
-        &[("x-amz-target", "DynamoDB_20120810.ListTables"), ("content-type", "application/x-amz-json-1.0")],
+        &[
+            ("x-amz-target", "DynamoDB_20120810.ListTables"),
+            ("content-type", "application/x-amz-json-1.0"),
+        ],
         b"{}",
     )
     .await;
@@ -279,7 +392,10 @@ async fn service_without_provider_is_not_implemented_in_its_own_protocol() {
 
 #[tokio::test]
 async fn disabled_service_answers_not_implemented() {
-    let config = GatewayConfig { enabled_services: Some(["sqs".to_string()].into()), ..GatewayConfig::default() };
+    let config = GatewayConfig {
+        enabled_services: Some(["sqs".to_string()].into()),
+        ..GatewayConfig::default()
+    };
     let (addr, _) = start(config).await;
     let r = call(addr, "POST", "/", &[FORM], GET_CALLER_IDENTITY).await;
     assert_eq!(r.status, 501, "{}", r.body);
@@ -290,7 +406,14 @@ async fn disabled_service_answers_not_implemented() {
 async fn panic_in_a_provider_is_an_internal_failure_and_the_connection_survives() {
     let (addr, _) = start(GatewayConfig::default()).await;
     let mut conn = Conn::open(addr).await;
-    let r = conn.call("POST", "/", &[FORM], b"Action=GetSessionToken&Version=2011-06-15").await;
+    let r = conn
+        .call(
+            "POST",
+            "/",
+            &[FORM],
+            b"Action=GetSessionToken&Version=2011-06-15",
+        )
+        .await;
     assert_eq!(r.status, 500, "{}", r.body);
     assert!(r.body.contains("InternalFailure"), "{}", r.body);
     let r = conn.call("POST", "/", &[FORM], GET_CALLER_IDENTITY).await;
@@ -335,9 +458,13 @@ async fn h2c_with_prior_knowledge_is_served() {
     let (addr, _) = start(GatewayConfig::default()).await;
     let stream = TcpStream::connect(addr).await.unwrap();
     let (mut sender, conn) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await.unwrap();
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
     tokio::spawn(conn);
-    let req = http::Request::get(format!("http://{addr}/_kagami/health")).body(Empty::<Bytes>::new()).unwrap();
+    let req = http::Request::get(format!("http://{addr}/_kagami/health"))
+        .body(Empty::<Bytes>::new())
+        .unwrap();
     let resp = sender.send_request(req).await.unwrap();
     assert_eq!(resp.version(), http::Version::HTTP_2);
     assert_eq!(resp.status(), 200);
@@ -348,10 +475,20 @@ async fn h2c_with_prior_knowledge_is_served() {
 
 #[tokio::test]
 async fn oversized_body_is_refused_with_413() {
-    let config = GatewayConfig { max_body_bytes: 1024, ..GatewayConfig::default() };
+    let config = GatewayConfig {
+        max_body_bytes: 1024,
+        ..GatewayConfig::default()
+    };
     let (addr, _) = start(config).await;
     let body = vec![b'a'; 4096];
-    let r = call(addr, "POST", "/", &[("x-amz-target", "AmazonSQS.SendMessage")], &body).await;
+    let r = call(
+        addr,
+        "POST",
+        "/",
+        &[("x-amz-target", "AmazonSQS.SendMessage")],
+        &body,
+    )
+    .await;
     assert_eq!(r.status, 413, "{}", r.body);
     assert!(r.body.contains("RequestEntityTooLarge"), "{}", r.body);
     // A body that is not read cannot name its service: nothing else marks it, so it is S3's.
@@ -372,23 +509,50 @@ async fn preflight_allows_the_origin_method_and_headers_asked_for() {
         &[
             ("origin", "http://app.example"),
             ("access-control-request-method", "POST"),
-            ("access-control-request-headers", "authorization,x-amz-date,x-amz-target"),
+            (
+                "access-control-request-headers",
+                "authorization,x-amz-date,x-amz-target",
+            ),
         ],
         b"",
     )
     .await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.header("access-control-allow-origin"), Some("http://app.example"));
-    assert_eq!(r.header("access-control-allow-headers"), Some("authorization,x-amz-date,x-amz-target"));
-    assert!(r.header("access-control-allow-methods").unwrap().contains("POST"));
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("http://app.example")
+    );
+    assert_eq!(
+        r.header("access-control-allow-headers"),
+        Some("authorization,x-amz-date,x-amz-target")
+    );
+    assert!(
+        r.header("access-control-allow-methods")
+            .unwrap()
+            .contains("POST")
+    );
 }
 
 #[tokio::test]
 async fn every_response_carries_allow_origin_and_exposed_headers() {
     let (addr, _) = start(GatewayConfig::default()).await;
-    let r = call(addr, "POST", "/", &[FORM, ("origin", "http://app.example")], GET_CALLER_IDENTITY).await;
-    assert_eq!(r.header("access-control-allow-origin"), Some("http://app.example"));
-    assert!(r.header("access-control-expose-headers").unwrap().contains("x-amzn-RequestId"));
+    let r = call(
+        addr,
+        "POST",
+        "/",
+        &[FORM, ("origin", "http://app.example")],
+        GET_CALLER_IDENTITY,
+    )
+    .await;
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("http://app.example")
+    );
+    assert!(
+        r.header("access-control-expose-headers")
+            .unwrap()
+            .contains("x-amzn-RequestId")
+    );
     let r = call(addr, "GET", "/_kagami/health", &[], b"").await;
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
 }
@@ -411,14 +575,19 @@ async fn health_lists_every_model_service_with_its_coverage() {
     assert_eq!(h["services"]["sts"]["protocol"], "query");
     let lambda = kagami_model::service("lambda").unwrap();
     assert_eq!(h["services"]["lambda"]["implemented_operations"], 0);
-    assert_eq!(h["services"]["lambda"]["total_operations"], lambda.operation_count);
+    assert_eq!(
+        h["services"]["lambda"]["total_operations"],
+        lambda.operation_count
+    );
     assert_eq!(h["services"]["lambda"]["status"], "not_implemented");
 }
 
 #[tokio::test]
 async fn localstack_health_reports_provided_services_running() {
     let (addr, _) = start(GatewayConfig::default()).await;
-    let h = call(addr, "GET", "/_localstack/health", &[], b"").await.json();
+    let h = call(addr, "GET", "/_localstack/health", &[], b"")
+        .await
+        .json();
     assert_eq!(h["services"]["sts"], "running");
     assert_eq!(h["edition"], "community");
     assert!(h["version"].is_string());
@@ -447,12 +616,26 @@ async fn reset_reaches_one_service_or_all() {
 async fn clock_advances_the_emulated_time() {
     let (addr, _) = start(GatewayConfig::default()).await;
     let before = kagami_core::clock::now_millis();
-    let r = call(addr, "POST", "/_kagami/clock", &[("content-type", "application/json")], br#"{"advance_seconds": 5}"#).await;
+    let r = call(
+        addr,
+        "POST",
+        "/_kagami/clock",
+        &[("content-type", "application/json")],
+        br#"{"advance_seconds": 5}"#,
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let now = r.json()["epoch_millis"].as_i64().unwrap();
     assert!(now >= before + 5000, "{now} < {before} + 5000");
     assert!(r.json()["now"].as_str().unwrap().ends_with('Z'));
-    let r = call(addr, "POST", "/_kagami/clock", &[], br#"{"advance_seconds": -1}"#).await;
+    let r = call(
+        addr,
+        "POST",
+        "/_kagami/clock",
+        &[],
+        br#"{"advance_seconds": -1}"#,
+    )
+    .await;
     assert_eq!(r.status, 400);
     let r = call(addr, "POST", "/_kagami/clock", &[], b"not json").await;
     assert_eq!(r.status, 400);
@@ -461,67 +644,290 @@ async fn clock_advances_the_emulated_time() {
 #[tokio::test]
 async fn service_internal_endpoints_are_routed_to_the_service() {
     let (addr, _) = start(GatewayConfig::default()).await;
-    let r = call(addr, "GET", "/_kagami/sts/ping?QueueUrl=http%3A%2F%2Fx", &[], b"").await;
+    let r = call(
+        addr,
+        "GET",
+        "/_kagami/sts/ping?QueueUrl=http%3A%2F%2Fx",
+        &[],
+        b"",
+    )
+    .await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.json(), json!({ "pong": true, "query": ["QueueUrl=http://x"] }));
-    assert_eq!(call(addr, "GET", "/_kagami/sts/nothing", &[], b"").await.status, 404);
-    assert_eq!(call(addr, "GET", "/_kagami/nosuch/x", &[], b"").await.status, 404);
+    assert_eq!(
+        r.json(),
+        json!({ "pong": true, "query": ["QueueUrl=http://x"] })
+    );
+    assert_eq!(
+        call(addr, "GET", "/_kagami/sts/nothing", &[], b"")
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        call(addr, "GET", "/_kagami/nosuch/x", &[], b"")
+            .await
+            .status,
+        404
+    );
 }
 
 // --- SigV4 verification --------------------------------------------------------------
 
 #[tokio::test]
 async fn verification_accepts_a_correct_signature() {
-    let (addr, _) = start(GatewayConfig { verify_sigv4: true, ..GatewayConfig::default() }).await;
-    let h = signed_headers(GET_CALLER_IDENTITY, "test", "test", "sts", "us-east-1", now_secs());
+    let (addr, _) = start(GatewayConfig {
+        verify_sigv4: true,
+        ..GatewayConfig::default()
+    })
+    .await;
+    let h = signed_headers(
+        GET_CALLER_IDENTITY,
+        "test",
+        "test",
+        "sts",
+        "us-east-1",
+        now_secs(),
+    );
     let r = call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
 #[tokio::test]
 async fn verification_refuses_a_wrong_secret() {
-    let (addr, _) = start(GatewayConfig { verify_sigv4: true, ..GatewayConfig::default() }).await;
-    let h = signed_headers(GET_CALLER_IDENTITY, "test", "not-test", "sts", "us-east-1", now_secs());
+    let (addr, _) = start(GatewayConfig {
+        verify_sigv4: true,
+        ..GatewayConfig::default()
+    })
+    .await;
+    let h = signed_headers(
+        GET_CALLER_IDENTITY,
+        "test",
+        "not-test",
+        "sts",
+        "us-east-1",
+        now_secs(),
+    );
     let r = call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await;
     assert_eq!(r.status, 403, "{}", r.body);
-    assert!(r.body.contains("<Code>SignatureDoesNotMatch</Code>"), "{}", r.body);
-    assert!(r.body.contains("The request signature we calculated does not match the signature you provided"));
+    assert!(
+        r.body.contains("<Code>SignatureDoesNotMatch</Code>"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains(
+            "The request signature we calculated does not match the signature you provided"
+        )
+    );
 }
 
 #[tokio::test]
 async fn verification_refuses_an_unknown_key() {
-    let (addr, _) = start(GatewayConfig { verify_sigv4: true, ..GatewayConfig::default() }).await;
-    let h = signed_headers(GET_CALLER_IDENTITY, "AKIAUNKNOWNKEY000000", "x", "sts", "us-east-1", now_secs());
+    let (addr, _) = start(GatewayConfig {
+        verify_sigv4: true,
+        ..GatewayConfig::default()
+    })
+    .await;
+    let h = signed_headers(
+        GET_CALLER_IDENTITY,
+        "AKIAUNKNOWNKEY000000",
+        "x",
+        "sts",
+        "us-east-1",
+        now_secs(),
+    );
     let r = call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await;
     assert_eq!(r.status, 403, "{}", r.body);
-    assert!(r.body.contains("<Code>InvalidClientTokenId</Code>"), "{}", r.body);
-    assert!(r.body.contains("The security token included in the request is invalid."), "{}", r.body);
+    assert!(
+        r.body.contains("<Code>InvalidClientTokenId</Code>"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains("The security token included in the request is invalid."),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]
 async fn verification_refuses_a_skewed_clock() {
-    let (addr, _) = start(GatewayConfig { verify_sigv4: true, ..GatewayConfig::default() }).await;
-    let h = signed_headers(GET_CALLER_IDENTITY, "test", "test", "sts", "us-east-1", now_secs() - 3600);
+    let (addr, _) = start(GatewayConfig {
+        verify_sigv4: true,
+        ..GatewayConfig::default()
+    })
+    .await;
+    let h = signed_headers(
+        GET_CALLER_IDENTITY,
+        "test",
+        "test",
+        "sts",
+        "us-east-1",
+        now_secs() - 3600,
+    );
     let r = call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await;
     assert_eq!(r.status, 403, "{}", r.body);
-    assert!(r.body.contains("<Code>RequestTimeTooSkewed</Code>"), "{}", r.body);
+    assert!(
+        r.body.contains("<Code>RequestTimeTooSkewed</Code>"),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]
 async fn verification_refuses_unsigned_requests_but_not_anonymous_operations() {
-    let (addr, _) = start(GatewayConfig { verify_sigv4: true, ..GatewayConfig::default() }).await;
+    let (addr, _) = start(GatewayConfig {
+        verify_sigv4: true,
+        ..GatewayConfig::default()
+    })
+    .await;
     let r = call(addr, "POST", "/", &[FORM], GET_CALLER_IDENTITY).await;
     assert_eq!(r.status, 403, "{}", r.body);
-    assert!(r.body.contains("<Code>MissingAuthenticationToken</Code>"), "{}", r.body);
+    assert!(
+        r.body.contains("<Code>MissingAuthenticationToken</Code>"),
+        "{}",
+        r.body
+    );
     let body = b"Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fr&RoleSessionName=s&WebIdentityToken=t";
     let r = call(addr, "POST", "/", &[FORM], body).await;
-    assert_eq!(r.status, 501, "anonymous operation passes auth and reaches NotImplemented: {}", r.body);
+    assert_eq!(
+        r.status, 501,
+        "anonymous operation passes auth and reaches NotImplemented: {}",
+        r.body
+    );
 }
 
 #[tokio::test]
 async fn without_verification_a_wrong_signature_is_accepted() {
     let (addr, _) = start(GatewayConfig::default()).await;
-    let h = signed_headers(GET_CALLER_IDENTITY, "test", "not-test", "sts", "us-east-1", now_secs() - 3600);
+    let h = signed_headers(
+        GET_CALLER_IDENTITY,
+        "test",
+        "not-test",
+        "sts",
+        "us-east-1",
+        now_secs() - 3600,
+    );
     let r = call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await;
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+fn issued(key: &str, expires_at_millis: i64) -> Credential {
+    Credential {
+        access_key_id: key.into(),
+        secret_access_key: "issued-secret".into(),
+        session_token: Some("issued-token".into()),
+        account_id: "123456789012".into(),
+        principal: StoredPrincipal::AssumedRole {
+            arn: "arn:aws:sts::123456789012:assumed-role/r/sess".into(),
+            role_id: "AROAEXAMPLE".into(),
+            session_name: "sess".into(),
+        },
+        expires_at_millis: Some(expires_at_millis),
+    }
+}
+
+#[tokio::test]
+async fn issued_credentials_act_as_their_principal_until_they_expire() {
+    let env = ServiceEnv::ephemeral();
+    let now = kagami_core::clock::now_millis();
+    env.identities
+        .insert(issued("ASIAVALID0000000001", now + 3_600_000))
+        .await
+        .unwrap();
+    env.identities
+        .insert(issued("ASIAEXPIRED00000001", now - 1))
+        .await
+        .unwrap();
+    let (addr, _) = start_with(
+        GatewayConfig {
+            verify_sigv4: true,
+            ..GatewayConfig::default()
+        },
+        env,
+    )
+    .await;
+    let sign = |key: &str, token: Option<&str>| {
+        signed_headers_with_token(
+            GET_CALLER_IDENTITY,
+            key,
+            "issued-secret",
+            token,
+            "sts",
+            "us-east-1",
+            now_secs(),
+        )
+    };
+
+    let h = sign("ASIAVALID0000000001", Some("issued-token"));
+    let r = call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("<Account>123456789012</Account>"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains("arn:aws:sts::123456789012:assumed-role/r/sess"),
+        "{}",
+        r.body
+    );
+
+    let h = sign("ASIAVALID0000000001", Some("another-token"));
+    let r = call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.body.contains("<Code>InvalidClientTokenId</Code>"),
+        "{}",
+        r.body
+    );
+
+    let h = sign("ASIAEXPIRED00000001", Some("issued-token"));
+    let r = call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("<Code>ExpiredToken</Code>"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("The security token included in the request is expired"),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn query_compatible_json_service_carries_the_classic_code() {
+    let (addr, _) = start(GatewayConfig {
+        verify_sigv4: true,
+        ..GatewayConfig::default()
+    })
+    .await;
+    let body = br#"{}"#;
+    let amz_date = sigv4::format_amz_date(now_secs());
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential=AKIANOSUCHKEY0000000/{}/us-east-1/sqs/aws4_request, SignedHeaders=host;x-amz-date, Signature=00",
+        &amz_date[..8]
+    );
+    let r = call(
+        addr,
+        "POST",
+        "/",
+        &[
+            ("x-amz-target", "AmazonSQS.ListQueues"),
+            ("content-type", "application/x-amz-json-1.0"),
+            ("x-amz-date", &amz_date),
+            ("authorization", &auth),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("UnrecognizedClientException"), "{}", r.body);
+    assert!(
+        r.header("x-amzn-query-error")
+            .is_some_and(|v| v.starts_with("InvalidClientTokenId")),
+        "{:?}",
+        r.headers
+    );
 }

@@ -18,7 +18,10 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/botocore_signed.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/botocore_signed.json"
+    );
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let s = |c: &Value, k: &str| c[k].as_str().unwrap().to_string();
     doc.as_array()
@@ -33,7 +36,12 @@ fn cases() -> Vec<Case> {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|h| (h[0].as_str().unwrap().to_ascii_lowercase(), h[1].as_str().unwrap().to_string()))
+                .map(|h| {
+                    (
+                        h[0].as_str().unwrap().to_ascii_lowercase(),
+                        h[1].as_str().unwrap().to_string(),
+                    )
+                })
                 .collect(),
             body: s(c, "body").into_bytes(),
             secret: s(c, "secret_access_key"),
@@ -48,7 +56,11 @@ fn request(c: &Case) -> sigv4::Request<'_> {
         method: &c.method,
         path: &c.path,
         query: &c.query,
-        headers: c.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
+        headers: c
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect(),
     }
 }
 
@@ -58,12 +70,22 @@ fn botocore_signatures_verify_with_the_right_secret_only() {
     assert_eq!(cases.len(), 7);
     for c in &cases {
         let req = request(c);
-        let Ok(Some(Auth::V4(sig))) = sigv4::parse(&req) else { panic!("{}: not parsed", c.name) };
+        let Ok(Some(Auth::V4(sig))) = sigv4::parse(&req) else {
+            panic!("{}: not parsed", c.name)
+        };
         assert_eq!(sig.scope.region, c.region, "{}", c.name);
         assert_eq!(sig.scope.service, c.service, "{}", c.name);
-        assert_eq!(sigv4::verify(&req, &sig, &c.secret, &c.body), Ok(()), "{}", c.name);
+        assert_eq!(
+            sigv4::verify(&req, &sig, &c.secret, &c.body),
+            Ok(()),
+            "{}",
+            c.name
+        );
         assert!(
-            matches!(sigv4::verify(&req, &sig, "wrong-secret", &c.body), Err(VerifyError::Mismatch { .. })),
+            matches!(
+                sigv4::verify(&req, &sig, "wrong-secret", &c.body),
+                Err(VerifyError::Mismatch { .. })
+            ),
             "{}",
             c.name
         );
@@ -74,7 +96,9 @@ fn botocore_signatures_verify_with_the_right_secret_only() {
 fn presigned_requests_carry_their_expiry() {
     let cases = cases();
     let c = cases.iter().find(|c| c.name == "s3_presigned_get").unwrap();
-    let Ok(Some(Auth::V4(sig))) = sigv4::parse(&request(c)) else { panic!("not parsed") };
+    let Ok(Some(Auth::V4(sig))) = sigv4::parse(&request(c)) else {
+        panic!("not parsed")
+    };
     assert_eq!(sig.location, sigv4::Location::Query);
     assert_eq!(sig.expires_secs, Some(3600));
 }
@@ -83,12 +107,22 @@ fn presigned_requests_carry_their_expiry() {
 fn a_changed_body_breaks_the_signature() {
     for c in cases().iter().filter(|c| !c.body.is_empty()) {
         let req = request(c);
-        let Ok(Some(Auth::V4(sig))) = sigv4::parse(&req) else { panic!("not parsed") };
+        let Ok(Some(Auth::V4(sig))) = sigv4::parse(&req) else {
+            panic!("not parsed")
+        };
         let result = sigv4::verify(&req, &sig, &c.secret, b"tampered");
         if c.service == "s3" {
-            assert!(matches!(result, Err(VerifyError::ContentSha256Mismatch { .. })), "{}", c.name);
+            assert!(
+                matches!(result, Err(VerifyError::ContentSha256Mismatch { .. })),
+                "{}",
+                c.name
+            );
         } else {
-            assert!(matches!(result, Err(VerifyError::Mismatch { .. })), "{}", c.name);
+            assert!(
+                matches!(result, Err(VerifyError::Mismatch { .. })),
+                "{}",
+                c.name
+            );
         }
     }
 }
@@ -99,9 +133,14 @@ fn a_changed_path_breaks_the_signature() {
         let mut changed = request(&c);
         let path = format!("{}x", c.path);
         changed.path = &path;
-        let Ok(Some(Auth::V4(sig))) = sigv4::parse(&changed) else { panic!("not parsed") };
+        let Ok(Some(Auth::V4(sig))) = sigv4::parse(&changed) else {
+            panic!("not parsed")
+        };
         assert!(
-            matches!(sigv4::verify(&changed, &sig, &c.secret, &c.body), Err(VerifyError::Mismatch { .. })),
+            matches!(
+                sigv4::verify(&changed, &sig, &c.secret, &c.body),
+                Err(VerifyError::Mismatch { .. })
+            ),
             "{}",
             c.name
         );

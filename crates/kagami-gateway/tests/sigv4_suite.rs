@@ -52,7 +52,9 @@ fn parse_request(text: &str) -> RawRequest {
 }
 
 fn run(case: &str) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/aws4_testsuite").join(case);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/aws4_testsuite")
+        .join(case);
     let name = dir.file_name().unwrap().to_str().unwrap().to_string();
     let read = |ext: &str| std::fs::read_to_string(dir.join(format!("{name}.{ext}"))).unwrap();
     let mut raw = parse_request(&read("sreq"));
@@ -67,9 +69,15 @@ fn run(case: &str) {
         method: &raw.method,
         path: &raw.path,
         query: &raw.query,
-        headers: raw.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
+        headers: raw
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect(),
     };
-    let Ok(Some(Auth::V4(sig))) = sigv4::parse(&request) else { panic!("{case}: signature not parsed") };
+    let Ok(Some(Auth::V4(sig))) = sigv4::parse(&request) else {
+        panic!("{case}: signature not parsed")
+    };
     assert_eq!(sig.scope.access_key_id, ACCESS_KEY);
     assert_eq!(sig.scope.date, "20150830");
     assert_eq!(sig.scope.region, "us-east-1");
@@ -95,9 +103,16 @@ fn run(case: &str) {
     );
     assert_eq!(authz, read("authz"), "{case}: authorization header");
 
-    assert_eq!(sigv4::verify(&request, &sig, SECRET, &raw.body), Ok(()), "{case}: verify");
+    assert_eq!(
+        sigv4::verify(&request, &sig, SECRET, &raw.body),
+        Ok(()),
+        "{case}: verify"
+    );
     assert!(
-        matches!(sigv4::verify(&request, &sig, "not-the-secret", &raw.body), Err(VerifyError::Mismatch { .. })),
+        matches!(
+            sigv4::verify(&request, &sig, "not-the-secret", &raw.body),
+            Err(VerifyError::Mismatch { .. })
+        ),
         "{case}: a wrong secret must not verify"
     );
 }
@@ -152,7 +167,13 @@ fn every_case_of_the_suite_is_listed() {
         std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().path())
-            .map(|p| if p.is_dir() { count(&p) } else { usize::from(p.extension().is_some_and(|e| e == "sreq")) })
+            .map(|p| {
+                if p.is_dir() {
+                    count(&p)
+                } else {
+                    usize::from(p.extension().is_some_and(|e| e == "sreq"))
+                }
+            })
             .sum()
     }
     assert_eq!(count(&root), 34);

@@ -76,17 +76,35 @@ pub struct Config {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ConfigError {
     #[error("{source_name}: cannot listen on '{value}': {reason}")]
-    Listen { source_name: &'static str, value: String, reason: String },
+    Listen {
+        source_name: &'static str,
+        value: String,
+        reason: String,
+    },
     #[error("{source_name}: '{value}' is not an account id: it must be 12 digits")]
-    Account { source_name: &'static str, value: String },
-    #[error("{source_name}: unknown service(s) {unknown}; use botocore names such as sqs, sts, s3, dynamodb")]
-    Services { source_name: &'static str, unknown: String },
+    Account {
+        source_name: &'static str,
+        value: String,
+    },
+    #[error(
+        "{source_name}: unknown service(s) {unknown}; use botocore names such as sqs, sts, s3, dynamodb"
+    )]
+    Services {
+        source_name: &'static str,
+        unknown: String,
+    },
     #[error("{name}: '{value}' is not a boolean (use 1/0, true/false, yes/no, on/off)")]
     Bool { name: &'static str, value: String },
     #[error("{source_name}: '{value}' is not a host[:port] (no scheme, path or spaces)")]
-    Host { source_name: &'static str, value: String },
+    Host {
+        source_name: &'static str,
+        value: String,
+    },
     #[error("{source_name}: '{value}' is not a log level (error, warn, info, debug, trace)")]
-    LogLevel { source_name: &'static str, value: String },
+    LogLevel {
+        source_name: &'static str,
+        value: String,
+    },
     #[error("{source_name}: the data directory must not be empty")]
     DataDir { source_name: &'static str },
 }
@@ -95,9 +113,16 @@ impl Config {
     /// Resolves flags and environment; `env` looks a variable up (the process
     /// environment in `main`, a map in tests). Empty variables count as unset.
     pub fn resolve(cli: &Cli, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let var = |name: &'static str| env(name).filter(|v| !v.trim().is_empty()).map(|v| (name, v));
+        let var = |name: &'static str| {
+            env(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (name, v))
+        };
 
-        let listen = match (&cli.listen, var("KAGAMI_LISTEN").or_else(|| var("GATEWAY_LISTEN"))) {
+        let listen = match (
+            &cli.listen,
+            var("KAGAMI_LISTEN").or_else(|| var("GATEWAY_LISTEN")),
+        ) {
             (Some(v), _) => parse_listen("--listen", v)?,
             (None, Some((name, v))) => parse_listen(name, &v)?,
             (None, None) => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
@@ -115,7 +140,10 @@ impl Config {
                     Some((name, v)) => parse_bool(name, &v)?,
                     None => false,
                 };
-                persistence.then(|| var("DATA_DIR").map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), |(_, d)| d.into()))
+                persistence.then(|| {
+                    var("DATA_DIR")
+                        .map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), |(_, d)| d.into())
+                })
             }
         };
 
@@ -131,13 +159,19 @@ impl Config {
                 None => false,
             };
 
-        let services = match (&cli.services, var("KAGAMI_SERVICES").or_else(|| var("SERVICES"))) {
+        let services = match (
+            &cli.services,
+            var("KAGAMI_SERVICES").or_else(|| var("SERVICES")),
+        ) {
             (Some(s), _) => parse_services("--services", s)?,
             (None, Some((name, s))) => parse_services(name, &s)?,
             (None, None) => None,
         };
 
-        let external_host = match (&cli.external_host, var("KAGAMI_HOST").or_else(|| var("LOCALSTACK_HOST"))) {
+        let external_host = match (
+            &cli.external_host,
+            var("KAGAMI_HOST").or_else(|| var("LOCALSTACK_HOST")),
+        ) {
             (Some(h), _) => Some(parse_host("--external-host", h)?),
             (None, Some((name, h))) => Some(parse_host(name, &h)?),
             (None, None) => None,
@@ -147,19 +181,40 @@ impl Config {
             (Some(l), _) => parse_level("--log-level", l)?,
             (None, Some((name, l))) => parse_level(name, &l)?,
             (None, None) => {
-                let debug = var("DEBUG").is_some_and(|(_, v)| !matches!(v.trim(), "0" | "false" | "no" | "off"));
-                if debug { tracing::Level::DEBUG } else { tracing::Level::INFO }
+                let debug = var("DEBUG")
+                    .is_some_and(|(_, v)| !matches!(v.trim(), "0" | "false" | "no" | "off"));
+                if debug {
+                    tracing::Level::DEBUG
+                } else {
+                    tracing::Level::INFO
+                }
             }
         };
 
-        Ok(Config { listen, data_dir, default_account, verify_sigv4, services, external_host, log_level })
+        Ok(Config {
+            listen,
+            data_dir,
+            default_account,
+            verify_sigv4,
+            services,
+            external_host,
+            log_level,
+        })
     }
 }
 
 /// `HOST:PORT`, `:PORT`, `PORT`, `HOST` (port 4566), or a comma list of these (first wins).
 fn parse_listen(source_name: &'static str, value: &str) -> Result<SocketAddr, ConfigError> {
-    let err = |reason: &str| ConfigError::Listen { source_name, value: value.to_string(), reason: reason.to_string() };
-    let first = value.split(',').map(str::trim).find(|s| !s.is_empty()).ok_or_else(|| err("it is empty"))?;
+    let err = |reason: &str| ConfigError::Listen {
+        source_name,
+        value: value.to_string(),
+        reason: reason.to_string(),
+    };
+    let first = value
+        .split(',')
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+        .ok_or_else(|| err("it is empty"))?;
     if first.contains("://") {
         return Err(err("give HOST:PORT without a scheme"));
     }
@@ -172,7 +227,9 @@ fn parse_listen(source_name: &'static str, value: &str) -> Result<SocketAddr, Co
         _ => (first, None),
     };
     let port = match port {
-        Some(p) => p.parse::<u16>().map_err(|_| err(&format!("'{p}' is not a port (0-65535)")))?,
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| err(&format!("'{p}' is not a port (0-65535)")))?,
         None if host.bytes().all(|b| b.is_ascii_digit()) => {
             return host
                 .parse::<u16>()
@@ -183,15 +240,21 @@ fn parse_listen(source_name: &'static str, value: &str) -> Result<SocketAddr, Co
     };
     let ip = match host.trim_start_matches('[').trim_end_matches(']') {
         "" | "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        h => h
-            .parse::<IpAddr>()
-            .map_err(|_| err(&format!("'{h}' is not an IP address (use 127.0.0.1, 0.0.0.0 or localhost)")))?,
+        h => h.parse::<IpAddr>().map_err(|_| {
+            err(&format!(
+                "'{h}' is not an IP address (use 127.0.0.1, 0.0.0.0 or localhost)"
+            ))
+        })?,
     };
     Ok(SocketAddr::new(ip, port))
 }
 
 fn non_empty_dir(source_name: &'static str, dir: PathBuf) -> Result<PathBuf, ConfigError> {
-    if dir.as_os_str().is_empty() { Err(ConfigError::DataDir { source_name }) } else { Ok(dir) }
+    if dir.as_os_str().is_empty() {
+        Err(ConfigError::DataDir { source_name })
+    } else {
+        Ok(dir)
+    }
 }
 
 fn parse_account(source_name: &'static str, value: &str) -> Result<String, ConfigError> {
@@ -199,7 +262,10 @@ fn parse_account(source_name: &'static str, value: &str) -> Result<String, Confi
     if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
         Ok(v.to_string())
     } else {
-        Err(ConfigError::Account { source_name, value: value.to_string() })
+        Err(ConfigError::Account {
+            source_name,
+            value: value.to_string(),
+        })
     }
 }
 
@@ -207,21 +273,36 @@ fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" | "" => Ok(false),
-        _ => Err(ConfigError::Bool { name, value: value.to_string() }),
+        _ => Err(ConfigError::Bool {
+            name,
+            value: value.to_string(),
+        }),
     }
 }
 
 /// A comma list of botocore service names; empty means all.
-fn parse_services(source_name: &'static str, value: &str) -> Result<Option<HashSet<String>>, ConfigError> {
-    let names: Vec<String> =
-        value.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect();
+fn parse_services(
+    source_name: &'static str,
+    value: &str,
+) -> Result<Option<HashSet<String>>, ConfigError> {
+    let names: Vec<String> = value
+        .split(',')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
     if names.is_empty() {
         return Ok(None);
     }
-    let unknown: Vec<&str> =
-        names.iter().filter(|n| kagami_model::service(n).is_none()).map(String::as_str).collect();
+    let unknown: Vec<&str> = names
+        .iter()
+        .filter(|n| kagami_model::service(n).is_none())
+        .map(String::as_str)
+        .collect();
     if !unknown.is_empty() {
-        return Err(ConfigError::Services { source_name, unknown: unknown.join(", ") });
+        return Err(ConfigError::Services {
+            source_name,
+            unknown: unknown.join(", "),
+        });
     }
     Ok(Some(names.into_iter().collect()))
 }
@@ -229,7 +310,10 @@ fn parse_services(source_name: &'static str, value: &str) -> Result<Option<HashS
 fn parse_host(source_name: &'static str, value: &str) -> Result<String, ConfigError> {
     let v = value.trim();
     if v.is_empty() || v.contains("://") || v.contains('/') || v.chars().any(char::is_whitespace) {
-        return Err(ConfigError::Host { source_name, value: value.to_string() });
+        return Err(ConfigError::Host {
+            source_name,
+            value: value.to_string(),
+        });
     }
     Ok(v.to_string())
 }
@@ -237,13 +321,23 @@ fn parse_host(source_name: &'static str, value: &str) -> Result<String, ConfigEr
 /// Whether a `host[:port]` names its port.
 pub fn has_port(host: &str) -> bool {
     match host.rsplit_once(':') {
-        Some((h, p)) => !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (!h.contains(':') || h.ends_with(']')),
+        Some((h, p)) => {
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (!h.contains(':') || h.ends_with(']'))
+        }
         None => false,
     }
 }
 
 fn parse_level(source_name: &'static str, value: &str) -> Result<tracing::Level, ConfigError> {
-    value.trim().parse::<tracing::Level>().map_err(|_| ConfigError::LogLevel { source_name, value: value.to_string() })
+    value
+        .trim()
+        .parse::<tracing::Level>()
+        .map_err(|_| ConfigError::LogLevel {
+            source_name,
+            value: value.to_string(),
+        })
 }
 
 #[cfg(test)]
@@ -252,8 +346,12 @@ mod tests {
     use std::collections::HashMap;
 
     fn resolve(args: &[&str], env: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let cli = Cli::try_parse_from(std::iter::once("kagami").chain(args.iter().copied())).unwrap();
-        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let cli =
+            Cli::try_parse_from(std::iter::once("kagami").chain(args.iter().copied())).unwrap();
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::resolve(&cli, |k| env.get(k).cloned())
     }
 
@@ -280,16 +378,29 @@ mod tests {
         assert_eq!(listen("5000").unwrap(), "127.0.0.1:5000");
         assert_eq!(listen("0.0.0.0").unwrap(), "0.0.0.0:4566");
         assert_eq!(listen("[::1]:4566").unwrap(), "[::1]:4566");
-        assert!(matches!(listen("example.com:80"), Err(ConfigError::Listen { .. })));
-        assert!(matches!(listen("127.0.0.1:99999"), Err(ConfigError::Listen { .. })));
-        assert!(matches!(listen("http://localhost:4566"), Err(ConfigError::Listen { .. })));
+        assert!(matches!(
+            listen("example.com:80"),
+            Err(ConfigError::Listen { .. })
+        ));
+        assert!(matches!(
+            listen("127.0.0.1:99999"),
+            Err(ConfigError::Listen { .. })
+        ));
+        assert!(matches!(
+            listen("http://localhost:4566"),
+            Err(ConfigError::Listen { .. })
+        ));
     }
 
     #[test]
     fn listen_comes_from_flag_then_kagami_then_gateway_listen() {
         let c = resolve(&[], &[("GATEWAY_LISTEN", ":5001")]).unwrap();
         assert_eq!(c.listen.port(), 5001);
-        let c = resolve(&[], &[("GATEWAY_LISTEN", ":5001"), ("KAGAMI_LISTEN", ":5002")]).unwrap();
+        let c = resolve(
+            &[],
+            &[("GATEWAY_LISTEN", ":5001"), ("KAGAMI_LISTEN", ":5002")],
+        )
+        .unwrap();
         assert_eq!(c.listen.port(), 5002);
         let c = resolve(&["--listen", ":5003"], &[("KAGAMI_LISTEN", ":5002")]).unwrap();
         assert_eq!(c.listen.port(), 5003);
@@ -313,43 +424,87 @@ mod tests {
         assert_eq!(c.data_dir, Some(PathBuf::from(".kagami-data")));
         let c = resolve(&[], &[("DATA_DIR", "/var/lib/ls")]).unwrap();
         assert_eq!(c.data_dir, None);
-        assert!(matches!(resolve(&[], &[("PERSISTENCE", "maybe")]), Err(ConfigError::Bool { name: "PERSISTENCE", .. })));
+        assert!(matches!(
+            resolve(&[], &[("PERSISTENCE", "maybe")]),
+            Err(ConfigError::Bool {
+                name: "PERSISTENCE",
+                ..
+            })
+        ));
     }
 
     #[test]
     fn default_account_must_be_twelve_digits() {
-        assert_eq!(resolve(&["--default-account", "111122223333"], &[]).unwrap().default_account, "111122223333");
-        assert!(matches!(resolve(&["--default-account", "1234"], &[]), Err(ConfigError::Account { .. })));
+        assert_eq!(
+            resolve(&["--default-account", "111122223333"], &[])
+                .unwrap()
+                .default_account,
+            "111122223333"
+        );
+        assert!(matches!(
+            resolve(&["--default-account", "1234"], &[]),
+            Err(ConfigError::Account { .. })
+        ));
         assert!(matches!(
             resolve(&[], &[("KAGAMI_DEFAULT_ACCOUNT", "abcdefghijkl")]),
-            Err(ConfigError::Account { source_name: "KAGAMI_DEFAULT_ACCOUNT", .. })
+            Err(ConfigError::Account {
+                source_name: "KAGAMI_DEFAULT_ACCOUNT",
+                ..
+            })
         ));
     }
 
     #[test]
     fn verify_sigv4_from_flag_or_env() {
         assert!(resolve(&["--verify-sigv4"], &[]).unwrap().verify_sigv4);
-        assert!(resolve(&[], &[("KAGAMI_VERIFY_SIGV4", "1")]).unwrap().verify_sigv4);
-        assert!(!resolve(&[], &[("KAGAMI_VERIFY_SIGV4", "0")]).unwrap().verify_sigv4);
+        assert!(
+            resolve(&[], &[("KAGAMI_VERIFY_SIGV4", "1")])
+                .unwrap()
+                .verify_sigv4
+        );
+        assert!(
+            !resolve(&[], &[("KAGAMI_VERIFY_SIGV4", "0")])
+                .unwrap()
+                .verify_sigv4
+        );
         assert!(resolve(&[], &[("KAGAMI_VERIFY_SIGV4", "perhaps")]).is_err());
     }
 
     #[test]
     fn services_are_botocore_names() {
         let c = resolve(&[], &[("SERVICES", "sqs, STS")]).unwrap();
-        assert_eq!(c.services, Some(["sqs".to_string(), "sts".to_string()].into_iter().collect()));
+        assert_eq!(
+            c.services,
+            Some(["sqs".to_string(), "sts".to_string()].into_iter().collect())
+        );
         let err = resolve(&["--services", "sqs,nosuch"], &[]).unwrap_err();
-        assert_eq!(err, ConfigError::Services { source_name: "--services", unknown: "nosuch".into() });
+        assert_eq!(
+            err,
+            ConfigError::Services {
+                source_name: "--services",
+                unknown: "nosuch".into()
+            }
+        );
         assert_eq!(resolve(&[], &[("SERVICES", " , ")]).unwrap().services, None);
     }
 
     #[test]
     fn external_host_from_kagami_host_or_localstack_host() {
-        let c = resolve(&[], &[("LOCALSTACK_HOST", "localhost.localstack.cloud:4566")]).unwrap();
-        assert_eq!(c.external_host.as_deref(), Some("localhost.localstack.cloud:4566"));
+        let c = resolve(
+            &[],
+            &[("LOCALSTACK_HOST", "localhost.localstack.cloud:4566")],
+        )
+        .unwrap();
+        assert_eq!(
+            c.external_host.as_deref(),
+            Some("localhost.localstack.cloud:4566")
+        );
         let c = resolve(&[], &[("LOCALSTACK_HOST", "a:1"), ("KAGAMI_HOST", "b:2")]).unwrap();
         assert_eq!(c.external_host.as_deref(), Some("b:2"));
-        assert!(matches!(resolve(&["--external-host", "http://x"], &[]), Err(ConfigError::Host { .. })));
+        assert!(matches!(
+            resolve(&["--external-host", "http://x"], &[]),
+            Err(ConfigError::Host { .. })
+        ));
         assert!(has_port("host:4566"));
         assert!(!has_port("host"));
         assert!(has_port("[::1]:80"));
@@ -357,9 +512,23 @@ mod tests {
 
     #[test]
     fn debug_means_debug_logging() {
-        assert_eq!(resolve(&[], &[("DEBUG", "1")]).unwrap().log_level, tracing::Level::DEBUG);
-        assert_eq!(resolve(&[], &[("DEBUG", "0")]).unwrap().log_level, tracing::Level::INFO);
-        assert_eq!(resolve(&["--log-level", "warn"], &[("DEBUG", "1")]).unwrap().log_level, tracing::Level::WARN);
-        assert!(matches!(resolve(&["--log-level", "loud"], &[]), Err(ConfigError::LogLevel { .. })));
+        assert_eq!(
+            resolve(&[], &[("DEBUG", "1")]).unwrap().log_level,
+            tracing::Level::DEBUG
+        );
+        assert_eq!(
+            resolve(&[], &[("DEBUG", "0")]).unwrap().log_level,
+            tracing::Level::INFO
+        );
+        assert_eq!(
+            resolve(&["--log-level", "warn"], &[("DEBUG", "1")])
+                .unwrap()
+                .log_level,
+            tracing::Level::WARN
+        );
+        assert!(matches!(
+            resolve(&["--log-level", "loud"], &[]),
+            Err(ConfigError::LogLevel { .. })
+        ));
     }
 }

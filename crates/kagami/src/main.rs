@@ -18,6 +18,9 @@ use std::sync::Arc;
 /// Worker threads: the machine kagami targets has two cores, and idle memory matters.
 const WORKER_THREADS: usize = 2;
 
+/// How long blocking work may delay the exit once serving has stopped.
+const RUNTIME_SHUTDOWN: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Exit code for bad configuration (as clap uses for bad flags).
 const EXIT_CONFIG: u8 = 2;
 
@@ -48,7 +51,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config)) {
+    let result = runtime.block_on(run(config));
+    // Tasks still running (a long poll cut short by shutdown) are dropped, not awaited.
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kagami: {e}");
@@ -60,11 +66,17 @@ fn main() -> ExitCode {
 #[derive(Debug, thiserror::Error)]
 enum StartError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("cannot open the data directory: {0}")]
     Store(StoreError),
     #[error("cannot load {what}: {source}")]
-    Load { what: &'static str, source: StoreError },
+    Load {
+        what: &'static str,
+        source: StoreError,
+    },
     #[error("serving: {0}")]
     Serve(std::io::Error),
 }
@@ -72,21 +84,41 @@ enum StartError {
 async fn run(config: Config) -> Result<(), StartError> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
-    let local = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let local = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
 
     let store = match &config.data_dir {
         Some(dir) => Store::open(dir).map_err(StartError::Store)?,
         None => Store::ephemeral(),
     };
-    let identities = Identities::load(&store, &config.default_account)
-        .map_err(|source| StartError::Load { what: "issued credentials", source })?;
+    let identities =
+        Identities::load(&store, &config.default_account).map_err(|source| StartError::Load {
+            what: "issued credentials",
+            source,
+        })?;
     let external_host = config.external_host.as_ref().map(|h| {
         // LocalStack appends the gateway port to a LOCALSTACK_HOST without one.
-        if config::has_port(h) { h.clone() } else { format!("{h}:{}", local.port()) }
+        if config::has_port(h) {
+            h.clone()
+        } else {
+            format!("{h}:{}", local.port())
+        }
     });
-    let env = ServiceEnv { store, identities, external_host };
-    let services = build_services(&env).map_err(|source| StartError::Load { what: "service state", source })?;
+    let env = ServiceEnv {
+        store,
+        identities,
+        external_host,
+    };
+    let services = build_services(&env).map_err(|source| StartError::Load {
+        what: "service state",
+        source,
+    })?;
     let gateway = Arc::new(Gateway::new(
         GatewayConfig {
             verify_sigv4: config.verify_sigv4,
@@ -109,7 +141,9 @@ async fn run(config: Config) -> Result<(), StartError> {
         "kagami started"
     );
 
-    kagami_gateway::serve(listener, Arc::clone(&gateway), shutdown_signal()).await.map_err(StartError::Serve)?;
+    kagami_gateway::serve(listener, Arc::clone(&gateway), shutdown_signal())
+        .await
+        .map_err(StartError::Serve)?;
     tracing::info!("kagami stopped");
     Ok(())
 }
@@ -117,7 +151,10 @@ async fn run(config: Config) -> Result<(), StartError> {
 /// Every service kagami provides. A service missing here is still recognised by the
 /// gateway and answers NotImplemented.
 fn build_services(env: &ServiceEnv) -> Result<Vec<Arc<dyn Service>>, StoreError> {
-    Ok(vec![kagami_sqs::new_service(env)?, kagami_sts::new_service(env)?])
+    Ok(vec![
+        kagami_sqs::new_service(env)?,
+        kagami_sts::new_service(env)?,
+    ])
 }
 
 async fn shutdown_signal() {
