@@ -86,6 +86,10 @@ pub fn write_models(root: &Path, sdist: &Path) -> Result<()> {
     writeln!(table, "pub const BOTOCORE_VERSION: &str = {BOTOCORE_VERSION:?};\n")?;
     writeln!(table, "pub static SERVICES: &[ServiceEntry] = &[")?;
     let mut count = 0;
+    // One blob for all models: the routing table's strings then sit together in a few
+    // pages instead of between megabytes of model data, so reading them at startup does
+    // not page in model bytes (idle RSS).
+    let mut blob: Vec<u8> = Vec::new();
     for name in &names {
         let Some(path) = latest_model(&data.join(name))? else { continue };
         let mut model: Value = serde_json::from_slice(&fs::read(&path)?)
@@ -93,19 +97,23 @@ pub fn write_models(root: &Path, sdist: &Path) -> Result<()> {
         strip(&mut model);
         let compact = serde_json::to_vec(&model)?;
         let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&compact, 9);
-        fs::write(out_dir.join(format!("{name}.json.z")), compressed)?;
+        let range = (blob.len(), blob.len() + compressed.len());
+        blob.extend_from_slice(&compressed);
         let meta = model["metadata"].as_object().context("metadata")?;
         let ops = model["operations"].as_object().map_or(0, Map::len);
-        writeln!(table, "{}", entry(name, meta, ops))?;
+        writeln!(table, "{}", entry(name, meta, ops, range))?;
         count += 1;
     }
-    writeln!(table, "];")?;
+    writeln!(table, "];\n")?;
+    writeln!(table, "/// Every service's zlib-compressed model, back to back; entries hold their byte range.")?;
+    writeln!(table, "pub(crate) static MODELS: &[u8] = include_bytes!(\"../models/models.bin\");")?;
+    fs::write(out_dir.join("models.bin"), &blob)?;
     fs::write(root.join("crates/kagami-model/src/generated.rs"), table)?;
     println!("wrote {count} service models");
     Ok(())
 }
 
-fn entry(name: &str, meta: &Map<String, Value>, ops: usize) -> String {
+fn entry(name: &str, meta: &Map<String, Value>, ops: usize, range: (usize, usize)) -> String {
     let s = |k: &str| meta.get(k).and_then(Value::as_str);
     let opt = |k: &str| match s(k) {
         Some(v) => format!("Some({v:?})"),
@@ -121,13 +129,15 @@ fn entry(name: &str, meta: &Map<String, Value>, ops: usize) -> String {
     format!(
         "    ServiceEntry {{ name: {name:?}, api_version: {:?}, protocol: {protocol:?}, protocols: &[{}], \
          target_prefix: {}, json_version: {}, signing_name: {:?}, endpoint_prefix: {endpoint_prefix:?}, \
-         service_id: {:?}, operation_count: {ops}, compressed_model: include_bytes!(\"../models/{name}.json.z\") }},",
+         service_id: {:?}, operation_count: {ops}, model_range: ({}, {}) }},",
         s("apiVersion").unwrap_or(""),
         protocols.join(", "),
         opt("targetPrefix"),
         opt("jsonVersion"),
         s("signingName").unwrap_or(endpoint_prefix),
         s("serviceId").unwrap_or(name),
+        range.0,
+        range.1,
     )
 }
 

@@ -22,11 +22,19 @@ pub fn run(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Reads a service's model back out of the committed blob, using the byte range the
+/// routing table records for it.
 fn load_model(root: &Path, service: &str) -> Result<Value> {
-    let path = root.join(format!("crates/kagami-model/models/{service}.json.z"));
-    let compressed = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    let json = miniz_oxide::inflate::decompress_to_vec_zlib(&compressed)
-        .map_err(|e| anyhow::anyhow!("inflating {}: {e:?}", path.display()))?;
+    let table = fs::read_to_string(root.join("crates/kagami-model/src/generated.rs"))?;
+    let needle = format!("name: {service:?},");
+    let line = table.lines().find(|l| l.contains(&needle)).with_context(|| format!("{service} is not in the model table"))?;
+    let range = line.split("model_range: (").nth(1).and_then(|r| r.split(')').next()).context("no model_range")?;
+    let (start, end) = range.split_once(", ").context("bad model_range")?;
+    let (start, end): (usize, usize) = (start.trim().parse()?, end.trim().parse()?);
+    let blob = fs::read(root.join("crates/kagami-model/models/models.bin"))?;
+    let compressed = blob.get(start..end).context("model_range outside the blob")?;
+    let json = miniz_oxide::inflate::decompress_to_vec_zlib(compressed)
+        .map_err(|e| anyhow::anyhow!("inflating the {service} model: {e:?}"))?;
     Ok(serde_json::from_slice(&json)?)
 }
 

@@ -93,7 +93,7 @@ pub fn render(health: &Value) -> Result<String> {
     writeln!(
         o,
         "Models: botocore {}. {} services, {total_impl} of {total_ops} operations implemented.\n",
-        health["botocore"].as_str().unwrap_or("?"),
+        health["botocore_version"].as_str().unwrap_or("?"),
         services.len()
     )?;
     writeln!(o, "## Implemented services\n")?;

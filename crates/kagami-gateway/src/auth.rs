@@ -155,12 +155,14 @@ fn check_time(flavour: Flavour, sig: &Signature) -> Result<(), ServiceError> {
         return Err(missing_date(flavour));
     };
     let Some(signed_at) = sigv4::parse_amz_date(amz_date) else {
-        return Err(malformed(
-            flavour,
-            &ParseError::IncompleteSignature(format!(
-                "Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See http://en.wikipedia.org/wiki/ISO_8601"
-            )),
-        ));
+        let message = format!(
+            "Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See http://en.wikipedia.org/wiki/ISO_8601"
+        );
+        let e = match sig.location {
+            Location::Header => ParseError::IncompleteSignature(message),
+            Location::Query => ParseError::QueryParameters(message),
+        };
+        return Err(malformed(flavour, &e));
     };
     let now = real_now_secs();
     if sig.location == Location::Query {
@@ -367,5 +369,141 @@ fn refused(flavour: Flavour, key: &str, sig: &Signature, e: VerifyError) -> Serv
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
             ),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(
+        flavour: Flavour,
+        service: &str,
+        query: &str,
+        headers: Vec<(&str, &str)>,
+        verify: bool,
+    ) -> Result<Caller, ServiceError> {
+        let request = sigv4::Request {
+            method: "GET",
+            path: "/",
+            query,
+            headers,
+        };
+        let parsed = sigv4::parse(&request);
+        let check = Check {
+            request: &request,
+            parsed: &parsed,
+            body: b"",
+            service,
+            operation: None,
+            flavour,
+            host_region: Some("ap-south-1"),
+        };
+        authenticate(&Identities::ephemeral(), verify, &check)
+    }
+
+    fn header_auth(key: &str) -> String {
+        format!(
+            "AWS4-HMAC-SHA256 Credential={key}/20240101/eu-west-1/s3/aws4_request, SignedHeaders=host, Signature=00"
+        )
+    }
+
+    #[test]
+    fn unsigned_requests_act_as_the_default_account_in_the_host_region() {
+        let c = run(Flavour::Query, "sqs", "", vec![], false).unwrap();
+        assert_eq!(c.account_id, "000000000000");
+        assert_eq!(c.region, "ap-south-1");
+        assert_eq!(c.access_key_id, None);
+    }
+
+    #[test]
+    fn s3_names_an_unknown_key_its_own_way() {
+        let auth = header_auth("AKIAUNKNOWN");
+        let e = run(
+            Flavour::S3,
+            "s3",
+            "",
+            vec![("authorization", &auth), ("x-amz-date", "20240101T000000Z")],
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "InvalidAccessKeyId");
+        assert_eq!(e.status, 403);
+        assert_eq!(
+            e.message,
+            "The AWS Access Key Id you provided does not exist in our records."
+        );
+        assert!(e.fields.iter().any(|(k, _)| k == "AWSAccessKeyId"));
+    }
+
+    #[test]
+    fn json_services_use_exception_names_and_query_compatible_ones_keep_the_classic_code() {
+        let auth = header_auth("AKIAUNKNOWN");
+        let h = vec![
+            ("authorization", auth.as_str()),
+            ("x-amz-date", "20240101T000000Z"),
+        ];
+        let e = run(
+            Flavour::Json {
+                query_compatible: false,
+            },
+            "lambda",
+            "",
+            h.clone(),
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.query_code.as_deref()),
+            ("UnrecognizedClientException", None)
+        );
+        let e = run(
+            Flavour::Json {
+                query_compatible: true,
+            },
+            "sqs",
+            "",
+            h,
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.query_code.as_deref()),
+            ("UnrecognizedClientException", Some("InvalidClientTokenId"))
+        );
+    }
+
+    #[test]
+    fn presigned_url_past_its_expiry_is_refused() {
+        let signed_at = sigv4::format_amz_date(real_now_secs() - 7200);
+        let q = format!(
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F{}%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date={signed_at}&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=00",
+            &signed_at[..8]
+        );
+        let e = run(Flavour::S3, "s3", &q, vec![("host", "localhost")], true).unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.status, e.message.as_str()),
+            ("AccessDenied", 403, "Request has expired")
+        );
+    }
+
+    #[test]
+    fn presigned_url_with_a_malformed_date_is_a_query_parameters_error() {
+        let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20240101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=yesterday&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=00";
+        let e = run(Flavour::S3, "s3", q, vec![("host", "localhost")], true).unwrap_err();
+        assert_eq!(e.code, "AuthorizationQueryParametersError");
+    }
+
+    #[test]
+    fn malformed_signatures_pass_when_not_verifying() {
+        let c = run(
+            Flavour::Query,
+            "sts",
+            "",
+            vec![("authorization", "AWS4-HMAC-SHA256 nonsense")],
+            false,
+        )
+        .unwrap();
+        assert_eq!(c.account_id, "000000000000");
     }
 }

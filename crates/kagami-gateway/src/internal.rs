@@ -29,7 +29,10 @@ pub async fn handle(
     let method = &head.method;
     let read = method == Method::GET || method == Method::HEAD;
     match path {
-        "/_kagami/health" if read => ok(health(gw)),
+        "/_kagami/health" if read => {
+            let detail = form_pairs(query).any(|(k, v)| k == "operations" && v != "0");
+            ok(health(gw, detail))
+        }
         LOCALSTACK_HEALTH if read => ok(localstack_health(gw)),
         "/_kagami/reset" if method == Method::POST => {
             let service = form_pairs(query)
@@ -58,24 +61,28 @@ pub async fn handle(
     }
 }
 
-/// Every model service, with how much of it kagami implements.
-fn health(gw: &Gateway) -> Value {
+/// Every model service, with how much of it kagami implements. With `detail`, services
+/// that have a provider also list their operations and which of them are implemented
+/// (what `cargo xtask coverage` turns into docs/coverage.md).
+fn health(gw: &Gateway, detail: bool) -> Value {
     let mut services = Map::new();
     for entry in kagami_model::SERVICES {
-        let implemented = gw
-            .providers
-            .get(entry.name)
-            .filter(|p| p.enabled)
-            .map_or(0, |p| p.implemented.len());
-        services.insert(
-            entry.name.to_string(),
-            json!({
-                "protocol": entry.protocol,
-                "implemented_operations": implemented,
-                "total_operations": entry.operation_count,
-                "status": if implemented > 0 { "available" } else { "not_implemented" },
-            }),
-        );
+        let provider = gw.providers.get(entry.name).filter(|p| p.enabled);
+        let implemented = provider.map_or(0, |p| p.implemented.len());
+        let mut service = json!({
+            "protocol": entry.protocol,
+            "implemented_operations": implemented,
+            "total_operations": entry.operation_count,
+            "status": if implemented > 0 { "available" } else { "not_implemented" },
+        });
+        if detail && let Some(p) = provider {
+            // Parsing the model is deferred to here so a plain health probe stays cheap.
+            let operations: Vec<&str> = entry.model().operations.keys().map(String::as_str).collect();
+            let done: Vec<&str> = operations.iter().copied().filter(|op| p.implemented.contains(op)).collect();
+            service["operations"] = json!(operations);
+            service["implemented"] = json!(done);
+        }
+        services.insert(entry.name.to_string(), service);
     }
     json!({
         "version": env!("CARGO_PKG_VERSION"),

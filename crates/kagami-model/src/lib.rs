@@ -28,7 +28,8 @@ pub struct ServiceEntry {
     pub endpoint_prefix: &'static str,
     pub service_id: &'static str,
     pub operation_count: usize,
-    compressed_model: &'static [u8],
+    /// Byte range of this service's compressed model in the shared blob.
+    model_range: (usize, usize),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +48,8 @@ impl ServiceEntry {
     }
 
     fn parse(&'static self) -> Result<ServiceModel, ModelError> {
-        let json = miniz_oxide::inflate::decompress_to_vec_zlib(self.compressed_model)
+        let compressed = generated::MODELS.get(self.model_range.0..self.model_range.1).unwrap_or_default();
+        let json = miniz_oxide::inflate::decompress_to_vec_zlib(compressed)
             .map_err(|e| ModelError::Inflate { service: self.name, detail: format!("{e:?}") })?;
         let mut model: ServiceModel = serde_json::from_slice(&json)
             .map_err(|source| ModelError::Parse { service: self.name, source })?;

@@ -307,24 +307,66 @@ pub(crate) fn parse_value(
 /// recurses per element, to stay within a thread's stack even in debug builds.
 const MAX_XML_DEPTH: usize = 128;
 
-/// Whether elements nest deeper than `limit`, by a scan of the markup that may
-/// overcount (a `<` inside CDATA) but never undercounts real elements.
+/// The index just past the first `needle` in `text` at or after `from`, or the end
+/// of the text when there is none (an unterminated construct, which the parser refuses).
+fn skip_past(text: &[u8], from: usize, needle: &[u8]) -> usize {
+    text.get(from..)
+        .and_then(|rest| rest.windows(needle.len()).position(|w| w == needle))
+        .map_or(text.len(), |i| from + i + needle.len())
+}
+
+/// Whether elements nest deeper than `limit`. Comments, CDATA sections, processing
+/// instructions and quoted attribute values are skipped as the parser skips them, so
+/// markup-like text inside them (`<![CDATA[</a>]]>`, `<a x="/>">`) cannot make the
+/// count fall behind the real nesting; it may only run ahead of it (never past a
+/// real element the parser would recurse into).
 fn nests_deeper_than(text: &[u8], limit: usize) -> bool {
     let mut depth = 0usize;
-    for (i, &b) in text.iter().enumerate() {
-        match (b, text.get(i + 1)) {
-            (b'<', Some(b'/')) | (b'/', Some(b'>')) => depth = depth.saturating_sub(1),
-            (b'<', Some(b'?' | b'!')) | (b'<', None) => {}
-            (b'<', Some(_)) => {
-                depth += 1;
-                if depth > limit {
-                    return true;
-                }
+    let mut i = 0;
+    while let Some(offset) = text.get(i..).and_then(|rest| rest.iter().position(|&b| b == b'<')) {
+        let at = i + offset;
+        let rest = &text[at..];
+        if rest.starts_with(b"<!--") {
+            i = skip_past(text, at + 4, b"-->");
+        } else if rest.starts_with(b"<![CDATA[") {
+            i = skip_past(text, at + 9, b"]]>");
+        } else if rest.starts_with(b"<?") {
+            i = skip_past(text, at + 2, b"?>");
+        } else if rest.starts_with(b"<!") {
+            // A DOCTYPE: the parser refuses it before reading any element.
+            i = skip_past(text, at + 2, b">");
+        } else if rest.starts_with(b"</") {
+            depth = depth.saturating_sub(1);
+            i = skip_past(text, at + 2, b">");
+        } else {
+            depth += 1;
+            if depth > limit {
+                return true;
             }
-            _ => {}
+            let (end, self_closing) = start_tag_end(text, at + 1);
+            if self_closing {
+                depth -= 1;
+            }
+            i = end;
         }
     }
     false
+}
+
+/// The index past the `>` that ends the start tag whose name begins at `from`, and
+/// whether the tag closes itself (`/>`); a `>` inside a quoted attribute value does not end it.
+fn start_tag_end(text: &[u8], from: usize) -> (usize, bool) {
+    let mut quote = None;
+    for (i, &b) in text.iter().enumerate().skip(from) {
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'>') => return (i + 1, i > from && text[i - 1] == b'/'),
+            (None, _) => {}
+        }
+    }
+    (text.len(), false)
 }
 
 /// Parses a whole document; DTDs are refused (roxmltree's default), which rules out
@@ -427,5 +469,29 @@ mod tests {
         assert!(parse_document(deep.as_bytes()).is_err(), "refused before roxmltree recurses");
         let fine = format!("<?xml version=\"1.0\"?>{}<b/><!-- c -->{}", "<a x=\"1\">".repeat(100), "</a>".repeat(100));
         assert!(parse_document(fine.as_bytes()).is_ok());
+    }
+
+    /// Markup-like text that a naive scan would count as closing tags must not hide
+    /// real nesting: each of these documents nests 100,000 elements deep, which would
+    /// overflow the stack inside roxmltree if it reached it.
+    #[test]
+    fn nesting_hidden_behind_text_cdata_comments_or_attributes_is_refused() {
+        let n = 100_000;
+        for (open, close) in [
+            ("<a>/>", "</a>"),
+            ("<a><![CDATA[</a></a>]]>", "</a>"),
+            ("<a><!-- </a></a> -->", "</a>"),
+            ("<a><?pi </a></a> ?>", "</a>"),
+            ("<a x=\"/>\" y='</a>'>", "</a>"),
+        ] {
+            let doc = format!("{}{}", open.repeat(n), close.repeat(n));
+            assert_eq!(
+                parse_document(doc.as_bytes()).unwrap_err(),
+                format!("elements nest deeper than {MAX_XML_DEPTH} levels"),
+                "{open}"
+            );
+        }
+        assert!(!nests_deeper_than(b"<a/><a/><a x='>'/><b><!-- <c> --></b>", 1));
+        assert!(nests_deeper_than(b"<a><b x='/>'>", 1));
     }
 }
