@@ -30,12 +30,10 @@ cargo build --release -p kagami
 step "cargo test --release -p kagami-bench (the load generator builds and its units pass)"
 cargo test --release -p kagami-bench
 
-# --- HOOK: e2e-rust (aws-sdk-rust tests) --------------------------------------------
-# The lead enables this once e2e-rust/ is a workspace member. It runs after the binary is
-# built; its tests start target/release/kagami themselves (KAGAMI_BINARY overrides).
-# step "e2e-rust (aws-sdk-rust)"
-# cargo test --release -p kagami-e2e
-# -------------------------------------------------------------------------------------
+step "e2e-rust (aws-sdk-rust against target/release/kagami)"
+# Outside the default members so ordinary builds never compile the SDK; its tests
+# start target/release/kagami themselves (KAGAMI_BINARY overrides).
+cargo test --release -p kagami-e2e-rust
 
 step "pytest tests/ (black-box, against target/release/kagami)"
 workers="${KAGAMI_TEST_WORKERS:-2}"

@@ -311,7 +311,7 @@ def test_token_code_must_be_six_digits(raw_sts):
 
 def test_session_policy_that_is_not_json_is_malformed(sts):
     response = error_of(sts.assume_role, RoleArn=role_arn(), RoleSessionName="pp", Policy="{not json")
-    assert_error(response, "MalformedPolicyDocument")
+    assert_error(response, "MalformedPolicyDocument", "The policy is not in the valid JSON format.")
 
 
 def test_session_policy_too_large_for_the_packed_space_is_refused(sts):
@@ -353,9 +353,11 @@ def test_transitive_tag_keys_must_be_requested_tags(sts):
                         Tags=[{"Key": "Team", "Value": "a"}], TransitiveTagKeys=["Project"])
     assert_error(response, "InvalidParameterValue",
                  "The specified transitive tag key must be included in the requested tags.")
-    ok = role_arn()
-    assert "Credentials" in sts.assume_role(RoleArn=ok, RoleSessionName="tt", Tags=[{"Key": "Team", "Value": "a"}],
-                                            TransitiveTagKeys=["team"])
+    # Keys compare case-insensitively: "team" names the requested tag "Team".
+    accepted = sts.assume_role(RoleArn=role_arn(), RoleSessionName="tt", Tags=[{"Key": "Team", "Value": "a"}],
+                               TransitiveTagKeys=["team"])
+    assert ACCESS_KEY_ID.match(accepted["Credentials"]["AccessKeyId"])
+    assert accepted["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{DEFAULT_ACCOUNT}:assumed-role/app/tt"
 
 
 def test_role_chaining_is_limited_to_one_hour(sts, aws_client):
@@ -521,6 +523,16 @@ def test_saml_assertion_that_is_not_base64_is_an_invalid_identity_token(sts):
     response = error_of(sts.assume_role_with_saml, RoleArn=role_arn(), PrincipalArn=SAML_PROVIDER,
                         SAMLAssertion="this is not base64 ***")
     assert_error(response, "InvalidIdentityToken")
+
+
+def test_deeply_nested_saml_assertion_is_refused_and_the_server_keeps_running(sts):
+    # Within the 100,000-character limit, but nested deeper than any parser's stack allows.
+    assertion = base64.b64encode(b"<a>" * 24_000).decode()
+    assert len(assertion) <= 100_000
+    response = error_of(sts.assume_role_with_saml, RoleArn=role_arn(), PrincipalArn=SAML_PROVIDER,
+                        SAMLAssertion=assertion)
+    assert_error(response, "InvalidIdentityToken")
+    assert sts.get_caller_identity()["Account"] == DEFAULT_ACCOUNT
 
 
 def test_saml_assertion_without_role_session_name_is_refused(sts):
@@ -696,6 +708,7 @@ def test_assume_root_requires_a_root_task_policy(sts):
     response = error_of(sts.assume_root, TargetPrincipal="222233334444",
                         TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/AdministratorAccess"})
     assert_error(response, "ValidationError")
+    assert "arn:aws:iam::aws:policy/AdministratorAccess" in response["Error"]["Message"]
 
 
 def test_assume_root_duration_is_at_most_fifteen_minutes(raw_sts):
@@ -718,7 +731,9 @@ def test_assume_root_duration_is_at_most_fifteen_minutes(raw_sts):
 )
 def test_operations_without_behaviour_answer_not_implemented(sts, operation, params):
     response = error_of(getattr(sts, operation), **params)
-    assert_error(response, "NotImplemented", status=501)
+    name = "".join(part.capitalize() for part in operation.split("_"))
+    assert_error(response, "NotImplemented",
+                 f"The operation {name} of service sts is not implemented by kagami yet", status=501)
 
 
 # --------------------------------------------------- credentials in other services

@@ -113,3 +113,57 @@ async fn sts_assumed_role_credentials_identify_the_role() {
     assert_eq!(who.account.as_deref(), Some("111111111111"));
     assert_eq!(who.arn.as_deref(), Some("arn:aws:sts::111111111111:assumed-role/e2e/rust-session"));
 }
+
+#[tokio::test]
+async fn sqs_fifo_batch_keeps_group_order_and_deduplicates() {
+    use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
+    let k = start();
+    let sqs = aws_sdk_sqs::Client::new(&config(&k.endpoint, "test", "test", None).await);
+    let url = sqs
+        .create_queue()
+        .queue_name("e2e.fifo")
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .attributes(QueueAttributeName::ContentBasedDeduplication, "true")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let entries: Vec<_> = ["first", "second", "first"]
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            SendMessageBatchRequestEntry::builder()
+                .id(format!("m{i}"))
+                .message_body(*body)
+                .message_group_id("g")
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let sent = sqs.send_message_batch().queue_url(&url).set_entries(Some(entries)).send().await.unwrap();
+    assert_eq!(sent.successful.len(), 3);
+    assert!(sent.failed.is_empty());
+    // The third entry repeats the first body: content-based deduplication drops it but
+    // still reports success with the first message's id.
+    assert_eq!(sent.successful[0].message_id, sent.successful[2].message_id);
+
+    let got = sqs.receive_message().queue_url(&url).max_number_of_messages(10).send().await.unwrap();
+    let bodies: Vec<_> = got.messages.unwrap_or_default().into_iter().filter_map(|m| m.body).collect();
+    assert_eq!(bodies, vec!["first".to_string(), "second".to_string()]);
+}
+
+#[tokio::test]
+async fn sts_rejects_a_too_short_role_session_name() {
+    let k = start();
+    let sts = aws_sdk_sts::Client::new(&config(&k.endpoint, "test", "test", None).await);
+    let err = sts
+        .assume_role()
+        .role_arn("arn:aws:iam::000000000000:role/r")
+        .role_session_name("x")
+        .send()
+        .await
+        .unwrap_err();
+    let meta = err.into_service_error();
+    assert_eq!(aws_sdk_sts::error::ProvideErrorMetadata::code(&meta), Some("ValidationError"));
+}

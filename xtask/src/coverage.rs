@@ -43,31 +43,40 @@ fn fetch_health(root: &Path) -> Result<Value> {
         let addr = addr.context("kagami did not print its address")?;
         let mut stream = TcpStream::connect(&addr)?;
         write!(stream, "GET /_kagami/health?operations=1 HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response)?;
-        let body = response.split_once("\r\n\r\n").map(|(_, b)| b).context("no body")?;
-        let body = if response.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-            dechunk(body)
-        } else {
-            body.to_string()
-        };
-        Ok::<Value, anyhow::Error>(serde_json::from_str(&body)?)
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response)?;
+        let split = response.windows(4).position(|w| w == b"\r\n\r\n").context("no body")?;
+        let (head, body) = (String::from_utf8_lossy(&response[..split]), &response[split + 4..]);
+        let chunked = head.lines().any(|l| {
+            l.split_once(':').is_some_and(|(k, v)| {
+                k.trim().eq_ignore_ascii_case("transfer-encoding") && v.trim().eq_ignore_ascii_case("chunked")
+            })
+        });
+        let body = if chunked { dechunk(body) } else { body.to_vec() };
+        Ok::<Value, anyhow::Error>(serde_json::from_slice(&body)?)
     })();
     let _ = child.kill();
     let _ = child.wait();
     result
 }
 
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
+/// A chunked body's data. Chunks are byte counts: one may end inside a multi-byte
+/// character, so they are joined as bytes and decoded as a whole.
+fn dechunk(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
     let mut rest = body;
-    while let Some((size, tail)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
-        if n == 0 || tail.len() < n {
+    while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&rest[..line_end]);
+        // Chunk extensions (`1a;name=value`) carry nothing the page needs.
+        let size = size.split(';').next().unwrap_or_default().trim();
+        let Ok(n) = usize::from_str_radix(size, 16) else { break };
+        let Some(data) = rest.get(line_end + 2..).and_then(|tail| tail.get(..n)) else { break };
+        if n == 0 {
             break;
         }
-        out.push_str(&tail[..n]);
-        rest = tail[n..].trim_start_matches("\r\n");
+        out.extend_from_slice(data);
+        rest = rest.get(line_end + 2 + n..).unwrap_or_default();
+        rest = rest.strip_prefix(b"\r\n").unwrap_or(rest);
     }
     out
 }
@@ -102,7 +111,7 @@ pub fn render(health: &Value) -> Result<String> {
     for (name, s) in &implemented_services {
         let total = s["total_operations"].as_u64().unwrap_or(0);
         let done = s["implemented_operations"].as_u64().unwrap_or(0);
-        writeln!(o, "| {name} | {} | {done} / {total} | {} |", s["protocol"].as_str().unwrap_or(""), total - done)?;
+        writeln!(o, "| {name} | {} | {done} / {total} | {} |", s["protocol"].as_str().unwrap_or(""), total.saturating_sub(done))?;
     }
     for (name, s) in &implemented_services {
         writeln!(o, "\n### {name}\n")?;
@@ -132,4 +141,18 @@ pub fn render(health: &Value) -> Result<String> {
         }
     }
     Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dechunk;
+
+    #[test]
+    fn chunks_join_as_bytes_even_when_one_splits_a_character() {
+        // "é" is two bytes; the first chunk ends between them.
+        let body = b"3\r\n{\"\xc3\r\n5\r\n\xa9\":1}\r\n0\r\n\r\n";
+        assert_eq!(String::from_utf8(dechunk(body)).ok().as_deref(), Some("{\"é\":1}"));
+        assert_eq!(dechunk(b"zz\r\nabc"), b"");
+        assert_eq!(dechunk(b"ff\r\nshort"), b"", "a chunk longer than the body is not read past the end");
+    }
 }

@@ -43,13 +43,34 @@ impl RequestContext {
         }
     }
 
-    /// The caller's ARN as GetCallerIdentity reports it.
+    /// The caller's ARN as GetCallerIdentity reports it; the root user's is in the
+    /// partition of the request's region (`arn:aws-cn:iam::ACCOUNT:root`).
     pub fn caller_arn(&self) -> String {
         match &self.principal {
-            Principal::Root => format!("arn:aws:iam::{}:root", self.account_id),
+            Principal::Root => {
+                format!("arn:{}:iam::{}:root", crate::arn::partition_of_region(&self.region), self.account_id)
+            }
             Principal::User { arn, .. }
             | Principal::AssumedRole { arn, .. }
             | Principal::FederatedUser { arn, .. } => arn.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_callers_are_named_in_the_partition_of_the_region() {
+        assert_eq!(RequestContext::system("111122223333", "us-east-1", "sts").caller_arn(), "arn:aws:iam::111122223333:root");
+        assert_eq!(
+            RequestContext::system("111122223333", "cn-north-1", "sts").caller_arn(),
+            "arn:aws-cn:iam::111122223333:root"
+        );
+        let mut ctx = RequestContext::system("111122223333", "cn-north-1", "sts");
+        let arn = "arn:aws:sts::111122223333:assumed-role/r/s".to_string();
+        ctx.principal = Principal::AssumedRole { arn: arn.clone(), role_id: "AROA".into(), session_name: "s".into() };
+        assert_eq!(ctx.caller_arn(), arn);
     }
 }

@@ -153,6 +153,66 @@ fn unreachable_ephemeral() -> Identities {
 mod tests {
     use super::*;
 
+    fn session(key: &str, expires_at_millis: Option<i64>) -> Credential {
+        Credential {
+            access_key_id: key.into(),
+            secret_access_key: format!("{key}-secret"),
+            session_token: Some("token".into()),
+            account_id: "111111111111".into(),
+            principal: StoredPrincipal::AssumedRole {
+                arn: "arn:aws:sts::111111111111:assumed-role/r/s".into(),
+                role_id: "AROAEXAMPLE".into(),
+                session_name: "s".into(),
+            },
+            expires_at_millis,
+        }
+    }
+
+    // Expiry is checked against the emulated clock, which other tests may advance
+    // while this one runs: the live key is given years, the expired one the past.
+    #[tokio::test]
+    async fn issued_keys_act_as_their_principal_and_report_expiry() {
+        let ids = Identities::ephemeral();
+        let now = clock::now_millis();
+        let ten_years = 10 * 365 * 86_400_000;
+        ids.insert(session("ASIALIVE", Some(now + ten_years))).await.unwrap();
+        ids.insert(session("ASIAGONE", Some(now - 1))).await.unwrap();
+        ids.insert(session("AKIALONGTERM", None)).await.unwrap();
+        let live = ids.resolve("ASIALIVE");
+        assert_eq!(live.account_id, "111111111111");
+        assert_eq!(live.secret_access_key.as_deref(), Some("ASIALIVE-secret"));
+        assert!(matches!(live.principal, Principal::AssumedRole { ref session_name, .. } if session_name == "s"));
+        assert!(!live.expired);
+        let gone = ids.resolve("ASIAGONE");
+        assert!(gone.expired, "an expired key still resolves, so the gateway can answer ExpiredToken");
+        assert_eq!(gone.account_id, "111111111111");
+        assert!(!ids.resolve("AKIALONGTERM").expired, "long-term keys never expire");
+
+        ids.reset().await.unwrap();
+        let forgotten = ids.resolve("ASIALIVE");
+        assert_eq!((forgotten.account_id.as_str(), forgotten.principal), (DEFAULT_ACCOUNT_ID, Principal::Root));
+        assert_eq!(forgotten.secret_access_key, None);
+    }
+
+    #[tokio::test]
+    async fn issued_keys_survive_a_restart_and_a_reset_forgets_them_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let credential = session("ASIADURABLE", Some(i64::MAX));
+        {
+            let store = Store::open(dir.path()).unwrap();
+            Identities::load(&store, "222222222222").unwrap().insert(credential.clone()).await.unwrap();
+        }
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let ids = Identities::load(&store, "222222222222").unwrap();
+            assert_eq!(ids.get("ASIADURABLE"), Some(credential));
+            assert_eq!(ids.resolve("AKIAUNKNOWN").account_id, "222222222222");
+            ids.reset().await.unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(Identities::load(&store, "222222222222").unwrap().get("ASIADURABLE"), None);
+    }
+
     #[test]
     fn twelve_digit_keys_are_accounts_and_others_use_the_default() {
         let ids = Identities::ephemeral();

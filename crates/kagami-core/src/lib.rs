@@ -2,6 +2,7 @@
 //! gateway dispatches to, the emulated clock, the record store, identities issued by
 //! STS, and ARN/id helpers.
 
+pub mod arn;
 pub mod clock;
 pub mod context;
 pub mod ids;

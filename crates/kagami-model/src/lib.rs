@@ -8,7 +8,6 @@
 mod generated;
 mod shape;
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub use generated::{BOTOCORE_VERSION, SERVICES};
@@ -41,10 +40,30 @@ pub enum ModelError {
 }
 
 impl ServiceEntry {
-    /// The parsed model, built once per process.
+    /// The parsed model, built once per process. Every request asks for it, so after
+    /// the first call per service this is a lock-free read.
     pub fn model(&'static self) -> &'static ServiceModel {
-        static CACHE: OnceLock<parking::Cache> = OnceLock::new();
-        CACHE.get_or_init(parking::Cache::default).get(self)
+        static CACHE: OnceLock<Box<[OnceLock<&'static ServiceModel>]>> = OnceLock::new();
+        let slots = CACHE.get_or_init(|| SERVICES.iter().map(|_| OnceLock::new()).collect());
+        // The entry's index in SERVICES from its address, checked against the table.
+        let offset = (self as *const ServiceEntry as usize).checked_sub(SERVICES.as_ptr() as usize);
+        let index = offset.map(|o| o / std::mem::size_of::<ServiceEntry>());
+        let slot = index.filter(|&i| SERVICES.get(i).is_some_and(|e| std::ptr::eq(e, self))).and_then(|i| slots.get(i));
+        match slot {
+            Some(slot) => slot.get_or_init(|| self.parse_or_abort()),
+            // Entries are built only by the generated table, but stay total anyway.
+            None => self.parse_or_abort(),
+        }
+    }
+
+    fn parse_or_abort(&'static self) -> &'static ServiceModel {
+        match self.parse() {
+            // Leaked on purpose: a model lives as long as the process and every request shares it.
+            Ok(model) => Box::leak(Box::new(model)),
+            // The models are generated and embedded at build time; a broken one is a
+            // build defect that unit tests catch, not a runtime condition.
+            Err(e) => panic!("{e}"),
+        }
     }
 
     fn parse(&'static self) -> Result<ServiceModel, ModelError> {
@@ -58,38 +77,10 @@ impl ServiceEntry {
     }
 }
 
-mod parking {
-    use super::*;
-    use std::sync::Mutex;
-
-    /// One `OnceLock` per service, created on first use; models are leaked on purpose:
-    /// they live as long as the process and are shared by every request.
-    #[derive(Default)]
-    pub(super) struct Cache {
-        slots: Mutex<HashMap<&'static str, &'static OnceLock<&'static ServiceModel>>>,
-    }
-
-    impl Cache {
-        pub(super) fn get(&self, entry: &'static ServiceEntry) -> &'static ServiceModel {
-            let slot = {
-                let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-                *slots
-                    .entry(entry.name)
-                    .or_insert_with(|| Box::leak(Box::new(OnceLock::new())))
-            };
-            slot.get_or_init(|| match entry.parse() {
-                Ok(model) => Box::leak(Box::new(model)),
-                // The models are generated and embedded at build time; a broken one is a
-                // build defect that unit tests catch, not a runtime condition.
-                Err(e) => panic!("{e}"),
-            })
-        }
-    }
-}
-
-/// Looks a service up by botocore name.
+/// Looks a service up by botocore name. The table is sorted by name (the generator
+/// writes botocore's directories in order), so this is a binary search.
 pub fn service(name: &str) -> Option<&'static ServiceEntry> {
-    SERVICES.iter().find(|s| s.name == name)
+    SERVICES.binary_search_by(|s| s.name.cmp(name)).ok().and_then(|i| SERVICES.get(i))
 }
 
 /// Looks a service up by the `X-Amz-Target` prefix of JSON protocols.
@@ -118,6 +109,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn services_are_found_by_name_in_the_sorted_table() {
+        assert!(SERVICES.windows(2).all(|w| w[0].name < w[1].name), "the generated table is sorted and unique");
+        for entry in SERVICES {
+            assert!(service(entry.name).is_some_and(|e| std::ptr::eq(e, entry)), "{}", entry.name);
+        }
+        assert!(service("no-such-service").is_none());
+        assert!(service("").is_none());
+    }
+
+    #[test]
+    fn a_model_is_parsed_once_and_shared() {
+        let sts = service("sts").unwrap();
+        assert!(std::ptr::eq(sts.model(), sts.model()));
+        assert_eq!(sts.model().name, "sts");
     }
 
     #[test]

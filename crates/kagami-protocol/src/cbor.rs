@@ -44,6 +44,12 @@ pub fn decode(bytes: &[u8]) -> Result<Item, CborError> {
     Ok(item)
 }
 
+/// Arrays and maps reserve at most this many items up front and grow as items
+/// actually arrive: a declared length only bounds the items by the input's bytes, and
+/// an item takes tens of bytes in memory, so reserving it all at every level of a
+/// nested input would turn a small body into gigabytes.
+const PREALLOCATED_ITEMS: usize = 64;
+
 struct Decoder<'a> {
     bytes: &'a [u8],
     pos: usize,
@@ -93,7 +99,7 @@ impl Decoder<'_> {
     }
 
     /// A length that the remaining input could possibly hold, so a hostile length
-    /// cannot make us allocate.
+    /// cannot make us allocate beyond the input's size.
     fn len(&self, n: u64) -> Result<usize, CborError> {
         usize::try_from(n)
             .ok()
@@ -137,7 +143,7 @@ impl Decoder<'_> {
             }
             (4, Some(n)) => {
                 let n = self.len(n)?;
-                let mut v = Vec::with_capacity(n);
+                let mut v = Vec::with_capacity(n.min(PREALLOCATED_ITEMS));
                 for _ in 0..n {
                     v.push(self.item(depth + 1)?);
                 }
@@ -152,7 +158,7 @@ impl Decoder<'_> {
             }
             (5, Some(n)) => {
                 let n = self.len(n)?;
-                let mut v = Vec::with_capacity(n);
+                let mut v = Vec::with_capacity(n.min(PREALLOCATED_ITEMS));
                 for _ in 0..n {
                     let k = self.item(depth + 1)?;
                     v.push((k, self.item(depth + 1)?));
@@ -350,7 +356,7 @@ pub(crate) fn to_value(
                 other => other,
             };
             let ts = match inner {
-                Item::Unsigned(_) | Item::Negative(_) => as_i64(inner).map(Timestamp::from_secs),
+                Item::Unsigned(_) | Item::Negative(_) => as_i64(inner).and_then(Timestamp::from_epoch_secs),
                 Item::Float(f) => Timestamp::from_epoch_f64(*f),
                 Item::Text(s) => TsFormat::of(r, shape, TsFormat::EpochSeconds).parse(s),
                 _ => None,
@@ -622,6 +628,36 @@ mod tests {
         assert!(decode(&[0x01, 0x02]).is_err(), "trailing bytes");
         assert!(decode(&[0x7f, 0x41, 0x00, 0xff]).is_err(), "byte chunk in text");
         assert!(decode(&[]).is_err());
+    }
+
+    /// Every level claims as many items as bytes remain after it, which the length
+    /// check lets through: the decoder must refuse the nesting without first reserving
+    /// room for the claimed items at every level (most of a GiB for this 256 KiB body).
+    #[test]
+    fn nested_length_claims_do_not_preallocate() {
+        let size = 256 * 1024;
+        let mut body = Vec::with_capacity(size);
+        for _ in 0..=MAX_DEPTH + 1 {
+            body.push(0x9a);
+            let remaining = size - body.len() - 4;
+            body.extend_from_slice(&u32::try_from(remaining).unwrap_or(u32::MAX).to_be_bytes());
+        }
+        body.resize(size, 0);
+        assert_eq!(decode(&body).unwrap_err().reason, "nesting too deep");
+    }
+
+    #[test]
+    fn timestamps_past_year_9999_are_mismatches() {
+        let m: ServiceModel = serde_json::from_value(serde_json::json!({
+            "metadata": {"apiVersion": "1", "protocol": "smithy-rpc-v2-cbor", "endpointPrefix": "t"},
+            "operations": {}, "shapes": {"T": {"type": "timestamp"}}
+        }))
+        .unwrap();
+        let t = &m.shapes["T"];
+        let far = Item::Tag(1, Box::new(Item::Unsigned(u64::MAX >> 1)));
+        assert_eq!(to_value(&m, t, None, &far, 0), Err("expected Timestamp, found a tagged item".to_string()));
+        let now = Item::Tag(1, Box::new(Item::Unsigned(1_398_796_238)));
+        assert_eq!(to_value(&m, t, None, &now, 0), Ok(Some(Value::Timestamp(Timestamp::from_secs(1_398_796_238)))));
     }
 
     #[test]

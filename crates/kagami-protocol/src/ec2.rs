@@ -2,7 +2,7 @@
 //! XML responses without a result wrapper, and errors in `<Response><Errors>`.
 
 use crate::overlay;
-use crate::query::write_error_fields;
+use crate::query::{write_error_fields, xml_response};
 use crate::schema::{Bindings, error_shape};
 use crate::xml::XmlWriter;
 use crate::xml_body::write_members;
@@ -10,17 +10,6 @@ use crate::{HttpResponse, ServiceError, Value};
 use kagami_model::{Operation, ServiceModel};
 
 pub(crate) const CONTENT_TYPE: &str = "text/xml;charset=UTF-8";
-
-fn xml_response(status: u16, body: String, request_id: &str) -> HttpResponse {
-    HttpResponse {
-        status,
-        headers: vec![
-            ("Content-Type".to_string(), CONTENT_TYPE.to_string()),
-            ("x-amzn-RequestId".to_string(), request_id.to_string()),
-        ],
-        body: bytes::Bytes::from(body),
-    }
-}
 
 /// `<OpResponse xmlns=…><requestId>…</requestId>members</OpResponse>`.
 pub(crate) fn serialize_response(
@@ -42,7 +31,7 @@ pub(crate) fn serialize_response(
         write_members(&mut w, model, shape, m, Bindings::None);
     }
     w.end(&root);
-    xml_response(200, w.finish(), request_id)
+    xml_response(CONTENT_TYPE, 200, w.finish(), request_id)
 }
 
 /// `<Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>`.
@@ -64,7 +53,7 @@ pub(crate) fn serialize_error(
     w.end("Errors");
     w.leaf("RequestID", request_id);
     w.end("Response");
-    let mut resp = xml_response(err.status, w.finish(), request_id);
+    let mut resp = xml_response(CONTENT_TYPE, err.status, w.finish(), request_id);
     resp.headers.extend(err.headers.iter().cloned());
     resp
 }

@@ -73,12 +73,25 @@ mod tests {
         assert_eq!(decode("custom, gzip", &body).unwrap().as_ref(), b"Action=PutMetricData&Namespace=x");
         assert!(matches!(decode("identity", b"plain").unwrap(), Cow::Borrowed(b"plain")));
         assert_eq!(decode("gzip", b"not gzip at all!!!!").unwrap_err(), GzipError::NotGzip);
-        let mut corrupt = body.clone();
-        corrupt[12] ^= 0xff;
-        corrupt[13] ^= 0xff;
-        assert!(
-            decode("gzip", &corrupt).is_err()
-                || decode("gzip", &corrupt).unwrap().as_ref() != b"Action=PutMetricData&Namespace=x"
-        );
+    }
+
+    #[test]
+    fn truncated_oversized_and_malformed_streams_are_refused() {
+        let body = gzip(b"Action=PutMetricData&Namespace=x");
+        let mut truncated = body[..body.len() - 8 - 4].to_vec();
+        truncated.extend([0; 8]);
+        assert_eq!(decode("gzip", &truncated).unwrap_err(), GzipError::Corrupt);
+        let bomb = gzip(&vec![b'a'; MAX_INFLATED + 1]);
+        assert!(bomb.len() < 1024 * 1024, "a small request");
+        assert_eq!(decode("gzip", &bomb).unwrap_err(), GzipError::Corrupt);
+        // FEXTRA announcing more bytes than the body has, and a name that never ends.
+        let mut extra = body.clone();
+        extra[3] = 4;
+        extra[10] = 0xff;
+        extra[11] = 0xff;
+        assert_eq!(decode("gzip", &extra).unwrap_err(), GzipError::NotGzip);
+        let mut name = vec![0x1f, 0x8b, 8, 8, 0, 0, 0, 0, 0, 0xff];
+        name.extend([b'n'; 20]);
+        assert_eq!(decode("gzip", &name).unwrap_err(), GzipError::NotGzip);
     }
 }

@@ -29,7 +29,9 @@ pub(crate) fn resolve<'m>(model: &'m ServiceModel, parts: &RequestParts) -> Resu
 
 pub(crate) fn encoding(parts: &RequestParts) -> JsonEncoding {
     match header(parts.headers, "content-type") {
-        Some(ct) if ct.trim_start().to_ascii_lowercase().starts_with("application/x-amz-cbor") => JsonEncoding::Cbor,
+        Some(ct) if ct.trim_start().get(..22).is_some_and(|p| p.eq_ignore_ascii_case("application/x-amz-cbor")) => {
+            JsonEncoding::Cbor
+        }
         _ => JsonEncoding::Json,
     }
 }
@@ -165,7 +167,22 @@ mod tests {
         let e = resolve(&m, &parts(&h, b"")).unwrap_err();
         assert_eq!((e.code.as_str(), e.status), ("UnknownOperationException", 400));
         h.insert("x-amz-target", "Other.SendMessage".parse().unwrap());
-        assert!(resolve(&m, &parts(&h, b"")).is_err());
+        let e = resolve(&m, &parts(&h, b"")).unwrap_err();
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("UnknownOperationException", "Operation Other.SendMessage is not recognized"));
+        let e = resolve(&m, &parts(&http::HeaderMap::new(), b"")).unwrap_err();
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("UnknownOperationException", "Missing X-Amz-Target header"));
+    }
+
+    #[test]
+    fn cbor_bodies_are_recognised_by_content_type_in_any_case() {
+        let mut h = http::HeaderMap::new();
+        assert_eq!(encoding(&parts(&h, b"")), JsonEncoding::Json);
+        h.insert("content-type", " Application/X-Amz-Cbor-1.1".parse().unwrap());
+        assert_eq!(encoding(&parts(&h, b"")), JsonEncoding::Cbor);
+        h.insert("content-type", "application/x-amz-json-1.1".parse().unwrap());
+        assert_eq!(encoding(&parts(&h, b"")), JsonEncoding::Json);
+        h.insert("content-type", "application/x-amz".parse().unwrap());
+        assert_eq!(encoding(&parts(&h, b"")), JsonEncoding::Json);
     }
 
     #[test]

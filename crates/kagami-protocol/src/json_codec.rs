@@ -86,7 +86,9 @@ impl<'m> Seed<'m> {
             return Ok(Some(Value::Float(n.as_f64())));
         }
         match (t, n) {
-            (ShapeType::Timestamp, Num::I(i)) => Ok(Some(Value::Timestamp(Timestamp::from_secs(i)))),
+            (ShapeType::Timestamp, Num::I(i)) => Timestamp::from_epoch_secs(i)
+                .map(|t| Some(Value::Timestamp(t)))
+                .ok_or_else(|| E::invalid_value(Unexpected::Signed(i), &self)),
             (ShapeType::Timestamp, n) => Timestamp::from_epoch_f64(n.as_f64())
                 .map(|t| Some(Value::Timestamp(t)))
                 .ok_or_else(|| E::invalid_value(Unexpected::Float(n.as_f64()), &self)),
@@ -582,6 +584,11 @@ mod tests {
         assert!(parse_struct(&m, s, br#"{"Name":"x""#, Bindings::None).is_err());
         assert!(parse_struct(&m, s, br#"[1]"#, Bindings::None).is_err());
         assert!(parse_struct(&m, s, b"  ", Bindings::None).unwrap().is_empty());
+        // Past year 9999 no wire format can print it, and millisecond arithmetic overflows.
+        let e = parse_struct(&m, s, br#"{"When":-9223372036854775808}"#, Bindings::None).unwrap_err();
+        assert!(e.to_string().starts_with("invalid value: integer `-9223372036854775808`, expected a timestamp"), "{e}");
+        let e = parse_struct(&m, s, br#"{"When":9223372036854775807}"#, Bindings::None).unwrap_err();
+        assert!(e.to_string().contains("expected a timestamp"), "{e}");
         let deep = "[".repeat(10_000);
         assert!(parse_struct(&m, s, format!(r#"{{"Items":{deep}"#).as_bytes(), Bindings::None).is_err());
     }

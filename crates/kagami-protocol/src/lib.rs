@@ -112,18 +112,25 @@ pub enum JsonEncoding {
     Cbor,
 }
 
+/// Parses an XML document a client sent (a SAML response, a policy): DTDs are refused,
+/// and so is nesting deeper than the parser, which recurses per element, could follow
+/// without exhausting a thread's stack. Services parse client XML only through this.
+pub fn parse_untrusted_xml(body: &[u8]) -> Result<roxmltree::Document<'_>, String> {
+    xml_body::parse_document(body)
+}
+
 pub(crate) fn header<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// `Action=` in the query string, or in a body that says it is a form: detection is
+/// stricter than the query parser, which also reads bodies posted without a type.
 fn has_form_action(parts: &RequestParts) -> bool {
-    let form_body = match header(parts.headers, "content-type") {
-        Some(ct) => {
-            ct.trim_start().get(..33).is_some_and(|p| p.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
-        }
-        None => false,
-    };
-    (form_body && query::action(parts).is_some()) || query::pairs(parts.query).any(|(k, _)| k == "Action")
+    if header(parts.headers, "content-type").is_some_and(query::is_form_content_type) {
+        query::action(parts).is_some()
+    } else {
+        query::find_param(parts.query, "Action").is_some()
+    }
 }
 
 /// Which wire protocol a request to this service uses. REST services speak only their

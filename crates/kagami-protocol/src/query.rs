@@ -38,14 +38,23 @@ pub(crate) fn pairs(raw: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, st
     })
 }
 
+/// The value of the first parameter named `name`. Only keys are decoded on the way:
+/// a form body can carry a whole message, and finding `Action` must not decode it.
+pub(crate) fn find_param<'a>(raw: &'a str, name: &str) -> Option<Cow<'a, str>> {
+    raw.split('&').find_map(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        (decode_component(k) == name).then(|| decode_component(v))
+    })
+}
+
+/// `application/x-www-form-urlencoded`, with or without parameters.
+pub(crate) fn is_form_content_type(ct: &str) -> bool {
+    ct.trim_start().get(..33).is_some_and(|p| p.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
 fn is_form(parts: &RequestParts) -> bool {
-    match parts.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        // Some old clients post the form without saying what it is.
-        None => true,
-        Some(ct) => {
-            ct.trim_start().get(..33).is_some_and(|p| p.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
-        }
-    }
+    // Some old clients post the form without saying what it is.
+    crate::header(parts.headers, "content-type").is_none_or(is_form_content_type)
 }
 
 fn body_str<'a>(parts: &RequestParts<'a>) -> &'a str {
@@ -53,15 +62,15 @@ fn body_str<'a>(parts: &RequestParts<'a>) -> &'a str {
 }
 
 /// The `Action` parameter, from the query string or a form body.
-pub(crate) fn action(parts: &RequestParts) -> Option<String> {
-    pairs(parts.query).chain(pairs(body_str(parts))).find(|(k, _)| k == "Action").map(|(_, v)| v.into_owned())
+pub(crate) fn action<'a>(parts: &RequestParts<'a>) -> Option<Cow<'a, str>> {
+    find_param(parts.query, "Action").or_else(|| find_param(body_str(parts), "Action"))
 }
 
 pub(crate) fn resolve<'m>(model: &'m ServiceModel, parts: &RequestParts) -> Result<&'m Operation, ServiceError> {
     let action = action(parts)
         .filter(|a| !a.is_empty())
         .ok_or_else(|| ServiceError::new("MissingAction", 400, "The request must contain the parameter Action."))?;
-    model.operations.get(&action).ok_or_else(|| {
+    model.operations.get(action.as_ref()).ok_or_else(|| {
         ServiceError::new("InvalidAction", 400, format!("The action {action} is not valid for this web service."))
     })
 }
@@ -103,8 +112,10 @@ impl<'a> Node<'a> {
         root
     }
 
+    /// Children are sorted and unique (see [`Node::build`]), so a lookup is a binary
+    /// search however many parameters a list has.
     fn child(&self, name: &str) -> Option<&Node<'a>> {
-        self.children.iter().find(|(n, _)| *n == name).map(|(_, c)| c)
+        self.children.binary_search_by(|(n, _)| n.cmp(&name)).ok().and_then(|i| self.children.get(i)).map(|(_, c)| c)
     }
 
     /// Children named `1`, `2`, … in numeric order.
@@ -285,11 +296,12 @@ fn to_value(
 
 pub(crate) const CONTENT_TYPE: &str = "text/xml";
 
-fn xml_response(status: u16, body: String, request_id: &str) -> HttpResponse {
+/// An XML answer of the query or ec2 protocol (they differ only in `content_type`).
+pub(crate) fn xml_response(content_type: &str, status: u16, body: String, request_id: &str) -> HttpResponse {
     HttpResponse {
         status,
         headers: vec![
-            ("Content-Type".to_string(), CONTENT_TYPE.to_string()),
+            ("Content-Type".to_string(), content_type.to_string()),
             ("x-amzn-RequestId".to_string(), request_id.to_string()),
         ],
         body: bytes::Bytes::from(body),
@@ -313,7 +325,10 @@ pub(crate) fn serialize_response(
     if let Some(out_ref) = &op.output
         && let Some(shape) = model.shapes.get(&out_ref.shape)
     {
-        let wrapper = out_ref.result_wrapper.clone().unwrap_or_else(|| format!("{}Result", op.name));
+        let wrapper = match &out_ref.result_wrapper {
+            Some(w) => Cow::Borrowed(w.as_str()),
+            None => Cow::Owned(format!("{}Result", op.name)),
+        };
         w.start(&wrapper);
         if let Value::Map(m) = output {
             write_members(&mut w, model, shape, m, Bindings::None);
@@ -324,7 +339,7 @@ pub(crate) fn serialize_response(
     w.leaf("RequestId", request_id);
     w.end("ResponseMetadata");
     w.end(&root);
-    xml_response(200, w.finish(), request_id)
+    xml_response(CONTENT_TYPE, 200, w.finish(), request_id)
 }
 
 /// Writes the members of an error: `Message` (or the shape's spelling of it) and then
@@ -402,7 +417,7 @@ pub(crate) fn serialize_error(
     w.end("Error");
     w.leaf("RequestId", request_id);
     w.end("ErrorResponse");
-    let mut resp = xml_response(err.status, w.finish(), request_id);
+    let mut resp = xml_response(CONTENT_TYPE, err.status, w.finish(), request_id);
     resp.headers.extend(err.headers.iter().cloned());
     resp
 }
@@ -463,6 +478,27 @@ mod tests {
         assert_eq!(deep, Some(&list(&["deep"])));
         // An empty list is sent as `List=`.
         assert_eq!(parse(&m, "Action=Op&List=").unwrap().get("List"), Some(&Value::List(vec![])));
+    }
+
+    #[test]
+    fn the_action_is_found_without_decoding_other_values() {
+        assert_eq!(find_param("MessageBody=%E2%9C%93+x&Action=Send%4dessage", "Action").as_deref(), Some("SendMessage"));
+        assert_eq!(find_param("Act%69on=A&Action=B", "Action").as_deref(), Some("A"), "keys are decoded");
+        assert_eq!(find_param("Action", "Action").as_deref(), Some(""));
+        assert_eq!(find_param("&&Version=1", "Action"), None);
+        assert!(is_form_content_type(" Application/X-WWW-Form-Urlencoded; charset=utf-8"));
+        assert!(!is_form_content_type("application/json"));
+    }
+
+    #[test]
+    fn thousands_of_list_members_keep_their_order() {
+        let m = model();
+        let body: String = (1..=5000).rev().map(|i| format!("&List.member.{i}=v{i}")).collect();
+        let v = parse(&m, &format!("Action=Op{body}")).unwrap();
+        let items = v.get("List").and_then(Value::as_list).unwrap_or_default();
+        assert_eq!(items.len(), 5000);
+        assert_eq!(items.first(), Some(&Value::Str("v1".into())));
+        assert_eq!(items.last(), Some(&Value::Str("v5000".into())));
     }
 
     #[test]

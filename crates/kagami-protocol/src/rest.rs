@@ -506,17 +506,28 @@ pub(crate) fn serialize_response(
     HttpResponse { status, headers, body }
 }
 
-/// Error fields bound to headers go to headers; the rest is for the body.
-pub(crate) fn error_header_fields(
+/// The headers of an error: the request id, the code (restJson1 also names it in
+/// `x-amzn-ErrorType`), the content type, the error fields its shape binds to headers
+/// (the rest go to the body), and the error's own extra headers.
+pub(crate) fn error_headers(
+    kind: Kind,
     model: &ServiceModel,
     shape: Option<&Shape>,
     err: &ServiceError,
-    headers: &mut Vec<(String, String)>,
-) {
-    let Some(shape) = shape else { return };
-    let fields: IndexMap<String, Value> = err.fields.iter().cloned().collect();
-    let mut status = err.status;
-    write_bindings(model, shape, &fields, headers, &mut status);
+    request_id: &str,
+) -> Vec<(String, String)> {
+    let mut headers = vec![(kind.request_id_header().to_string(), request_id.to_string())];
+    if kind == Kind::Json {
+        headers.push(("x-amzn-ErrorType".to_string(), err.code.clone()));
+    }
+    headers.push(("Content-Type".to_string(), kind.content_type().to_string()));
+    if let Some(shape) = shape {
+        let fields: IndexMap<String, Value> = err.fields.iter().cloned().collect();
+        let mut status = err.status;
+        write_bindings(model, shape, &fields, &mut headers, &mut status);
+    }
+    headers.extend(err.headers.iter().cloned());
+    headers
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! restJson1: the JSON body of the REST bindings in [`crate::rest`], and its errors
 //! (`x-amzn-ErrorType` header, `{"message": …}` body).
 
-use crate::rest::{Kind, error_header_fields};
+use crate::rest::{Kind, error_headers};
 use crate::schema::{Bindings, error_shape};
 use crate::{HttpResponse, ServiceError, Value, json_codec};
 use bytes::Bytes;
@@ -58,13 +58,7 @@ pub(crate) fn serialize_error(
     request_id: &str,
 ) -> HttpResponse {
     let shape = error_shape(model, op, &err.code);
-    let mut headers = vec![
-        (Kind::Json.request_id_header().to_string(), request_id.to_string()),
-        ("x-amzn-ErrorType".to_string(), err.code.clone()),
-        ("Content-Type".to_string(), Kind::Json.content_type().to_string()),
-    ];
-    error_header_fields(model, shape, err, &mut headers);
-    headers.extend(err.headers.iter().cloned());
+    let headers = error_headers(Kind::Json, model, shape, err, request_id);
     let mut body = Vec::with_capacity(128);
     json_codec::write_error(&mut body, model, shape, err, None);
     HttpResponse { status: err.status, headers, body: Bytes::from(body) }

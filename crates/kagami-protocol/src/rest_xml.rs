@@ -1,7 +1,7 @@
 //! restXml: the XML body of the REST bindings in [`crate::rest`], and its errors
 //! (S3's bare `<Error>`, the `<ErrorResponse>` of Route 53 and CloudFront).
 
-use crate::rest::{Kind, error_header_fields};
+use crate::rest::{Kind, error_headers};
 use crate::schema::{Bindings, error_shape};
 use crate::xml::XmlWriter;
 use crate::xml_body::{
@@ -148,12 +148,7 @@ pub(crate) fn serialize_error(
     request_id: &str,
 ) -> HttpResponse {
     let shape = error_shape(model, op, &err.code);
-    let mut headers = vec![
-        (Kind::Xml.request_id_header().to_string(), request_id.to_string()),
-        ("Content-Type".to_string(), Kind::Xml.content_type().to_string()),
-    ];
-    error_header_fields(model, shape, err, &mut headers);
-    headers.extend(err.headers.iter().cloned());
+    let headers = error_headers(Kind::Xml, model, shape, err, request_id);
     let mut w = XmlWriter::new();
     w.declaration();
     if overlay::bare_xml_errors(model) {

@@ -124,7 +124,9 @@ mod tests {
         assert_eq!(resolve(&m, &parts("/service/Svc/operation/GetThing")).unwrap().name, "GetThing");
         assert_eq!(resolve(&m, &parts("/prefix/service/Svc/operation/GetThing")).unwrap().name, "GetThing");
         assert_eq!(resolve(&m, &parts("/service/Svc/operation/Nope")).unwrap_err().status, 404);
-        assert!(resolve(&m, &parts("/GetThing")).is_err());
+        let e = resolve(&m, &parts("/GetThing")).unwrap_err();
+        assert_eq!((e.code.as_str(), e.status), ("UnknownOperationException", 404));
+        assert_eq!(resolve(&m, &parts("/service//operation/GetThing")).unwrap_err().status, 404, "an empty service name");
     }
 
     #[test]

@@ -121,7 +121,7 @@ mod tests {
         let op = m.operations.get("Op");
         assert!(error_shape(&m, op, "NotFound").is_some_and(|s| s.members.contains_key("Message")));
         assert!(error_shape(&m, op, "Legacy.NotFound").is_some_and(|s| s.members.contains_key("Message")));
-        assert!(error_shape(&m, None, "Other").is_some());
+        assert!(error_shape(&m, None, "Other").is_some_and(|s| s.members.contains_key("message")));
         assert!(error_shape(&m, op, "S").is_none(), "a non-error shape is no error shape");
         assert_eq!(message_member(error_shape(&m, op, "NotFound")), "Message");
         assert_eq!(message_member(None), "message");

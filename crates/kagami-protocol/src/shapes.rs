@@ -58,7 +58,7 @@ fn invalid(expected: &str, got: &Value) -> ShapeError {
 }
 
 /// The members of a structure value.
-pub fn expect_map<'v>(v: &'v Value) -> Result<&'v IndexMap<String, Value>, ShapeError> {
+pub fn expect_map(v: &Value) -> Result<&IndexMap<String, Value>, ShapeError> {
     static EMPTY: std::sync::LazyLock<IndexMap<String, Value>> = std::sync::LazyLock::new(IndexMap::new);
     match v {
         Value::Map(m) => Ok(m),

@@ -24,14 +24,22 @@ impl Timestamp {
         Timestamp { secs: ms.div_euclid(1000), nanos: (ms.rem_euclid(1000) as u32) * 1_000_000 }
     }
 
+    /// Saturates rather than overflows for timestamps millions of years out, which a
+    /// provider may build from a client's number.
     pub fn as_millis(&self) -> i64 {
-        self.secs * 1000 + i64::from(self.nanos / 1_000_000)
+        self.secs.saturating_mul(1000).saturating_add(i64::from(self.nanos / 1_000_000))
+    }
+
+    /// Whole epoch seconds a client sent: `None` outside the years 0001..=9999, which
+    /// are all the wire formats can express (and all that millisecond arithmetic on
+    /// the result can hold).
+    pub fn from_epoch_secs(secs: i64) -> Option<Self> {
+        (MIN_EPOCH_SECS..MAX_EPOCH_SECS).contains(&secs).then_some(Timestamp { secs, nanos: 0 })
     }
 
     pub fn from_epoch_f64(v: f64) -> Option<Self> {
-        // Years 0001..=9999 are all the wire formats can express; beyond them the
-        // arithmetic below would overflow.
-        if !v.is_finite() || !(-62_135_596_800.0..253_402_300_800.0).contains(&v) {
+        // The bounds are exact in f64; beyond them the arithmetic below would overflow.
+        if !v.is_finite() || !(MIN_EPOCH_SECS as f64..MAX_EPOCH_SECS as f64).contains(&v) {
             return None;
         }
         let secs = v.floor();
@@ -198,6 +206,11 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// 0001-01-01T00:00:00Z, the first instant the wire formats can express.
+const MIN_EPOCH_SECS: i64 = -62_135_596_800;
+/// 10000-01-01T00:00:00Z, the first instant past the last one they can express.
+const MAX_EPOCH_SECS: i64 = 253_402_300_800;
+
 const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
@@ -240,6 +253,26 @@ mod tests {
         assert_eq!(Timestamp::parse_rfc822("Tue, 29 Apr 2014 18:30:38 GMT").unwrap().secs, 1_398_796_238);
         assert_eq!(t.to_epoch_string(), "1398796238.123");
         assert_eq!(Timestamp::parse_iso8601("2014-04-29T20:30:38+02:00").unwrap().secs, 1_398_796_238);
+    }
+
+    #[test]
+    fn epoch_seconds_outside_years_1_to_9999_are_refused() {
+        assert_eq!(Timestamp::from_epoch_secs(MIN_EPOCH_SECS).map(|t| t.to_iso8601()).as_deref(), Some("0001-01-01T00:00:00Z"));
+        assert_eq!(
+            Timestamp::from_epoch_secs(MAX_EPOCH_SECS - 1).map(|t| t.to_iso8601()).as_deref(),
+            Some("9999-12-31T23:59:59Z")
+        );
+        assert_eq!(Timestamp::from_epoch_secs(MAX_EPOCH_SECS), None);
+        assert_eq!(Timestamp::from_epoch_secs(i64::MAX), None);
+        assert_eq!(Timestamp::from_epoch_secs(i64::MIN), None);
+        assert_eq!(Timestamp::parse_epoch("1e300"), Err(TimestampError("1e300".into())));
+    }
+
+    #[test]
+    fn millis_of_far_timestamps_saturate() {
+        assert_eq!(Timestamp::from_secs(i64::MAX).as_millis(), i64::MAX);
+        assert_eq!(Timestamp::from_secs(i64::MIN).as_millis(), i64::MIN);
+        assert_eq!(Timestamp { secs: 1, nanos: 250_000_000 }.as_millis(), 1250);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The ARNs STS reads (roles, SAML and OIDC providers) and writes (assumed roles,
-//! federated users, root users).
+//! federated users). The root user's ARN is the request context's (`caller_arn`).
 
 /// Whether `arn` has the shape AWS requires of any ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`
 /// with partition, service and resource present); STS answers `<arn> is invalid` otherwise.
@@ -77,24 +77,6 @@ pub(crate) fn account_of(arn: &str) -> Option<&str> {
     (prefix == "arn" && is_account_id(account)).then_some(account)
 }
 
-/// The partition of a region, for ARNs of the caller's own account.
-pub(crate) fn partition_of_region(region: &str) -> &'static str {
-    // Longest prefixes first: us-isob- before us-iso-.
-    const PARTITIONS: &[(&str, &str)] = &[
-        ("cn-", "aws-cn"),
-        ("us-gov-", "aws-us-gov"),
-        ("us-isob-", "aws-iso-b"),
-        ("us-isof-", "aws-iso-f"),
-        ("us-iso-", "aws-iso"),
-        ("eu-isoe-", "aws-iso-e"),
-    ];
-    PARTITIONS.iter().find(|(prefix, _)| region.starts_with(prefix)).map_or("aws", |(_, p)| p)
-}
-
-pub(crate) fn root_arn(partition: &str, account_id: &str) -> String {
-    format!("arn:{partition}:iam::{account_id}:root")
-}
-
 pub(crate) fn federated_user_arn(partition: &str, account_id: &str, name: &str) -> String {
     format!("arn:{partition}:sts::{account_id}:federated-user/{name}")
 }
@@ -158,15 +140,6 @@ mod tests {
         let p = SamlProviderArn::parse("arn:aws:iam::111122223333:saml-provider/Okta");
         assert_eq!(p, Some(SamlProviderArn { account_id: "111122223333".into(), name: "Okta".into() }));
         assert_eq!(SamlProviderArn::parse("arn:aws:iam::111122223333:role/Okta"), None);
-    }
-
-    #[test]
-    fn partitions_follow_region_prefixes() {
-        assert_eq!(partition_of_region("us-east-1"), "aws");
-        assert_eq!(partition_of_region("cn-north-1"), "aws-cn");
-        assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
-        assert_eq!(partition_of_region("us-isob-east-1"), "aws-iso-b");
-        assert_eq!(partition_of_region("us-iso-east-1"), "aws-iso");
     }
 
     #[test]

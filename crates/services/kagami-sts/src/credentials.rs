@@ -52,8 +52,7 @@ pub(crate) fn issue(
     duration_secs: i64,
     min_token_size: usize,
 ) -> (Credential, Issued) {
-    // AWS reports expirations in whole seconds.
-    let expires_secs = clock::now_secs() + duration_secs;
+    let (expires_secs, expires_at_millis) = expiry(clock::now_secs(), duration_secs);
     let issued = Issued {
         access_key_id: access_key_id(account_id),
         secret_access_key: ids::secret(SECRET_ACCESS_KEY_LEN),
@@ -66,9 +65,17 @@ pub(crate) fn issue(
         session_token: Some(issued.session_token.clone()),
         account_id: account_id.to_string(),
         principal,
-        expires_at_millis: Some(expires_secs * 1000),
+        expires_at_millis: Some(expires_at_millis),
     };
     (credential, issued)
+}
+
+/// When credentials issued at `now_secs` expire, in whole seconds (as AWS reports
+/// expirations) and in milliseconds. Saturating: a test may have advanced the
+/// emulated clock to the end of time.
+fn expiry(now_secs: i64, duration_secs: i64) -> (i64, i64) {
+    let secs = now_secs.saturating_add(duration_secs);
+    (secs, secs.saturating_mul(1000))
 }
 
 /// `ASIA` and 16 base32 characters that carry the account id the way AWS's own key ids
@@ -200,6 +207,14 @@ mod tests {
         assert_eq!(issued.expiration.nanos, 0);
         assert!(issued.expiration.secs >= before + 3600 && issued.expiration.secs <= clock::now_secs() + 3600);
         assert_eq!(credential.expires_at_millis, Some(issued.expiration.secs * 1000));
+    }
+
+    #[test]
+    fn expiry_saturates_at_the_end_of_the_emulated_clock() {
+        assert_eq!(expiry(1_700_000_000, 900), (1_700_000_900, 1_700_000_900_000));
+        let end = i64::MAX / 1000;
+        assert_eq!(expiry(end, 43_200), (end + 43_200, i64::MAX));
+        assert_eq!(expiry(i64::MAX, 43_200), (i64::MAX, i64::MAX));
     }
 
     #[test]

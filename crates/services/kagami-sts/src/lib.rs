@@ -93,20 +93,30 @@ impl StsProvider {
         Ok(issued)
     }
 
-    /// A session of `role` named `session_name`, in the role's account.
+    /// A session of `role` named `session_name`, in the role's account: what every
+    /// AssumeRole* answers. The session policies are measured before anything is issued.
     async fn start_role_session(
         &self,
         role: &RoleArn,
         session_name: &str,
         duration_secs: i32,
         minimum_session_token_size: Option<i32>,
-    ) -> Result<(Issued, AssumedRoleUser), ServiceError> {
+        policies: SessionPolicies<'_>,
+    ) -> Result<RoleSession, ServiceError> {
+        let packed_policy_size = policies.packed_size()?;
         let role_id = credentials::role_id(role);
         let arn = role.assumed_role_arn(session_name);
         let user = AssumedRoleUser { assumed_role_id: format!("{role_id}:{session_name}"), arn: arn.clone() };
         let principal = StoredPrincipal::AssumedRole { arn, role_id, session_name: session_name.to_string() };
         let issued = self.issue(&role.account_id, principal, duration_secs, minimum_session_token_size).await?;
-        Ok((issued, user))
+        let (session_token_utilization, session_token_size) = token_size(&issued, minimum_session_token_size);
+        Ok(RoleSession {
+            credentials: credentials_of(&issued),
+            user,
+            packed_policy_size,
+            session_token_utilization,
+            session_token_size,
+        })
     }
 
     /// Whether the request was signed with temporary credentials (which may not mint
@@ -119,6 +129,15 @@ impl StsProvider {
             .is_some_and(|c| c.session_token.is_some());
         temporary || matches!(ctx.principal, Principal::AssumedRole { .. } | Principal::FederatedUser { .. })
     }
+}
+
+/// The members every AssumeRole* response shares.
+struct RoleSession {
+    credentials: Credentials,
+    user: AssumedRoleUser,
+    packed_policy_size: Option<i32>,
+    session_token_utilization: Option<i32>,
+    session_token_size: Option<i32>,
 }
 
 fn credentials_of(issued: &Issued) -> Credentials {
@@ -150,22 +169,18 @@ fn role_arn(arn: &str, denied: impl FnOnce() -> String) -> Result<RoleArn, StsEr
     RoleArn::parse(arn).ok_or_else(|| StsError::AccessDenied(denied()))
 }
 
-/// The caller's ARN as GetCallerIdentity reports it.
-fn caller_arn(ctx: &RequestContext) -> String {
-    match &ctx.principal {
-        Principal::Root => arn::root_arn(arn::partition_of_region(&ctx.region), &ctx.account_id),
-        Principal::User { arn, .. } | Principal::FederatedUser { arn, .. } | Principal::AssumedRole { arn, .. } => {
-            arn.clone()
-        }
+/// What a request adds to a session besides its identity: an inline policy, managed
+/// policy ARNs and session tags.
+fn session_policies<'a>(
+    policy: Option<&'a str>,
+    policy_arns: Option<&'a [PolicyDescriptorType]>,
+    tags: Option<&'a [Tag]>,
+) -> SessionPolicies<'a> {
+    SessionPolicies {
+        policy,
+        policy_arns: policy_arns.unwrap_or_default().iter().filter_map(|d| d.arn.as_deref()).collect(),
+        tags: tags.unwrap_or_default().iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
     }
-}
-
-fn policy_arns(descriptors: Option<&[PolicyDescriptorType]>) -> Vec<&str> {
-    descriptors.unwrap_or_default().iter().filter_map(|d| d.arn.as_deref()).collect()
-}
-
-fn tag_pairs(tags: Option<&[Tag]>) -> Vec<(&str, &str)> {
-    tags.unwrap_or_default().iter().map(|t| (t.key.as_str(), t.value.as_str())).collect()
 }
 
 impl From<PolicyError> for ServiceError {
@@ -191,7 +206,7 @@ impl StsApi for StsProvider {
         Ok(GetCallerIdentityResponse {
             user_id: Some(user_id),
             account: Some(ctx.account_id.clone()),
-            arn: Some(caller_arn(ctx)),
+            arn: Some(ctx.caller_arn()),
         })
     }
 
@@ -204,7 +219,7 @@ impl StsApi for StsProvider {
         let role = role_arn(&input.role_arn, || {
             format!(
                 "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
-                caller_arn(ctx),
+                ctx.caller_arn(),
                 input.role_arn
             )
         })?;
@@ -218,23 +233,17 @@ impl StsApi for StsProvider {
             .into());
         }
         requests::session_tags(input.tags.as_deref(), input.transitive_tag_keys.as_deref())?;
-        let packed_policy_size = SessionPolicies {
-            policy: input.policy.as_deref(),
-            policy_arns: policy_arns(input.policy_arns.as_deref()),
-            tags: tag_pairs(input.tags.as_deref()),
-        }
-        .packed_size()?;
-        let (issued, user) = self
-            .start_role_session(&role, &input.role_session_name, duration, input.minimum_session_token_size)
+        let policies = session_policies(input.policy.as_deref(), input.policy_arns.as_deref(), input.tags.as_deref());
+        let session = self
+            .start_role_session(&role, &input.role_session_name, duration, input.minimum_session_token_size, policies)
             .await?;
-        let (session_token_utilization, session_token_size) = token_size(&issued, input.minimum_session_token_size);
         Ok(AssumeRoleResponse {
-            credentials: Some(credentials_of(&issued)),
-            assumed_role_user: Some(user),
-            packed_policy_size,
+            credentials: Some(session.credentials),
+            assumed_role_user: Some(session.user),
+            packed_policy_size: session.packed_policy_size,
             source_identity: input.source_identity,
-            session_token_utilization,
-            session_token_size,
+            session_token_utilization: session.session_token_utilization,
+            session_token_size: session.session_token_size,
         })
     }
 
@@ -257,30 +266,24 @@ impl StsApi for StsProvider {
                 .into());
             }
         }
-        let packed_policy_size = SessionPolicies {
-            policy: input.policy.as_deref(),
-            policy_arns: policy_arns(input.policy_arns.as_deref()),
-            tags: Vec::new(),
-        }
-        .packed_size()?;
+        let policies = session_policies(input.policy.as_deref(), input.policy_arns.as_deref(), None);
         let duration = input.duration_seconds.unwrap_or(DEFAULT_ROLE_DURATION);
-        let (issued, user) = self
-            .start_role_session(&role, &input.role_session_name, duration, input.minimum_session_token_size)
+        let session = self
+            .start_role_session(&role, &input.role_session_name, duration, input.minimum_session_token_size, policies)
             .await?;
-        let (session_token_utilization, session_token_size) = token_size(&issued, input.minimum_session_token_size);
         let claims = claims.unwrap_or_default();
         Ok(AssumeRoleWithWebIdentityResponse {
-            credentials: Some(credentials_of(&issued)),
+            credentials: Some(session.credentials),
             subject_from_web_identity_token: claims.subject,
-            assumed_role_user: Some(user),
-            packed_policy_size,
+            assumed_role_user: Some(session.user),
+            packed_policy_size: session.packed_policy_size,
             // "For OpenID Connect ID tokens, this contains the value of the iss field. For
             // OAuth 2.0 access tokens, this contains the value of the ProviderId parameter."
             provider: claims.issuer.or(input.provider_id),
             audience: claims.audience,
             source_identity: claims.source_identity,
-            session_token_utilization,
-            session_token_size,
+            session_token_utilization: session.session_token_utilization,
+            session_token_size: session.session_token_size,
             trusted_identity_propagation_context: None,
         })
     }
@@ -311,28 +314,23 @@ impl StsApi for StsProvider {
             .and_then(|d| i32::try_from(d).ok())
             .filter(|d| (requests::MIN_ROLE_DURATION..=requests::MAX_ROLE_DURATION).contains(d));
         let duration = input.duration_seconds.or(from_assertion).unwrap_or(DEFAULT_ROLE_DURATION);
-        let packed_policy_size = SessionPolicies {
-            policy: input.policy.as_deref(),
-            policy_arns: policy_arns(input.policy_arns.as_deref()),
-            tags: Vec::new(),
-        }
-        .packed_size()?;
-        let (issued, user) =
-            self.start_role_session(&role, &session_name, duration, input.minimum_session_token_size).await?;
-        let (session_token_utilization, session_token_size) = token_size(&issued, input.minimum_session_token_size);
+        let policies = session_policies(input.policy.as_deref(), input.policy_arns.as_deref(), None);
+        let session = self
+            .start_role_session(&role, &session_name, duration, input.minimum_session_token_size, policies)
+            .await?;
         let name_qualifier = assertion.name_qualifier(&provider.account_id, &provider.name);
         Ok(AssumeRoleWithSAMLResponse {
-            credentials: Some(credentials_of(&issued)),
-            assumed_role_user: Some(user),
-            packed_policy_size,
+            credentials: Some(session.credentials),
+            assumed_role_user: Some(session.user),
+            packed_policy_size: session.packed_policy_size,
             subject: assertion.subject,
             subject_type: assertion.subject_type,
             issuer: assertion.issuer,
             audience: assertion.audience,
             name_qualifier,
             source_identity: assertion.source_identity,
-            session_token_utilization,
-            session_token_size,
+            session_token_utilization: session.session_token_utilization,
+            session_token_size: session.session_token_size,
             trusted_identity_propagation_context: None,
         })
     }
@@ -405,19 +403,15 @@ impl StsApi for StsProvider {
             return Err(StsError::AccessDenied("Cannot call GetFederationToken with session credentials".into()).into());
         }
         requests::session_tags(input.tags.as_deref(), None)?;
-        let packed_policy_size = SessionPolicies {
-            policy: input.policy.as_deref(),
-            policy_arns: policy_arns(input.policy_arns.as_deref()),
-            tags: tag_pairs(input.tags.as_deref()),
-        }
-        .packed_size()?
+        let packed_policy_size = session_policies(input.policy.as_deref(), input.policy_arns.as_deref(), input.tags.as_deref())
+            .packed_size()?
         // AWS reports 0 for federation tokens without session policies or tags.
         .or(Some(0));
         let duration = match ctx.principal {
             Principal::Root => root_duration(input.duration_seconds),
             _ => input.duration_seconds.unwrap_or(DEFAULT_TOKEN_DURATION),
         };
-        let partition = arn::partition_of_region(&ctx.region);
+        let partition = kagami_core::arn::partition_of_region(&ctx.region);
         let arn = arn::federated_user_arn(partition, &ctx.account_id, &input.name);
         let federated_user_id = format!("{}:{}", ctx.account_id, input.name);
         let principal = StoredPrincipal::FederatedUser { arn: arn.clone(), user_id: federated_user_id.clone() };

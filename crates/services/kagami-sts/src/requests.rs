@@ -97,12 +97,7 @@ pub(crate) fn assume_role_with_web_identity(r: &AssumeRoleWithWebIdentityRequest
     if let Some(p) = &r.provider_id {
         v.string("providerId", p, PROVIDER_ID_MIN, Some(PROVIDER_ID_MAX), None);
     }
-    policy_arns(&mut v, r.policy_arns.as_deref());
-    if let Some(policy) = &r.policy {
-        session_policy(&mut v, policy, Some(SESSION_POLICY_MAX));
-    }
-    duration(&mut v, r.duration_seconds, MIN_ROLE_DURATION, MAX_ROLE_DURATION);
-    minimum_session_token_size(&mut v, r.minimum_session_token_size);
+    federated_session(&mut v, r.policy_arns.as_deref(), r.policy.as_deref(), r.duration_seconds, r.minimum_session_token_size);
     finish(v)
 }
 
@@ -111,12 +106,7 @@ pub(crate) fn assume_role_with_saml(r: &AssumeRoleWithSAMLRequest) -> Result<(),
     arn(&mut v, "roleArn", &r.role_arn);
     arn(&mut v, "principalArn", &r.principal_arn);
     v.length("sAMLAssertion", &r.saml_assertion, Shown::Hidden, SAML_ASSERTION_MIN, Some(SAML_ASSERTION_MAX));
-    policy_arns(&mut v, r.policy_arns.as_deref());
-    if let Some(policy) = &r.policy {
-        session_policy(&mut v, policy, Some(SESSION_POLICY_MAX));
-    }
-    duration(&mut v, r.duration_seconds, MIN_ROLE_DURATION, MAX_ROLE_DURATION);
-    minimum_session_token_size(&mut v, r.minimum_session_token_size);
+    federated_session(&mut v, r.policy_arns.as_deref(), r.policy.as_deref(), r.duration_seconds, r.minimum_session_token_size);
     finish(v)
 }
 
@@ -192,6 +182,23 @@ pub(crate) fn mfa_pair(serial_number: Option<&str>, token_code: Option<&str>) ->
         ));
     }
     Ok(())
+}
+
+/// The session options AssumeRoleWithWebIdentity and AssumeRoleWithSAML share, whose
+/// inline policy (unlike AssumeRole's) has a plaintext maximum.
+fn federated_session(
+    v: &mut Violations,
+    arns: Option<&[PolicyDescriptorType]>,
+    policy: Option<&str>,
+    duration_seconds: Option<i32>,
+    min_token_size: Option<i32>,
+) {
+    policy_arns(v, arns);
+    if let Some(policy) = policy {
+        session_policy(v, policy, Some(SESSION_POLICY_MAX));
+    }
+    duration(v, duration_seconds, MIN_ROLE_DURATION, MAX_ROLE_DURATION);
+    minimum_session_token_size(v, min_token_size);
 }
 
 fn finish(v: Violations) -> Result<(), StsError> {

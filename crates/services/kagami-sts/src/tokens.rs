@@ -112,8 +112,8 @@ impl std::fmt::Display for SamlError {
 pub(crate) fn parse_saml(encoded: &str) -> Result<SamlAssertion, SamlError> {
     let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let xml = STANDARD_LENIENT.decode(compact.as_bytes()).map_err(|_| SamlError::NotBase64)?;
-    let xml = String::from_utf8(xml).map_err(|_| SamlError::NotXml("not UTF-8".into()))?;
-    let doc = roxmltree::Document::parse(&xml).map_err(|e| SamlError::NotXml(e.to_string()))?;
+    // The protocol engine's parser refuses DTDs and nesting deep enough to exhaust the stack.
+    let doc = kagami_protocol::parse_untrusted_xml(&xml).map_err(SamlError::NotXml)?;
     let root = doc.root_element();
     // The assertion's own elements win over the enclosing Response's.
     let assertion = root.descendants().find(|n| n.has_tag_name_local("Assertion")).unwrap_or(root);
@@ -227,7 +227,27 @@ mod tests {
         let encoded = base64::engine::general_purpose::STANDARD.encode(SAML);
         let wrapped: Vec<String> =
             encoded.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
-        assert!(parse_saml(&wrapped.join("\r\n")).is_ok());
+        assert_eq!(parse_saml(&wrapped.join("\r\n")), parse_saml(&encoded));
+        let a = parse_saml(&wrapped.join("\r\n")).unwrap_or_default();
+        assert_eq!(a.role_session_name.as_deref(), Some("alice"));
+    }
+
+    /// An assertion may be 100,000 characters; nested that deep, its elements would
+    /// overflow the parser's stack (a crash of the whole server) if it reached them.
+    #[test]
+    fn deeply_nested_saml_is_refused_not_a_crash() {
+        // The parser recurses on the way in, before it could notice the missing end tags.
+        let xml = "<a>".repeat(24_000);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&xml);
+        assert!(encoded.len() <= 100_000, "within the SAMLAssertion length limit");
+        assert_eq!(parse_saml(&encoded), Err(SamlError::NotXml("elements nest deeper than 128 levels".into())));
+    }
+
+    #[test]
+    fn saml_with_a_dtd_is_refused() {
+        let xml = r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>"#;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(xml);
+        assert!(matches!(parse_saml(&encoded), Err(SamlError::NotXml(_))));
     }
 
     #[test]
@@ -235,6 +255,8 @@ mod tests {
         assert_eq!(parse_saml("!!!not base64!!!"), Err(SamlError::NotBase64));
         let not_xml = base64::engine::general_purpose::STANDARD.encode("hello <");
         assert!(matches!(parse_saml(&not_xml), Err(SamlError::NotXml(_))));
+        let not_utf8 = base64::engine::general_purpose::STANDARD.encode([0xff, 0xfe, b'<']);
+        assert_eq!(parse_saml(&not_utf8), Err(SamlError::NotXml("body is not UTF-8".into())));
     }
 
     #[test]

@@ -110,7 +110,11 @@ impl Violations {
 
     /// Length in characters between `min` and `max` (inclusive).
     pub fn length(&mut self, member: &str, value: &str, shown: Shown, min: usize, max: Option<usize>) {
-        let len = value.chars().count();
+        self.bounds(member, value, shown, value.chars().count(), min, max);
+    }
+
+    /// AWS words the size of a string and of a list alike: both are a "length".
+    fn bounds(&mut self, member: &str, value: &str, shown: Shown, len: usize, min: usize, max: Option<usize>) {
         if len < min {
             self.push(member, value, shown, &format!("Member must have length greater than or equal to {min}"));
         }
@@ -146,17 +150,7 @@ impl Violations {
 
     /// Number of members of a list; `rendered` is how the list is printed.
     pub fn count(&mut self, member: &str, rendered: &str, len: usize, min: usize, max: usize) {
-        if len < min {
-            self.push(
-                member,
-                rendered,
-                Shown::Value,
-                &format!("Member must have length greater than or equal to {min}"),
-            );
-        }
-        if len > max {
-            self.push(member, rendered, Shown::Value, &format!("Member must have length less than or equal to {max}"));
-        }
+        self.bounds(member, rendered, Shown::Value, len, min, Some(max));
     }
 
     #[cfg(test)]
