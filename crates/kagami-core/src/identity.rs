@@ -73,18 +73,19 @@ pub const DEFAULT_ACCESS_KEY: &str = "test";
 pub const DEFAULT_SECRET_KEY: &str = "test";
 
 impl Identities {
+    /// The credentials issued before a restart, from the store.
     pub fn load(store: &Store, default_account: &str) -> Result<Self, crate::StoreError> {
-        let mut keys = HashMap::new();
-        for (_, c) in store.scan_json::<Credential>(TABLE)? {
-            keys.insert(c.access_key_id.clone(), c);
-        }
-        Ok(Identities {
-            inner: Arc::new(Inner { keys: RwLock::new(keys), default_account: default_account.into(), store: store.clone() }),
-        })
+        let keys = store.scan_json::<Credential>(TABLE)?.into_iter().map(|(_, c)| (c.access_key_id.clone(), c)).collect();
+        Ok(Identities::with_keys(keys, store.clone(), default_account))
     }
 
+    /// No issued credentials, nothing kept: for tests and ephemeral runs.
     pub fn ephemeral() -> Self {
-        Self::load(&Store::ephemeral(), DEFAULT_ACCOUNT_ID).unwrap_or_else(|_| unreachable_ephemeral())
+        Identities::with_keys(HashMap::new(), Store::ephemeral(), DEFAULT_ACCOUNT_ID)
+    }
+
+    fn with_keys(keys: HashMap<String, Credential>, store: Store, default_account: &str) -> Self {
+        Identities { inner: Arc::new(Inner { keys: RwLock::new(keys), default_account: default_account.into(), store }) }
     }
 
     pub fn default_account(&self) -> &str {
@@ -135,17 +136,6 @@ impl Identities {
             self.inner.store.submit(vec![StoreOp::delete_prefix(TABLE, "")])
         };
         commit.wait().await
-    }
-}
-
-fn unreachable_ephemeral() -> Identities {
-    // An ephemeral store never fails to scan; keep a total function anyway.
-    Identities {
-        inner: Arc::new(Inner {
-            keys: RwLock::new(HashMap::new()),
-            default_account: DEFAULT_ACCOUNT_ID.into(),
-            store: Store::ephemeral(),
-        }),
     }
 }
 

@@ -292,7 +292,7 @@ mod tests {
     /// Submissions are applied in the order they were made, within one group commit and
     /// across several, so the last write to a record is the one on disk.
     #[tokio::test]
-    async fn concurrent_submissions_reach_the_disk_in_submission_order() {
+    async fn queued_submissions_reach_the_disk_in_submission_order() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let commits: Vec<Commit> = (0..2000u32)
@@ -308,6 +308,33 @@ mod tests {
             c.wait().await.unwrap();
         }
         assert_eq!(store.scan("t").unwrap(), vec![("k".to_string(), 1999u32.to_be_bytes().to_vec())]);
+    }
+
+    /// Threads submitting at once share group commits; each thread's own writes keep
+    /// their order, and every acknowledged write is on disk after a reopen.
+    #[tokio::test]
+    async fn writers_on_many_threads_share_commits_and_keep_their_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let threads: Vec<_> = (0..4u32)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    (0..500u32)
+                        .map(|i| store.submit(vec![StoreOp::put("t", format!("k{t}"), i.to_be_bytes().to_vec())]))
+                        .collect::<Vec<Commit>>()
+                })
+            })
+            .collect();
+        for t in threads {
+            for c in t.join().unwrap() {
+                c.wait().await.unwrap();
+            }
+        }
+        drop(store);
+        let rows = Store::open(dir.path()).unwrap().scan("t").unwrap();
+        let last = 499u32.to_be_bytes().to_vec();
+        assert_eq!(rows, (0..4).map(|t| (format!("k{t}"), last.clone())).collect::<Vec<_>>());
     }
 
     /// Dropping the last handle closes the writer only after it has committed what

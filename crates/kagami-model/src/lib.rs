@@ -136,4 +136,19 @@ mod tests {
         assert!(m.metadata.aws_query_compatible.is_some());
         assert_eq!(m.operations.len(), 23);
     }
+
+    #[test]
+    fn operations_aws_serves_unsigned_are_marked_in_the_model() {
+        let sts = service("sts").unwrap().model();
+        assert!(sts.operations["AssumeRoleWithWebIdentity"].allows_unsigned());
+        assert!(sts.operations["AssumeRoleWithSAML"].allows_unsigned());
+        assert!(!sts.operations["AssumeRole"].allows_unsigned());
+        assert!(!sts.operations["GetCallerIdentity"].allows_unsigned());
+        let idp = service("cognito-idp").unwrap().model();
+        assert!(idp.operations["InitiateAuth"].allows_unsigned());
+        assert!(!idp.operations["AdminInitiateAuth"].allows_unsigned());
+        // Signed, with an unsigned payload: still needs a signature.
+        let s3 = service("s3").unwrap().model();
+        assert!(!s3.operations["WriteGetObjectResponse"].allows_unsigned());
+    }
 }

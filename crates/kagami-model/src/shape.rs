@@ -53,6 +53,22 @@ pub struct Operation {
     /// only these operations have `Content-Encoding` undone by the protocol layer.
     #[serde(default, rename = "requestcompression")]
     pub request_compression: Option<RequestCompression>,
+    /// botocore's `authtype`: `none` for operations AWS serves unsigned,
+    /// `v4-unsigned-body` for signed ones whose body is not part of the signature.
+    #[serde(default)]
+    pub authtype: Option<String>,
+    /// The Smithy auth schemes the operation accepts (`smithy.api#noAuth`,
+    /// `aws.auth#sigv4`); empty when it takes the service's.
+    #[serde(default)]
+    pub auth: Vec<String>,
+}
+
+impl Operation {
+    /// Whether AWS answers this operation without a signature (STS
+    /// AssumeRoleWithWebIdentity, Cognito's sign-in flows): how callers get credentials.
+    pub fn allows_unsigned(&self) -> bool {
+        self.authtype.as_deref() == Some("none") || self.auth.iter().any(|a| a == "smithy.api#noAuth")
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -2,7 +2,7 @@
 //! XML responses without a result wrapper, and errors in `<Response><Errors>`.
 
 use crate::overlay;
-use crate::query::{write_error_fields, xml_response};
+use crate::query::{write_error_fields, xml_error_response, xml_response};
 use crate::schema::{Bindings, error_shape};
 use crate::xml::XmlWriter;
 use crate::xml_body::write_members;
@@ -53,9 +53,7 @@ pub(crate) fn serialize_error(
     w.end("Errors");
     w.leaf("RequestID", request_id);
     w.end("Response");
-    let mut resp = xml_response(CONTENT_TYPE, err.status, w.finish(), request_id);
-    resp.headers.extend(err.headers.iter().cloned());
-    resp
+    xml_error_response(CONTENT_TYPE, err, w.finish(), request_id)
 }
 
 #[cfg(test)]

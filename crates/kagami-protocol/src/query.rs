@@ -308,6 +308,13 @@ pub(crate) fn xml_response(content_type: &str, status: u16, body: String, reques
     }
 }
 
+/// An XML error document of the query or ec2 protocol, with the error's extra headers.
+pub(crate) fn xml_error_response(content_type: &str, err: &ServiceError, body: String, request_id: &str) -> HttpResponse {
+    let mut resp = xml_response(content_type, err.status, body, request_id);
+    resp.headers.extend(err.headers.iter().cloned());
+    resp
+}
+
 pub(crate) fn serialize_response(
     model: &ServiceModel,
     op: &Operation,
@@ -417,9 +424,7 @@ pub(crate) fn serialize_error(
     w.end("Error");
     w.leaf("RequestId", request_id);
     w.end("ErrorResponse");
-    let mut resp = xml_response(CONTENT_TYPE, err.status, w.finish(), request_id);
-    resp.headers.extend(err.headers.iter().cloned());
-    resp
+    xml_error_response(CONTENT_TYPE, err, w.finish(), request_id)
 }
 
 #[cfg(test)]

@@ -136,7 +136,9 @@ async fn session_policy_must_be_json_and_reports_packed_size() {
     let mut req = assume("arn:aws:iam::111111111111:role/r", "s1");
     req.policy = Some("not json".into());
     let err = sts.assume_role(&root_ctx("000000000000"), req.clone()).await.err();
-    assert_eq!(err.map(|e| e.code), Some("MalformedPolicyDocument".to_string()));
+    let err = err.unwrap_or_else(|| ServiceError::internal("ok"));
+    assert_eq!(code(&err), ("MalformedPolicyDocument", "The policy is not in the valid JSON format."));
+    assert_eq!(err.status, 400);
     req.policy =
         Some(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#.into());
     let out = sts.assume_role(&root_ctx("000000000000"), req).await.unwrap_or_default();
