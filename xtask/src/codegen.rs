@@ -224,16 +224,16 @@ impl<'a> Generator<'a> {
         }
         writeln!(o, "}}\n")?;
         writeln!(o, "impl FromValue for {ty} {{")?;
-        writeln!(o, "    fn from_value(v: &Value) -> Result<Self, ShapeError> {{")?;
+        writeln!(o, "    fn from_value(v: Value) -> Result<Self, ShapeError> {{")?;
         if fields.is_empty() {
             writeln!(o, "        shapes::expect_map(v)?;")?;
             writeln!(o, "        Ok(Self {{}})")?;
         } else {
-            writeln!(o, "        let m = shapes::expect_map(v)?;")?;
+            writeln!(o, "        let mut m = shapes::expect_map(v)?;")?;
             writeln!(o, "        Ok(Self {{")?;
             for (member, field, _, req) in &fields {
                 let f = if *req { "required" } else { "optional" };
-                writeln!(o, "            {field}: shapes::{f}(m, {member:?})?,")?;
+                writeln!(o, "            {field}: shapes::{f}(&mut m, {member:?})?,")?;
             }
             writeln!(o, "        }})")?;
         }
@@ -302,7 +302,7 @@ impl<'a> Generator<'a> {
             writeln!(o, "        {name:?} => {{")?;
             writeln!(
                 o,
-                "            let input = <{input} as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;"
+                "            let input = <{input} as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;"
             )?;
             writeln!(o, "            provider.{method}(ctx, input).await.map(IntoValue::into_value)")?;
             writeln!(o, "        }}")?;

@@ -1,5 +1,7 @@
 //! Who is calling, where, and which request this is.
 
+use kagami_protocol::Protocol;
+
 /// The identity a request acts as, resolved from its access key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -26,6 +28,11 @@ pub struct RequestContext {
     /// `Host` the client called (`localhost:4566`, `sqs.us-east-1.localhost.localstack.cloud:4566`):
     /// services build URLs the client can reach with it.
     pub host: String,
+    /// The wire protocol the request came in: a few answers differ by it (SQS words
+    /// QueueDoesNotExist one way for the query protocol, another for JSON).
+    pub protocol: Protocol,
+    /// The `X-Amzn-Trace-Id` header (X-Ray), which SQS keeps as `AWSTraceHeader`.
+    pub trace_header: Option<String>,
 }
 
 impl RequestContext {
@@ -40,6 +47,9 @@ impl RequestContext {
             access_key_id: None,
             principal: Principal::Root,
             host: "localhost:4566".to_string(),
+            // In-process calls have no wire; JSON is what current SDKs speak.
+            protocol: Protocol::Json,
+            trace_header: None,
         }
     }
 

@@ -11,7 +11,7 @@ pub mod service;
 pub mod store;
 
 pub use context::{Principal, RequestContext};
-pub use kagami_protocol::{ServiceError, Timestamp, Value};
+pub use kagami_protocol::{Protocol, ServiceError, Timestamp, Value};
 pub use service::{BoxFuture, InternalRequest, InternalResponse, Service, ServiceEnv};
 pub use store::{Store, StoreError};
 

@@ -53,6 +53,22 @@ impl Kind {
             Kind::Xml => "x-amz-request-id",
         }
     }
+
+    /// The headers that name the request: S3-style services also send the host id
+    /// (`x-amz-id-2`), which SDKs report beside the request id.
+    pub(crate) fn request_id_headers(self, request_id: &str) -> Vec<(String, String)> {
+        let mut headers = vec![(self.request_id_header().to_string(), request_id.to_string())];
+        if self == Kind::Xml {
+            headers.push(("x-amz-id-2".to_string(), host_id(request_id)));
+        }
+        headers
+    }
+}
+
+/// S3's extended request id (`x-amz-id-2`, the `HostId` of its error bodies). Opaque
+/// base64 to clients; derived from the request id so that both name one request.
+pub(crate) fn host_id(request_id: &str) -> String {
+    encode_base64(request_id.as_bytes())
 }
 
 pub(crate) fn resolve<'m>(model: &'m ServiceModel, parts: &RequestParts) -> Result<&'m Operation, ServiceError> {
@@ -446,7 +462,7 @@ pub(crate) fn serialize_response(
     kind: Kind,
 ) -> HttpResponse {
     let mut status = op.http.response_code.unwrap_or(200);
-    let mut headers = vec![(kind.request_id_header().to_string(), request_id.to_string())];
+    let mut headers = kind.request_id_headers(request_id);
     let Some(out_shape) = op.output.as_ref().and_then(|r| model.shapes.get(&r.shape)) else {
         return HttpResponse { status, headers, body: Bytes::new() };
     };

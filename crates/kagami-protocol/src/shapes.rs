@@ -33,8 +33,10 @@ impl ShapeError {
     }
 }
 
+/// Takes the value by ownership so strings and blobs (message bodies) move into the
+/// typed shape instead of being copied.
 pub trait FromValue: Sized {
-    fn from_value(v: &Value) -> Result<Self, ShapeError>;
+    fn from_value(v: Value) -> Result<Self, ShapeError>;
 }
 
 pub trait IntoValue {
@@ -58,25 +60,24 @@ fn invalid(expected: &str, got: &Value) -> ShapeError {
 }
 
 /// The members of a structure value.
-pub fn expect_map(v: &Value) -> Result<&IndexMap<String, Value>, ShapeError> {
-    static EMPTY: std::sync::LazyLock<IndexMap<String, Value>> = std::sync::LazyLock::new(IndexMap::new);
+pub fn expect_map(v: Value) -> Result<IndexMap<String, Value>, ShapeError> {
     match v {
         Value::Map(m) => Ok(m),
         // An operation called with no body at all has an empty input.
-        Value::Null => Ok(&EMPTY),
-        other => Err(invalid("structure", other)),
+        Value::Null => Ok(IndexMap::new()),
+        other => Err(invalid("structure", &other)),
     }
 }
 
-pub fn required<T: FromValue>(m: &IndexMap<String, Value>, member: &str) -> Result<T, ShapeError> {
-    match m.get(member) {
+pub fn required<T: FromValue>(m: &mut IndexMap<String, Value>, member: &str) -> Result<T, ShapeError> {
+    match m.swap_remove(member) {
         None | Some(Value::Null) => Err(ShapeError::Missing { member: member.to_string() }),
         Some(v) => T::from_value(v).map_err(|e| e.within(member)),
     }
 }
 
-pub fn optional<T: FromValue>(m: &IndexMap<String, Value>, member: &str) -> Result<Option<T>, ShapeError> {
-    match m.get(member) {
+pub fn optional<T: FromValue>(m: &mut IndexMap<String, Value>, member: &str) -> Result<Option<T>, ShapeError> {
+    match m.swap_remove(member) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => T::from_value(v).map(Some).map_err(|e| e.within(member)),
     }
@@ -93,7 +94,7 @@ pub fn put_opt<T: IntoValue>(m: &mut IndexMap<String, Value>, member: &str, v: O
 }
 
 impl FromValue for () {
-    fn from_value(_: &Value) -> Result<Self, ShapeError> {
+    fn from_value(_: Value) -> Result<Self, ShapeError> {
         Ok(())
     }
 }
@@ -104,10 +105,10 @@ impl IntoValue for () {
 }
 
 impl FromValue for String {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
         match v {
-            Value::Str(s) => Ok(s.clone()),
-            other => Err(invalid("string", other)),
+            Value::Str(s) => Ok(s),
+            other => Err(invalid("string", &other)),
         }
     }
 }
@@ -118,10 +119,10 @@ impl IntoValue for String {
 }
 
 impl FromValue for i64 {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
         match v {
-            Value::Int(i) => Ok(*i),
-            other => Err(invalid("integer", other)),
+            Value::Int(i) => Ok(i),
+            other => Err(invalid("integer", &other)),
         }
     }
 }
@@ -132,13 +133,13 @@ impl IntoValue for i64 {
 }
 
 impl FromValue for i32 {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
         match v {
-            Value::Int(i) => i32::try_from(*i).map_err(|_| ShapeError::Invalid {
+            Value::Int(i) => i32::try_from(i).map_err(|_| ShapeError::Invalid {
                 member: String::new(),
                 detail: format!("{i} is out of range for an integer"),
             }),
-            other => Err(invalid("integer", other)),
+            other => Err(invalid("integer", &other)),
         }
     }
 }
@@ -149,11 +150,11 @@ impl IntoValue for i32 {
 }
 
 impl FromValue for f64 {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
         match v {
-            Value::Float(f) => Ok(*f),
-            Value::Int(i) => Ok(*i as f64),
-            other => Err(invalid("number", other)),
+            Value::Float(f) => Ok(f),
+            Value::Int(i) => Ok(i as f64),
+            other => Err(invalid("number", &other)),
         }
     }
 }
@@ -164,10 +165,10 @@ impl IntoValue for f64 {
 }
 
 impl FromValue for bool {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
         match v {
-            Value::Bool(b) => Ok(*b),
-            other => Err(invalid("boolean", other)),
+            Value::Bool(b) => Ok(b),
+            other => Err(invalid("boolean", &other)),
         }
     }
 }
@@ -178,10 +179,10 @@ impl IntoValue for bool {
 }
 
 impl FromValue for Timestamp {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
         match v {
-            Value::Timestamp(t) => Ok(*t),
-            other => Err(invalid("timestamp", other)),
+            Value::Timestamp(t) => Ok(t),
+            other => Err(invalid("timestamp", &other)),
         }
     }
 }
@@ -192,10 +193,10 @@ impl IntoValue for Timestamp {
 }
 
 impl FromValue for Bytes {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
         match v {
-            Value::Blob(b) => Ok(b.clone()),
-            other => Err(invalid("blob", other)),
+            Value::Blob(b) => Ok(b),
+            other => Err(invalid("blob", &other)),
         }
     }
 }
@@ -206,11 +207,11 @@ impl IntoValue for Bytes {
 }
 
 impl FromValue for serde_json::Value {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
         match v {
-            Value::Document(d) => Ok(d.clone()),
-            Value::Str(s) => Ok(serde_json::Value::String(s.clone())),
-            other => Err(invalid("document", other)),
+            Value::Document(d) => Ok(d),
+            Value::Str(s) => Ok(serde_json::Value::String(s)),
+            other => Err(invalid("document", &other)),
         }
     }
 }
@@ -221,14 +222,14 @@ impl IntoValue for serde_json::Value {
 }
 
 impl<T: FromValue> FromValue for Vec<T> {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
         match v {
             Value::List(items) => items
-                .iter()
+                .into_iter()
                 .enumerate()
                 .map(|(i, item)| T::from_value(item).map_err(|e| e.within(&format!("{}", i + 1))))
                 .collect(),
-            other => Err(invalid("list", other)),
+            other => Err(invalid("list", &other)),
         }
     }
 }
@@ -239,13 +240,16 @@ impl<T: IntoValue> IntoValue for Vec<T> {
 }
 
 impl<T: FromValue> FromValue for IndexMap<String, T> {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
         match v {
             Value::Map(m) => m
-                .iter()
-                .map(|(k, item)| T::from_value(item).map(|t| (k.clone(), t)).map_err(|e| e.within(k)))
+                .into_iter()
+                .map(|(k, item)| match T::from_value(item) {
+                    Ok(t) => Ok((k, t)),
+                    Err(e) => Err(e.within(&k)),
+                })
                 .collect(),
-            other => Err(invalid("map", other)),
+            other => Err(invalid("map", &other)),
         }
     }
 }
@@ -256,7 +260,7 @@ impl<T: IntoValue> IntoValue for IndexMap<String, T> {
 }
 
 impl<T: FromValue> FromValue for Box<T> {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
         T::from_value(v).map(Box::new)
     }
 }
@@ -274,9 +278,9 @@ mod tests {
     fn missing_and_invalid_members_name_their_path() {
         let mut m = IndexMap::new();
         m.insert("Entries".to_string(), Value::List(vec![Value::Str("x".into())]));
-        let e = required::<String>(&m, "QueueUrl").unwrap_err();
+        let e = required::<String>(&mut m, "QueueUrl").unwrap_err();
         assert_eq!(e, ShapeError::Missing { member: "QueueUrl".into() });
-        let e = required::<Vec<i32>>(&m, "Entries").unwrap_err();
+        let e = required::<Vec<i32>>(&mut m, "Entries").unwrap_err();
         assert_eq!(e.member(), "Entries.1");
     }
 }

@@ -17,13 +17,13 @@ pub struct AddPermissionRequest {
 }
 
 impl FromValue for AddPermissionRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
-            label: shapes::required(m, "Label")?,
-            aws_account_ids: shapes::required(m, "AWSAccountIds")?,
-            actions: shapes::required(m, "Actions")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
+            label: shapes::required(&mut m, "Label")?,
+            aws_account_ids: shapes::required(&mut m, "AWSAccountIds")?,
+            actions: shapes::required(&mut m, "Actions")?,
         })
     }
 }
@@ -48,13 +48,13 @@ pub struct BatchResultErrorEntry {
 }
 
 impl FromValue for BatchResultErrorEntry {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            id: shapes::required(m, "Id")?,
-            sender_fault: shapes::required(m, "SenderFault")?,
-            code: shapes::required(m, "Code")?,
-            message: shapes::optional(m, "Message")?,
+            id: shapes::required(&mut m, "Id")?,
+            sender_fault: shapes::required(&mut m, "SenderFault")?,
+            code: shapes::required(&mut m, "Code")?,
+            message: shapes::optional(&mut m, "Message")?,
         })
     }
 }
@@ -76,10 +76,10 @@ pub struct CancelMessageMoveTaskRequest {
 }
 
 impl FromValue for CancelMessageMoveTaskRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            task_handle: shapes::required(m, "TaskHandle")?,
+            task_handle: shapes::required(&mut m, "TaskHandle")?,
         })
     }
 }
@@ -98,10 +98,10 @@ pub struct CancelMessageMoveTaskResult {
 }
 
 impl FromValue for CancelMessageMoveTaskResult {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            approximate_number_of_messages_moved: shapes::optional(m, "ApproximateNumberOfMessagesMoved")?,
+            approximate_number_of_messages_moved: shapes::optional(&mut m, "ApproximateNumberOfMessagesMoved")?,
         })
     }
 }
@@ -121,11 +121,11 @@ pub struct ChangeMessageVisibilityBatchRequest {
 }
 
 impl FromValue for ChangeMessageVisibilityBatchRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
-            entries: shapes::required(m, "Entries")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
+            entries: shapes::required(&mut m, "Entries")?,
         })
     }
 }
@@ -147,12 +147,12 @@ pub struct ChangeMessageVisibilityBatchRequestEntry {
 }
 
 impl FromValue for ChangeMessageVisibilityBatchRequestEntry {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            id: shapes::required(m, "Id")?,
-            receipt_handle: shapes::required(m, "ReceiptHandle")?,
-            visibility_timeout: shapes::optional(m, "VisibilityTimeout")?,
+            id: shapes::required(&mut m, "Id")?,
+            receipt_handle: shapes::required(&mut m, "ReceiptHandle")?,
+            visibility_timeout: shapes::optional(&mut m, "VisibilityTimeout")?,
         })
     }
 }
@@ -174,11 +174,11 @@ pub struct ChangeMessageVisibilityBatchResult {
 }
 
 impl FromValue for ChangeMessageVisibilityBatchResult {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            successful: shapes::required(m, "Successful")?,
-            failed: shapes::required(m, "Failed")?,
+            successful: shapes::required(&mut m, "Successful")?,
+            failed: shapes::required(&mut m, "Failed")?,
         })
     }
 }
@@ -198,10 +198,10 @@ pub struct ChangeMessageVisibilityBatchResultEntry {
 }
 
 impl FromValue for ChangeMessageVisibilityBatchResultEntry {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            id: shapes::required(m, "Id")?,
+            id: shapes::required(&mut m, "Id")?,
         })
     }
 }
@@ -222,12 +222,12 @@ pub struct ChangeMessageVisibilityRequest {
 }
 
 impl FromValue for ChangeMessageVisibilityRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
-            receipt_handle: shapes::required(m, "ReceiptHandle")?,
-            visibility_timeout: shapes::required(m, "VisibilityTimeout")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
+            receipt_handle: shapes::required(&mut m, "ReceiptHandle")?,
+            visibility_timeout: shapes::required(&mut m, "VisibilityTimeout")?,
         })
     }
 }
@@ -250,12 +250,12 @@ pub struct CreateQueueRequest {
 }
 
 impl FromValue for CreateQueueRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_name: shapes::required(m, "QueueName")?,
-            attributes: shapes::optional(m, "Attributes")?,
-            tags: shapes::optional(m, "tags")?,
+            queue_name: shapes::required(&mut m, "QueueName")?,
+            attributes: shapes::optional(&mut m, "Attributes")?,
+            tags: shapes::optional(&mut m, "tags")?,
         })
     }
 }
@@ -276,10 +276,10 @@ pub struct CreateQueueResult {
 }
 
 impl FromValue for CreateQueueResult {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::optional(m, "QueueUrl")?,
+            queue_url: shapes::optional(&mut m, "QueueUrl")?,
         })
     }
 }
@@ -299,11 +299,11 @@ pub struct DeleteMessageBatchRequest {
 }
 
 impl FromValue for DeleteMessageBatchRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
-            entries: shapes::required(m, "Entries")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
+            entries: shapes::required(&mut m, "Entries")?,
         })
     }
 }
@@ -324,11 +324,11 @@ pub struct DeleteMessageBatchRequestEntry {
 }
 
 impl FromValue for DeleteMessageBatchRequestEntry {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            id: shapes::required(m, "Id")?,
-            receipt_handle: shapes::required(m, "ReceiptHandle")?,
+            id: shapes::required(&mut m, "Id")?,
+            receipt_handle: shapes::required(&mut m, "ReceiptHandle")?,
         })
     }
 }
@@ -349,11 +349,11 @@ pub struct DeleteMessageBatchResult {
 }
 
 impl FromValue for DeleteMessageBatchResult {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            successful: shapes::required(m, "Successful")?,
-            failed: shapes::required(m, "Failed")?,
+            successful: shapes::required(&mut m, "Successful")?,
+            failed: shapes::required(&mut m, "Failed")?,
         })
     }
 }
@@ -373,10 +373,10 @@ pub struct DeleteMessageBatchResultEntry {
 }
 
 impl FromValue for DeleteMessageBatchResultEntry {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            id: shapes::required(m, "Id")?,
+            id: shapes::required(&mut m, "Id")?,
         })
     }
 }
@@ -396,11 +396,11 @@ pub struct DeleteMessageRequest {
 }
 
 impl FromValue for DeleteMessageRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
-            receipt_handle: shapes::required(m, "ReceiptHandle")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
+            receipt_handle: shapes::required(&mut m, "ReceiptHandle")?,
         })
     }
 }
@@ -420,10 +420,10 @@ pub struct DeleteQueueRequest {
 }
 
 impl FromValue for DeleteQueueRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
         })
     }
 }
@@ -443,11 +443,11 @@ pub struct GetQueueAttributesRequest {
 }
 
 impl FromValue for GetQueueAttributesRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
-            attribute_names: shapes::optional(m, "AttributeNames")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
+            attribute_names: shapes::optional(&mut m, "AttributeNames")?,
         })
     }
 }
@@ -467,10 +467,10 @@ pub struct GetQueueAttributesResult {
 }
 
 impl FromValue for GetQueueAttributesResult {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            attributes: shapes::optional(m, "Attributes")?,
+            attributes: shapes::optional(&mut m, "Attributes")?,
         })
     }
 }
@@ -490,11 +490,11 @@ pub struct GetQueueUrlRequest {
 }
 
 impl FromValue for GetQueueUrlRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_name: shapes::required(m, "QueueName")?,
-            queue_owner_aws_account_id: shapes::optional(m, "QueueOwnerAWSAccountId")?,
+            queue_name: shapes::required(&mut m, "QueueName")?,
+            queue_owner_aws_account_id: shapes::optional(&mut m, "QueueOwnerAWSAccountId")?,
         })
     }
 }
@@ -514,10 +514,10 @@ pub struct GetQueueUrlResult {
 }
 
 impl FromValue for GetQueueUrlResult {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::optional(m, "QueueUrl")?,
+            queue_url: shapes::optional(&mut m, "QueueUrl")?,
         })
     }
 }
@@ -538,12 +538,12 @@ pub struct ListDeadLetterSourceQueuesRequest {
 }
 
 impl FromValue for ListDeadLetterSourceQueuesRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
-            next_token: shapes::optional(m, "NextToken")?,
-            max_results: shapes::optional(m, "MaxResults")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+            max_results: shapes::optional(&mut m, "MaxResults")?,
         })
     }
 }
@@ -565,11 +565,11 @@ pub struct ListDeadLetterSourceQueuesResult {
 }
 
 impl FromValue for ListDeadLetterSourceQueuesResult {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_urls: shapes::required(m, "queueUrls")?,
-            next_token: shapes::optional(m, "NextToken")?,
+            queue_urls: shapes::required(&mut m, "queueUrls")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
         })
     }
 }
@@ -590,11 +590,11 @@ pub struct ListMessageMoveTasksRequest {
 }
 
 impl FromValue for ListMessageMoveTasksRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            source_arn: shapes::required(m, "SourceArn")?,
-            max_results: shapes::optional(m, "MaxResults")?,
+            source_arn: shapes::required(&mut m, "SourceArn")?,
+            max_results: shapes::optional(&mut m, "MaxResults")?,
         })
     }
 }
@@ -614,10 +614,10 @@ pub struct ListMessageMoveTasksResult {
 }
 
 impl FromValue for ListMessageMoveTasksResult {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            results: shapes::optional(m, "Results")?,
+            results: shapes::optional(&mut m, "Results")?,
         })
     }
 }
@@ -644,18 +644,18 @@ pub struct ListMessageMoveTasksResultEntry {
 }
 
 impl FromValue for ListMessageMoveTasksResultEntry {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            task_handle: shapes::optional(m, "TaskHandle")?,
-            status: shapes::optional(m, "Status")?,
-            source_arn: shapes::optional(m, "SourceArn")?,
-            destination_arn: shapes::optional(m, "DestinationArn")?,
-            max_number_of_messages_per_second: shapes::optional(m, "MaxNumberOfMessagesPerSecond")?,
-            approximate_number_of_messages_moved: shapes::optional(m, "ApproximateNumberOfMessagesMoved")?,
-            approximate_number_of_messages_to_move: shapes::optional(m, "ApproximateNumberOfMessagesToMove")?,
-            failure_reason: shapes::optional(m, "FailureReason")?,
-            started_timestamp: shapes::optional(m, "StartedTimestamp")?,
+            task_handle: shapes::optional(&mut m, "TaskHandle")?,
+            status: shapes::optional(&mut m, "Status")?,
+            source_arn: shapes::optional(&mut m, "SourceArn")?,
+            destination_arn: shapes::optional(&mut m, "DestinationArn")?,
+            max_number_of_messages_per_second: shapes::optional(&mut m, "MaxNumberOfMessagesPerSecond")?,
+            approximate_number_of_messages_moved: shapes::optional(&mut m, "ApproximateNumberOfMessagesMoved")?,
+            approximate_number_of_messages_to_move: shapes::optional(&mut m, "ApproximateNumberOfMessagesToMove")?,
+            failure_reason: shapes::optional(&mut m, "FailureReason")?,
+            started_timestamp: shapes::optional(&mut m, "StartedTimestamp")?,
         })
     }
 }
@@ -682,10 +682,10 @@ pub struct ListQueueTagsRequest {
 }
 
 impl FromValue for ListQueueTagsRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
         })
     }
 }
@@ -704,10 +704,10 @@ pub struct ListQueueTagsResult {
 }
 
 impl FromValue for ListQueueTagsResult {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            tags: shapes::optional(m, "Tags")?,
+            tags: shapes::optional(&mut m, "Tags")?,
         })
     }
 }
@@ -728,12 +728,12 @@ pub struct ListQueuesRequest {
 }
 
 impl FromValue for ListQueuesRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_name_prefix: shapes::optional(m, "QueueNamePrefix")?,
-            next_token: shapes::optional(m, "NextToken")?,
-            max_results: shapes::optional(m, "MaxResults")?,
+            queue_name_prefix: shapes::optional(&mut m, "QueueNamePrefix")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+            max_results: shapes::optional(&mut m, "MaxResults")?,
         })
     }
 }
@@ -755,11 +755,11 @@ pub struct ListQueuesResult {
 }
 
 impl FromValue for ListQueuesResult {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_urls: shapes::optional(m, "QueueUrls")?,
-            next_token: shapes::optional(m, "NextToken")?,
+            queue_urls: shapes::optional(&mut m, "QueueUrls")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
         })
     }
 }
@@ -785,16 +785,16 @@ pub struct Message {
 }
 
 impl FromValue for Message {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            message_id: shapes::optional(m, "MessageId")?,
-            receipt_handle: shapes::optional(m, "ReceiptHandle")?,
-            md5_of_body: shapes::optional(m, "MD5OfBody")?,
-            body: shapes::optional(m, "Body")?,
-            attributes: shapes::optional(m, "Attributes")?,
-            md5_of_message_attributes: shapes::optional(m, "MD5OfMessageAttributes")?,
-            message_attributes: shapes::optional(m, "MessageAttributes")?,
+            message_id: shapes::optional(&mut m, "MessageId")?,
+            receipt_handle: shapes::optional(&mut m, "ReceiptHandle")?,
+            md5_of_body: shapes::optional(&mut m, "MD5OfBody")?,
+            body: shapes::optional(&mut m, "Body")?,
+            attributes: shapes::optional(&mut m, "Attributes")?,
+            md5_of_message_attributes: shapes::optional(&mut m, "MD5OfMessageAttributes")?,
+            message_attributes: shapes::optional(&mut m, "MessageAttributes")?,
         })
     }
 }
@@ -823,14 +823,14 @@ pub struct MessageAttributeValue {
 }
 
 impl FromValue for MessageAttributeValue {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            string_value: shapes::optional(m, "StringValue")?,
-            binary_value: shapes::optional(m, "BinaryValue")?,
-            string_list_values: shapes::optional(m, "StringListValues")?,
-            binary_list_values: shapes::optional(m, "BinaryListValues")?,
-            data_type: shapes::required(m, "DataType")?,
+            string_value: shapes::optional(&mut m, "StringValue")?,
+            binary_value: shapes::optional(&mut m, "BinaryValue")?,
+            string_list_values: shapes::optional(&mut m, "StringListValues")?,
+            binary_list_values: shapes::optional(&mut m, "BinaryListValues")?,
+            data_type: shapes::required(&mut m, "DataType")?,
         })
     }
 }
@@ -857,14 +857,14 @@ pub struct MessageSystemAttributeValue {
 }
 
 impl FromValue for MessageSystemAttributeValue {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            string_value: shapes::optional(m, "StringValue")?,
-            binary_value: shapes::optional(m, "BinaryValue")?,
-            string_list_values: shapes::optional(m, "StringListValues")?,
-            binary_list_values: shapes::optional(m, "BinaryListValues")?,
-            data_type: shapes::required(m, "DataType")?,
+            string_value: shapes::optional(&mut m, "StringValue")?,
+            binary_value: shapes::optional(&mut m, "BinaryValue")?,
+            string_list_values: shapes::optional(&mut m, "StringListValues")?,
+            binary_list_values: shapes::optional(&mut m, "BinaryListValues")?,
+            data_type: shapes::required(&mut m, "DataType")?,
         })
     }
 }
@@ -887,10 +887,10 @@ pub struct PurgeQueueRequest {
 }
 
 impl FromValue for PurgeQueueRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
         })
     }
 }
@@ -916,17 +916,17 @@ pub struct ReceiveMessageRequest {
 }
 
 impl FromValue for ReceiveMessageRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
-            attribute_names: shapes::optional(m, "AttributeNames")?,
-            message_system_attribute_names: shapes::optional(m, "MessageSystemAttributeNames")?,
-            message_attribute_names: shapes::optional(m, "MessageAttributeNames")?,
-            max_number_of_messages: shapes::optional(m, "MaxNumberOfMessages")?,
-            visibility_timeout: shapes::optional(m, "VisibilityTimeout")?,
-            wait_time_seconds: shapes::optional(m, "WaitTimeSeconds")?,
-            receive_request_attempt_id: shapes::optional(m, "ReceiveRequestAttemptId")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
+            attribute_names: shapes::optional(&mut m, "AttributeNames")?,
+            message_system_attribute_names: shapes::optional(&mut m, "MessageSystemAttributeNames")?,
+            message_attribute_names: shapes::optional(&mut m, "MessageAttributeNames")?,
+            max_number_of_messages: shapes::optional(&mut m, "MaxNumberOfMessages")?,
+            visibility_timeout: shapes::optional(&mut m, "VisibilityTimeout")?,
+            wait_time_seconds: shapes::optional(&mut m, "WaitTimeSeconds")?,
+            receive_request_attempt_id: shapes::optional(&mut m, "ReceiveRequestAttemptId")?,
         })
     }
 }
@@ -952,10 +952,10 @@ pub struct ReceiveMessageResult {
 }
 
 impl FromValue for ReceiveMessageResult {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            messages: shapes::optional(m, "Messages")?,
+            messages: shapes::optional(&mut m, "Messages")?,
         })
     }
 }
@@ -975,11 +975,11 @@ pub struct RemovePermissionRequest {
 }
 
 impl FromValue for RemovePermissionRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
-            label: shapes::required(m, "Label")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
+            label: shapes::required(&mut m, "Label")?,
         })
     }
 }
@@ -1000,11 +1000,11 @@ pub struct SendMessageBatchRequest {
 }
 
 impl FromValue for SendMessageBatchRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
-            entries: shapes::required(m, "Entries")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
+            entries: shapes::required(&mut m, "Entries")?,
         })
     }
 }
@@ -1030,16 +1030,16 @@ pub struct SendMessageBatchRequestEntry {
 }
 
 impl FromValue for SendMessageBatchRequestEntry {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            id: shapes::required(m, "Id")?,
-            message_body: shapes::required(m, "MessageBody")?,
-            delay_seconds: shapes::optional(m, "DelaySeconds")?,
-            message_attributes: shapes::optional(m, "MessageAttributes")?,
-            message_system_attributes: shapes::optional(m, "MessageSystemAttributes")?,
-            message_deduplication_id: shapes::optional(m, "MessageDeduplicationId")?,
-            message_group_id: shapes::optional(m, "MessageGroupId")?,
+            id: shapes::required(&mut m, "Id")?,
+            message_body: shapes::required(&mut m, "MessageBody")?,
+            delay_seconds: shapes::optional(&mut m, "DelaySeconds")?,
+            message_attributes: shapes::optional(&mut m, "MessageAttributes")?,
+            message_system_attributes: shapes::optional(&mut m, "MessageSystemAttributes")?,
+            message_deduplication_id: shapes::optional(&mut m, "MessageDeduplicationId")?,
+            message_group_id: shapes::optional(&mut m, "MessageGroupId")?,
         })
     }
 }
@@ -1065,11 +1065,11 @@ pub struct SendMessageBatchResult {
 }
 
 impl FromValue for SendMessageBatchResult {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            successful: shapes::required(m, "Successful")?,
-            failed: shapes::required(m, "Failed")?,
+            successful: shapes::required(&mut m, "Successful")?,
+            failed: shapes::required(&mut m, "Failed")?,
         })
     }
 }
@@ -1094,15 +1094,15 @@ pub struct SendMessageBatchResultEntry {
 }
 
 impl FromValue for SendMessageBatchResultEntry {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            id: shapes::required(m, "Id")?,
-            message_id: shapes::required(m, "MessageId")?,
-            md5_of_message_body: shapes::required(m, "MD5OfMessageBody")?,
-            md5_of_message_attributes: shapes::optional(m, "MD5OfMessageAttributes")?,
-            md5_of_message_system_attributes: shapes::optional(m, "MD5OfMessageSystemAttributes")?,
-            sequence_number: shapes::optional(m, "SequenceNumber")?,
+            id: shapes::required(&mut m, "Id")?,
+            message_id: shapes::required(&mut m, "MessageId")?,
+            md5_of_message_body: shapes::required(&mut m, "MD5OfMessageBody")?,
+            md5_of_message_attributes: shapes::optional(&mut m, "MD5OfMessageAttributes")?,
+            md5_of_message_system_attributes: shapes::optional(&mut m, "MD5OfMessageSystemAttributes")?,
+            sequence_number: shapes::optional(&mut m, "SequenceNumber")?,
         })
     }
 }
@@ -1132,16 +1132,16 @@ pub struct SendMessageRequest {
 }
 
 impl FromValue for SendMessageRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
-            message_body: shapes::required(m, "MessageBody")?,
-            delay_seconds: shapes::optional(m, "DelaySeconds")?,
-            message_attributes: shapes::optional(m, "MessageAttributes")?,
-            message_system_attributes: shapes::optional(m, "MessageSystemAttributes")?,
-            message_deduplication_id: shapes::optional(m, "MessageDeduplicationId")?,
-            message_group_id: shapes::optional(m, "MessageGroupId")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
+            message_body: shapes::required(&mut m, "MessageBody")?,
+            delay_seconds: shapes::optional(&mut m, "DelaySeconds")?,
+            message_attributes: shapes::optional(&mut m, "MessageAttributes")?,
+            message_system_attributes: shapes::optional(&mut m, "MessageSystemAttributes")?,
+            message_deduplication_id: shapes::optional(&mut m, "MessageDeduplicationId")?,
+            message_group_id: shapes::optional(&mut m, "MessageGroupId")?,
         })
     }
 }
@@ -1170,14 +1170,14 @@ pub struct SendMessageResult {
 }
 
 impl FromValue for SendMessageResult {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            md5_of_message_body: shapes::optional(m, "MD5OfMessageBody")?,
-            md5_of_message_attributes: shapes::optional(m, "MD5OfMessageAttributes")?,
-            md5_of_message_system_attributes: shapes::optional(m, "MD5OfMessageSystemAttributes")?,
-            message_id: shapes::optional(m, "MessageId")?,
-            sequence_number: shapes::optional(m, "SequenceNumber")?,
+            md5_of_message_body: shapes::optional(&mut m, "MD5OfMessageBody")?,
+            md5_of_message_attributes: shapes::optional(&mut m, "MD5OfMessageAttributes")?,
+            md5_of_message_system_attributes: shapes::optional(&mut m, "MD5OfMessageSystemAttributes")?,
+            message_id: shapes::optional(&mut m, "MessageId")?,
+            sequence_number: shapes::optional(&mut m, "SequenceNumber")?,
         })
     }
 }
@@ -1201,11 +1201,11 @@ pub struct SetQueueAttributesRequest {
 }
 
 impl FromValue for SetQueueAttributesRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
-            attributes: shapes::required(m, "Attributes")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
+            attributes: shapes::required(&mut m, "Attributes")?,
         })
     }
 }
@@ -1227,12 +1227,12 @@ pub struct StartMessageMoveTaskRequest {
 }
 
 impl FromValue for StartMessageMoveTaskRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            source_arn: shapes::required(m, "SourceArn")?,
-            destination_arn: shapes::optional(m, "DestinationArn")?,
-            max_number_of_messages_per_second: shapes::optional(m, "MaxNumberOfMessagesPerSecond")?,
+            source_arn: shapes::required(&mut m, "SourceArn")?,
+            destination_arn: shapes::optional(&mut m, "DestinationArn")?,
+            max_number_of_messages_per_second: shapes::optional(&mut m, "MaxNumberOfMessagesPerSecond")?,
         })
     }
 }
@@ -1253,10 +1253,10 @@ pub struct StartMessageMoveTaskResult {
 }
 
 impl FromValue for StartMessageMoveTaskResult {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            task_handle: shapes::optional(m, "TaskHandle")?,
+            task_handle: shapes::optional(&mut m, "TaskHandle")?,
         })
     }
 }
@@ -1276,11 +1276,11 @@ pub struct TagQueueRequest {
 }
 
 impl FromValue for TagQueueRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
-            tags: shapes::required(m, "Tags")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
+            tags: shapes::required(&mut m, "Tags")?,
         })
     }
 }
@@ -1301,11 +1301,11 @@ pub struct UntagQueueRequest {
 }
 
 impl FromValue for UntagQueueRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            queue_url: shapes::required(m, "QueueUrl")?,
-            tag_keys: shapes::required(m, "TagKeys")?,
+            queue_url: shapes::required(&mut m, "QueueUrl")?,
+            tag_keys: shapes::required(&mut m, "TagKeys")?,
         })
     }
 }
@@ -1475,95 +1475,95 @@ pub const OPERATIONS: &[&str] = &[
 pub async fn dispatch<P: SqsApi>(provider: &P, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, ServiceError> {
     match operation {
         "AddPermission" => {
-            let input = <AddPermissionRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <AddPermissionRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.add_permission(ctx, input).await.map(IntoValue::into_value)
         }
         "CancelMessageMoveTask" => {
-            let input = <CancelMessageMoveTaskRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <CancelMessageMoveTaskRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.cancel_message_move_task(ctx, input).await.map(IntoValue::into_value)
         }
         "ChangeMessageVisibility" => {
-            let input = <ChangeMessageVisibilityRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <ChangeMessageVisibilityRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.change_message_visibility(ctx, input).await.map(IntoValue::into_value)
         }
         "ChangeMessageVisibilityBatch" => {
-            let input = <ChangeMessageVisibilityBatchRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <ChangeMessageVisibilityBatchRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.change_message_visibility_batch(ctx, input).await.map(IntoValue::into_value)
         }
         "CreateQueue" => {
-            let input = <CreateQueueRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <CreateQueueRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.create_queue(ctx, input).await.map(IntoValue::into_value)
         }
         "DeleteMessage" => {
-            let input = <DeleteMessageRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <DeleteMessageRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.delete_message(ctx, input).await.map(IntoValue::into_value)
         }
         "DeleteMessageBatch" => {
-            let input = <DeleteMessageBatchRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <DeleteMessageBatchRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.delete_message_batch(ctx, input).await.map(IntoValue::into_value)
         }
         "DeleteQueue" => {
-            let input = <DeleteQueueRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <DeleteQueueRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.delete_queue(ctx, input).await.map(IntoValue::into_value)
         }
         "GetQueueAttributes" => {
-            let input = <GetQueueAttributesRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <GetQueueAttributesRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.get_queue_attributes(ctx, input).await.map(IntoValue::into_value)
         }
         "GetQueueUrl" => {
-            let input = <GetQueueUrlRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <GetQueueUrlRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.get_queue_url(ctx, input).await.map(IntoValue::into_value)
         }
         "ListDeadLetterSourceQueues" => {
-            let input = <ListDeadLetterSourceQueuesRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <ListDeadLetterSourceQueuesRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.list_dead_letter_source_queues(ctx, input).await.map(IntoValue::into_value)
         }
         "ListMessageMoveTasks" => {
-            let input = <ListMessageMoveTasksRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <ListMessageMoveTasksRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.list_message_move_tasks(ctx, input).await.map(IntoValue::into_value)
         }
         "ListQueueTags" => {
-            let input = <ListQueueTagsRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <ListQueueTagsRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.list_queue_tags(ctx, input).await.map(IntoValue::into_value)
         }
         "ListQueues" => {
-            let input = <ListQueuesRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <ListQueuesRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.list_queues(ctx, input).await.map(IntoValue::into_value)
         }
         "PurgeQueue" => {
-            let input = <PurgeQueueRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <PurgeQueueRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.purge_queue(ctx, input).await.map(IntoValue::into_value)
         }
         "ReceiveMessage" => {
-            let input = <ReceiveMessageRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <ReceiveMessageRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.receive_message(ctx, input).await.map(IntoValue::into_value)
         }
         "RemovePermission" => {
-            let input = <RemovePermissionRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <RemovePermissionRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.remove_permission(ctx, input).await.map(IntoValue::into_value)
         }
         "SendMessage" => {
-            let input = <SendMessageRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <SendMessageRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.send_message(ctx, input).await.map(IntoValue::into_value)
         }
         "SendMessageBatch" => {
-            let input = <SendMessageBatchRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <SendMessageBatchRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.send_message_batch(ctx, input).await.map(IntoValue::into_value)
         }
         "SetQueueAttributes" => {
-            let input = <SetQueueAttributesRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <SetQueueAttributesRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.set_queue_attributes(ctx, input).await.map(IntoValue::into_value)
         }
         "StartMessageMoveTask" => {
-            let input = <StartMessageMoveTaskRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <StartMessageMoveTaskRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.start_message_move_task(ctx, input).await.map(IntoValue::into_value)
         }
         "TagQueue" => {
-            let input = <TagQueueRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <TagQueueRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.tag_queue(ctx, input).await.map(IntoValue::into_value)
         }
         "UntagQueue" => {
-            let input = <UntagQueueRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <UntagQueueRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.untag_queue(ctx, input).await.map(IntoValue::into_value)
         }
         _ => Err(ServiceError::not_implemented("sqs", operation)),

@@ -26,22 +26,22 @@ pub struct AssumeRoleRequest {
 }
 
 impl FromValue for AssumeRoleRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            role_arn: shapes::required(m, "RoleArn")?,
-            role_session_name: shapes::required(m, "RoleSessionName")?,
-            policy_arns: shapes::optional(m, "PolicyArns")?,
-            policy: shapes::optional(m, "Policy")?,
-            duration_seconds: shapes::optional(m, "DurationSeconds")?,
-            tags: shapes::optional(m, "Tags")?,
-            transitive_tag_keys: shapes::optional(m, "TransitiveTagKeys")?,
-            external_id: shapes::optional(m, "ExternalId")?,
-            serial_number: shapes::optional(m, "SerialNumber")?,
-            token_code: shapes::optional(m, "TokenCode")?,
-            source_identity: shapes::optional(m, "SourceIdentity")?,
-            provided_contexts: shapes::optional(m, "ProvidedContexts")?,
-            minimum_session_token_size: shapes::optional(m, "MinimumSessionTokenSize")?,
+            role_arn: shapes::required(&mut m, "RoleArn")?,
+            role_session_name: shapes::required(&mut m, "RoleSessionName")?,
+            policy_arns: shapes::optional(&mut m, "PolicyArns")?,
+            policy: shapes::optional(&mut m, "Policy")?,
+            duration_seconds: shapes::optional(&mut m, "DurationSeconds")?,
+            tags: shapes::optional(&mut m, "Tags")?,
+            transitive_tag_keys: shapes::optional(&mut m, "TransitiveTagKeys")?,
+            external_id: shapes::optional(&mut m, "ExternalId")?,
+            serial_number: shapes::optional(&mut m, "SerialNumber")?,
+            token_code: shapes::optional(&mut m, "TokenCode")?,
+            source_identity: shapes::optional(&mut m, "SourceIdentity")?,
+            provided_contexts: shapes::optional(&mut m, "ProvidedContexts")?,
+            minimum_session_token_size: shapes::optional(&mut m, "MinimumSessionTokenSize")?,
         })
     }
 }
@@ -77,15 +77,15 @@ pub struct AssumeRoleResponse {
 }
 
 impl FromValue for AssumeRoleResponse {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            credentials: shapes::optional(m, "Credentials")?,
-            assumed_role_user: shapes::optional(m, "AssumedRoleUser")?,
-            packed_policy_size: shapes::optional(m, "PackedPolicySize")?,
-            source_identity: shapes::optional(m, "SourceIdentity")?,
-            session_token_utilization: shapes::optional(m, "SessionTokenUtilization")?,
-            session_token_size: shapes::optional(m, "SessionTokenSize")?,
+            credentials: shapes::optional(&mut m, "Credentials")?,
+            assumed_role_user: shapes::optional(&mut m, "AssumedRoleUser")?,
+            packed_policy_size: shapes::optional(&mut m, "PackedPolicySize")?,
+            source_identity: shapes::optional(&mut m, "SourceIdentity")?,
+            session_token_utilization: shapes::optional(&mut m, "SessionTokenUtilization")?,
+            session_token_size: shapes::optional(&mut m, "SessionTokenSize")?,
         })
     }
 }
@@ -115,16 +115,16 @@ pub struct AssumeRoleWithSAMLRequest {
 }
 
 impl FromValue for AssumeRoleWithSAMLRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            role_arn: shapes::required(m, "RoleArn")?,
-            principal_arn: shapes::required(m, "PrincipalArn")?,
-            saml_assertion: shapes::required(m, "SAMLAssertion")?,
-            policy_arns: shapes::optional(m, "PolicyArns")?,
-            policy: shapes::optional(m, "Policy")?,
-            duration_seconds: shapes::optional(m, "DurationSeconds")?,
-            minimum_session_token_size: shapes::optional(m, "MinimumSessionTokenSize")?,
+            role_arn: shapes::required(&mut m, "RoleArn")?,
+            principal_arn: shapes::required(&mut m, "PrincipalArn")?,
+            saml_assertion: shapes::required(&mut m, "SAMLAssertion")?,
+            policy_arns: shapes::optional(&mut m, "PolicyArns")?,
+            policy: shapes::optional(&mut m, "Policy")?,
+            duration_seconds: shapes::optional(&mut m, "DurationSeconds")?,
+            minimum_session_token_size: shapes::optional(&mut m, "MinimumSessionTokenSize")?,
         })
     }
 }
@@ -160,21 +160,21 @@ pub struct AssumeRoleWithSAMLResponse {
 }
 
 impl FromValue for AssumeRoleWithSAMLResponse {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            credentials: shapes::optional(m, "Credentials")?,
-            assumed_role_user: shapes::optional(m, "AssumedRoleUser")?,
-            packed_policy_size: shapes::optional(m, "PackedPolicySize")?,
-            subject: shapes::optional(m, "Subject")?,
-            subject_type: shapes::optional(m, "SubjectType")?,
-            issuer: shapes::optional(m, "Issuer")?,
-            audience: shapes::optional(m, "Audience")?,
-            name_qualifier: shapes::optional(m, "NameQualifier")?,
-            source_identity: shapes::optional(m, "SourceIdentity")?,
-            session_token_utilization: shapes::optional(m, "SessionTokenUtilization")?,
-            session_token_size: shapes::optional(m, "SessionTokenSize")?,
-            trusted_identity_propagation_context: shapes::optional(m, "TrustedIdentityPropagationContext")?,
+            credentials: shapes::optional(&mut m, "Credentials")?,
+            assumed_role_user: shapes::optional(&mut m, "AssumedRoleUser")?,
+            packed_policy_size: shapes::optional(&mut m, "PackedPolicySize")?,
+            subject: shapes::optional(&mut m, "Subject")?,
+            subject_type: shapes::optional(&mut m, "SubjectType")?,
+            issuer: shapes::optional(&mut m, "Issuer")?,
+            audience: shapes::optional(&mut m, "Audience")?,
+            name_qualifier: shapes::optional(&mut m, "NameQualifier")?,
+            source_identity: shapes::optional(&mut m, "SourceIdentity")?,
+            session_token_utilization: shapes::optional(&mut m, "SessionTokenUtilization")?,
+            session_token_size: shapes::optional(&mut m, "SessionTokenSize")?,
+            trusted_identity_propagation_context: shapes::optional(&mut m, "TrustedIdentityPropagationContext")?,
         })
     }
 }
@@ -211,17 +211,17 @@ pub struct AssumeRoleWithWebIdentityRequest {
 }
 
 impl FromValue for AssumeRoleWithWebIdentityRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            role_arn: shapes::required(m, "RoleArn")?,
-            role_session_name: shapes::required(m, "RoleSessionName")?,
-            web_identity_token: shapes::required(m, "WebIdentityToken")?,
-            provider_id: shapes::optional(m, "ProviderId")?,
-            policy_arns: shapes::optional(m, "PolicyArns")?,
-            policy: shapes::optional(m, "Policy")?,
-            duration_seconds: shapes::optional(m, "DurationSeconds")?,
-            minimum_session_token_size: shapes::optional(m, "MinimumSessionTokenSize")?,
+            role_arn: shapes::required(&mut m, "RoleArn")?,
+            role_session_name: shapes::required(&mut m, "RoleSessionName")?,
+            web_identity_token: shapes::required(&mut m, "WebIdentityToken")?,
+            provider_id: shapes::optional(&mut m, "ProviderId")?,
+            policy_arns: shapes::optional(&mut m, "PolicyArns")?,
+            policy: shapes::optional(&mut m, "Policy")?,
+            duration_seconds: shapes::optional(&mut m, "DurationSeconds")?,
+            minimum_session_token_size: shapes::optional(&mut m, "MinimumSessionTokenSize")?,
         })
     }
 }
@@ -256,19 +256,19 @@ pub struct AssumeRoleWithWebIdentityResponse {
 }
 
 impl FromValue for AssumeRoleWithWebIdentityResponse {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            credentials: shapes::optional(m, "Credentials")?,
-            subject_from_web_identity_token: shapes::optional(m, "SubjectFromWebIdentityToken")?,
-            assumed_role_user: shapes::optional(m, "AssumedRoleUser")?,
-            packed_policy_size: shapes::optional(m, "PackedPolicySize")?,
-            provider: shapes::optional(m, "Provider")?,
-            audience: shapes::optional(m, "Audience")?,
-            source_identity: shapes::optional(m, "SourceIdentity")?,
-            session_token_utilization: shapes::optional(m, "SessionTokenUtilization")?,
-            session_token_size: shapes::optional(m, "SessionTokenSize")?,
-            trusted_identity_propagation_context: shapes::optional(m, "TrustedIdentityPropagationContext")?,
+            credentials: shapes::optional(&mut m, "Credentials")?,
+            subject_from_web_identity_token: shapes::optional(&mut m, "SubjectFromWebIdentityToken")?,
+            assumed_role_user: shapes::optional(&mut m, "AssumedRoleUser")?,
+            packed_policy_size: shapes::optional(&mut m, "PackedPolicySize")?,
+            provider: shapes::optional(&mut m, "Provider")?,
+            audience: shapes::optional(&mut m, "Audience")?,
+            source_identity: shapes::optional(&mut m, "SourceIdentity")?,
+            session_token_utilization: shapes::optional(&mut m, "SessionTokenUtilization")?,
+            session_token_size: shapes::optional(&mut m, "SessionTokenSize")?,
+            trusted_identity_propagation_context: shapes::optional(&mut m, "TrustedIdentityPropagationContext")?,
         })
     }
 }
@@ -299,13 +299,13 @@ pub struct AssumeRootRequest {
 }
 
 impl FromValue for AssumeRootRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            target_principal: shapes::required(m, "TargetPrincipal")?,
-            task_policy_arn: shapes::required(m, "TaskPolicyArn")?,
-            duration_seconds: shapes::optional(m, "DurationSeconds")?,
-            minimum_session_token_size: shapes::optional(m, "MinimumSessionTokenSize")?,
+            target_principal: shapes::required(&mut m, "TargetPrincipal")?,
+            task_policy_arn: shapes::required(&mut m, "TaskPolicyArn")?,
+            duration_seconds: shapes::optional(&mut m, "DurationSeconds")?,
+            minimum_session_token_size: shapes::optional(&mut m, "MinimumSessionTokenSize")?,
         })
     }
 }
@@ -330,13 +330,13 @@ pub struct AssumeRootResponse {
 }
 
 impl FromValue for AssumeRootResponse {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            credentials: shapes::optional(m, "Credentials")?,
-            source_identity: shapes::optional(m, "SourceIdentity")?,
-            session_token_utilization: shapes::optional(m, "SessionTokenUtilization")?,
-            session_token_size: shapes::optional(m, "SessionTokenSize")?,
+            credentials: shapes::optional(&mut m, "Credentials")?,
+            source_identity: shapes::optional(&mut m, "SourceIdentity")?,
+            session_token_utilization: shapes::optional(&mut m, "SessionTokenUtilization")?,
+            session_token_size: shapes::optional(&mut m, "SessionTokenSize")?,
         })
     }
 }
@@ -359,11 +359,11 @@ pub struct AssumedRoleUser {
 }
 
 impl FromValue for AssumedRoleUser {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            assumed_role_id: shapes::required(m, "AssumedRoleId")?,
-            arn: shapes::required(m, "Arn")?,
+            assumed_role_id: shapes::required(&mut m, "AssumedRoleId")?,
+            arn: shapes::required(&mut m, "Arn")?,
         })
     }
 }
@@ -386,13 +386,13 @@ pub struct Credentials {
 }
 
 impl FromValue for Credentials {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            access_key_id: shapes::required(m, "AccessKeyId")?,
-            secret_access_key: shapes::required(m, "SecretAccessKey")?,
-            session_token: shapes::required(m, "SessionToken")?,
-            expiration: shapes::required(m, "Expiration")?,
+            access_key_id: shapes::required(&mut m, "AccessKeyId")?,
+            secret_access_key: shapes::required(&mut m, "SecretAccessKey")?,
+            session_token: shapes::required(&mut m, "SessionToken")?,
+            expiration: shapes::required(&mut m, "Expiration")?,
         })
     }
 }
@@ -414,10 +414,10 @@ pub struct DecodeAuthorizationMessageRequest {
 }
 
 impl FromValue for DecodeAuthorizationMessageRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            encoded_message: shapes::required(m, "EncodedMessage")?,
+            encoded_message: shapes::required(&mut m, "EncodedMessage")?,
         })
     }
 }
@@ -436,10 +436,10 @@ pub struct DecodeAuthorizationMessageResponse {
 }
 
 impl FromValue for DecodeAuthorizationMessageResponse {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            decoded_message: shapes::optional(m, "DecodedMessage")?,
+            decoded_message: shapes::optional(&mut m, "DecodedMessage")?,
         })
     }
 }
@@ -459,11 +459,11 @@ pub struct FederatedUser {
 }
 
 impl FromValue for FederatedUser {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            federated_user_id: shapes::required(m, "FederatedUserId")?,
-            arn: shapes::required(m, "Arn")?,
+            federated_user_id: shapes::required(&mut m, "FederatedUserId")?,
+            arn: shapes::required(&mut m, "Arn")?,
         })
     }
 }
@@ -483,10 +483,10 @@ pub struct GetAccessKeyInfoRequest {
 }
 
 impl FromValue for GetAccessKeyInfoRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            access_key_id: shapes::required(m, "AccessKeyId")?,
+            access_key_id: shapes::required(&mut m, "AccessKeyId")?,
         })
     }
 }
@@ -505,10 +505,10 @@ pub struct GetAccessKeyInfoResponse {
 }
 
 impl FromValue for GetAccessKeyInfoResponse {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            account: shapes::optional(m, "Account")?,
+            account: shapes::optional(&mut m, "Account")?,
         })
     }
 }
@@ -526,7 +526,7 @@ pub struct GetCallerIdentityRequest {
 }
 
 impl FromValue for GetCallerIdentityRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
         shapes::expect_map(v)?;
         Ok(Self {})
     }
@@ -546,12 +546,12 @@ pub struct GetCallerIdentityResponse {
 }
 
 impl FromValue for GetCallerIdentityResponse {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            user_id: shapes::optional(m, "UserId")?,
-            account: shapes::optional(m, "Account")?,
-            arn: shapes::optional(m, "Arn")?,
+            user_id: shapes::optional(&mut m, "UserId")?,
+            account: shapes::optional(&mut m, "Account")?,
+            arn: shapes::optional(&mut m, "Arn")?,
         })
     }
 }
@@ -572,10 +572,10 @@ pub struct GetDelegatedAccessTokenRequest {
 }
 
 impl FromValue for GetDelegatedAccessTokenRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            trade_in_token: shapes::required(m, "TradeInToken")?,
+            trade_in_token: shapes::required(&mut m, "TradeInToken")?,
         })
     }
 }
@@ -596,12 +596,12 @@ pub struct GetDelegatedAccessTokenResponse {
 }
 
 impl FromValue for GetDelegatedAccessTokenResponse {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            credentials: shapes::optional(m, "Credentials")?,
-            packed_policy_size: shapes::optional(m, "PackedPolicySize")?,
-            assumed_principal: shapes::optional(m, "AssumedPrincipal")?,
+            credentials: shapes::optional(&mut m, "Credentials")?,
+            packed_policy_size: shapes::optional(&mut m, "PackedPolicySize")?,
+            assumed_principal: shapes::optional(&mut m, "AssumedPrincipal")?,
         })
     }
 }
@@ -627,15 +627,15 @@ pub struct GetFederationTokenRequest {
 }
 
 impl FromValue for GetFederationTokenRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            name: shapes::required(m, "Name")?,
-            policy: shapes::optional(m, "Policy")?,
-            policy_arns: shapes::optional(m, "PolicyArns")?,
-            duration_seconds: shapes::optional(m, "DurationSeconds")?,
-            tags: shapes::optional(m, "Tags")?,
-            minimum_session_token_size: shapes::optional(m, "MinimumSessionTokenSize")?,
+            name: shapes::required(&mut m, "Name")?,
+            policy: shapes::optional(&mut m, "Policy")?,
+            policy_arns: shapes::optional(&mut m, "PolicyArns")?,
+            duration_seconds: shapes::optional(&mut m, "DurationSeconds")?,
+            tags: shapes::optional(&mut m, "Tags")?,
+            minimum_session_token_size: shapes::optional(&mut m, "MinimumSessionTokenSize")?,
         })
     }
 }
@@ -663,14 +663,14 @@ pub struct GetFederationTokenResponse {
 }
 
 impl FromValue for GetFederationTokenResponse {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            credentials: shapes::optional(m, "Credentials")?,
-            federated_user: shapes::optional(m, "FederatedUser")?,
-            packed_policy_size: shapes::optional(m, "PackedPolicySize")?,
-            session_token_utilization: shapes::optional(m, "SessionTokenUtilization")?,
-            session_token_size: shapes::optional(m, "SessionTokenSize")?,
+            credentials: shapes::optional(&mut m, "Credentials")?,
+            federated_user: shapes::optional(&mut m, "FederatedUser")?,
+            packed_policy_size: shapes::optional(&mut m, "PackedPolicySize")?,
+            session_token_utilization: shapes::optional(&mut m, "SessionTokenUtilization")?,
+            session_token_size: shapes::optional(&mut m, "SessionTokenSize")?,
         })
     }
 }
@@ -696,13 +696,13 @@ pub struct GetScopedCredentialsRequest {
 }
 
 impl FromValue for GetScopedCredentialsRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            policy: shapes::optional(m, "Policy")?,
-            duration_seconds: shapes::optional(m, "DurationSeconds")?,
-            minimum_session_token_size: shapes::optional(m, "MinimumSessionTokenSize")?,
-            scoped_session_description: shapes::optional(m, "ScopedSessionDescription")?,
+            policy: shapes::optional(&mut m, "Policy")?,
+            duration_seconds: shapes::optional(&mut m, "DurationSeconds")?,
+            minimum_session_token_size: shapes::optional(&mut m, "MinimumSessionTokenSize")?,
+            scoped_session_description: shapes::optional(&mut m, "ScopedSessionDescription")?,
         })
     }
 }
@@ -729,15 +729,15 @@ pub struct GetScopedCredentialsResponse {
 }
 
 impl FromValue for GetScopedCredentialsResponse {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            credentials: shapes::optional(m, "Credentials")?,
-            session_info: shapes::optional(m, "SessionInfo")?,
-            session_token_utilization: shapes::optional(m, "SessionTokenUtilization")?,
-            session_token_size: shapes::optional(m, "SessionTokenSize")?,
-            scoped_policies_count: shapes::optional(m, "ScopedPoliciesCount")?,
-            source_identity: shapes::optional(m, "SourceIdentity")?,
+            credentials: shapes::optional(&mut m, "Credentials")?,
+            session_info: shapes::optional(&mut m, "SessionInfo")?,
+            session_token_utilization: shapes::optional(&mut m, "SessionTokenUtilization")?,
+            session_token_size: shapes::optional(&mut m, "SessionTokenSize")?,
+            scoped_policies_count: shapes::optional(&mut m, "ScopedPoliciesCount")?,
+            source_identity: shapes::optional(&mut m, "SourceIdentity")?,
         })
     }
 }
@@ -764,13 +764,13 @@ pub struct GetSessionTokenRequest {
 }
 
 impl FromValue for GetSessionTokenRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            duration_seconds: shapes::optional(m, "DurationSeconds")?,
-            serial_number: shapes::optional(m, "SerialNumber")?,
-            token_code: shapes::optional(m, "TokenCode")?,
-            minimum_session_token_size: shapes::optional(m, "MinimumSessionTokenSize")?,
+            duration_seconds: shapes::optional(&mut m, "DurationSeconds")?,
+            serial_number: shapes::optional(&mut m, "SerialNumber")?,
+            token_code: shapes::optional(&mut m, "TokenCode")?,
+            minimum_session_token_size: shapes::optional(&mut m, "MinimumSessionTokenSize")?,
         })
     }
 }
@@ -794,12 +794,12 @@ pub struct GetSessionTokenResponse {
 }
 
 impl FromValue for GetSessionTokenResponse {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            credentials: shapes::optional(m, "Credentials")?,
-            session_token_utilization: shapes::optional(m, "SessionTokenUtilization")?,
-            session_token_size: shapes::optional(m, "SessionTokenSize")?,
+            credentials: shapes::optional(&mut m, "Credentials")?,
+            session_token_utilization: shapes::optional(&mut m, "SessionTokenUtilization")?,
+            session_token_size: shapes::optional(&mut m, "SessionTokenSize")?,
         })
     }
 }
@@ -825,15 +825,15 @@ pub struct GetWebIdentityTokenRequest {
 }
 
 impl FromValue for GetWebIdentityTokenRequest {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            audience: shapes::required(m, "Audience")?,
-            duration_seconds: shapes::optional(m, "DurationSeconds")?,
-            signing_algorithm: shapes::required(m, "SigningAlgorithm")?,
-            scope: shapes::optional(m, "Scope")?,
-            subject_mode: shapes::optional(m, "SubjectMode")?,
-            tags: shapes::optional(m, "Tags")?,
+            audience: shapes::required(&mut m, "Audience")?,
+            duration_seconds: shapes::optional(&mut m, "DurationSeconds")?,
+            signing_algorithm: shapes::required(&mut m, "SigningAlgorithm")?,
+            scope: shapes::optional(&mut m, "Scope")?,
+            subject_mode: shapes::optional(&mut m, "SubjectMode")?,
+            tags: shapes::optional(&mut m, "Tags")?,
         })
     }
 }
@@ -858,11 +858,11 @@ pub struct GetWebIdentityTokenResponse {
 }
 
 impl FromValue for GetWebIdentityTokenResponse {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            web_identity_token: shapes::optional(m, "WebIdentityToken")?,
-            expiration: shapes::optional(m, "Expiration")?,
+            web_identity_token: shapes::optional(&mut m, "WebIdentityToken")?,
+            expiration: shapes::optional(&mut m, "Expiration")?,
         })
     }
 }
@@ -885,13 +885,13 @@ pub struct OriginIdentity {
 }
 
 impl FromValue for OriginIdentity {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            subject: shapes::optional(m, "Subject")?,
-            subject_type: shapes::optional(m, "SubjectType")?,
-            issuer: shapes::optional(m, "Issuer")?,
-            federated_provider_arn: shapes::optional(m, "FederatedProviderArn")?,
+            subject: shapes::optional(&mut m, "Subject")?,
+            subject_type: shapes::optional(&mut m, "SubjectType")?,
+            issuer: shapes::optional(&mut m, "Issuer")?,
+            federated_provider_arn: shapes::optional(&mut m, "FederatedProviderArn")?,
         })
     }
 }
@@ -913,10 +913,10 @@ pub struct PolicyDescriptorType {
 }
 
 impl FromValue for PolicyDescriptorType {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            arn: shapes::optional(m, "arn")?,
+            arn: shapes::optional(&mut m, "arn")?,
         })
     }
 }
@@ -936,11 +936,11 @@ pub struct ProvidedContext {
 }
 
 impl FromValue for ProvidedContext {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            provider_arn: shapes::optional(m, "ProviderArn")?,
-            context_assertion: shapes::optional(m, "ContextAssertion")?,
+            provider_arn: shapes::optional(&mut m, "ProviderArn")?,
+            context_assertion: shapes::optional(&mut m, "ContextAssertion")?,
         })
     }
 }
@@ -961,11 +961,11 @@ pub struct ScopedSession {
 }
 
 impl FromValue for ScopedSession {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            scoped_session_id: shapes::required(m, "ScopedSessionId")?,
-            arn: shapes::required(m, "Arn")?,
+            scoped_session_id: shapes::required(&mut m, "ScopedSessionId")?,
+            arn: shapes::required(&mut m, "Arn")?,
         })
     }
 }
@@ -986,11 +986,11 @@ pub struct Tag {
 }
 
 impl FromValue for Tag {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            key: shapes::required(m, "Key")?,
-            value: shapes::required(m, "Value")?,
+            key: shapes::required(&mut m, "Key")?,
+            value: shapes::required(&mut m, "Value")?,
         })
     }
 }
@@ -1010,10 +1010,10 @@ pub struct TransactionContext {
 }
 
 impl FromValue for TransactionContext {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            identity_provider: shapes::optional(m, "IdentityProvider")?,
+            identity_provider: shapes::optional(&mut m, "IdentityProvider")?,
         })
     }
 }
@@ -1033,11 +1033,11 @@ pub struct TrustedIdentityPropagationContext {
 }
 
 impl FromValue for TrustedIdentityPropagationContext {
-    fn from_value(v: &Value) -> Result<Self, ShapeError> {
-        let m = shapes::expect_map(v)?;
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            origin_identity: shapes::optional(m, "OriginIdentity")?,
-            transaction_context: shapes::optional(m, "TransactionContext")?,
+            origin_identity: shapes::optional(&mut m, "OriginIdentity")?,
+            transaction_context: shapes::optional(&mut m, "TransactionContext")?,
         })
     }
 }
@@ -1141,51 +1141,51 @@ pub const OPERATIONS: &[&str] = &[
 pub async fn dispatch<P: StsApi>(provider: &P, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, ServiceError> {
     match operation {
         "AssumeRole" => {
-            let input = <AssumeRoleRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <AssumeRoleRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.assume_role(ctx, input).await.map(IntoValue::into_value)
         }
         "AssumeRoleWithSAML" => {
-            let input = <AssumeRoleWithSAMLRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <AssumeRoleWithSAMLRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.assume_role_with_saml(ctx, input).await.map(IntoValue::into_value)
         }
         "AssumeRoleWithWebIdentity" => {
-            let input = <AssumeRoleWithWebIdentityRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <AssumeRoleWithWebIdentityRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.assume_role_with_web_identity(ctx, input).await.map(IntoValue::into_value)
         }
         "AssumeRoot" => {
-            let input = <AssumeRootRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <AssumeRootRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.assume_root(ctx, input).await.map(IntoValue::into_value)
         }
         "DecodeAuthorizationMessage" => {
-            let input = <DecodeAuthorizationMessageRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <DecodeAuthorizationMessageRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.decode_authorization_message(ctx, input).await.map(IntoValue::into_value)
         }
         "GetAccessKeyInfo" => {
-            let input = <GetAccessKeyInfoRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <GetAccessKeyInfoRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.get_access_key_info(ctx, input).await.map(IntoValue::into_value)
         }
         "GetCallerIdentity" => {
-            let input = <GetCallerIdentityRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <GetCallerIdentityRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.get_caller_identity(ctx, input).await.map(IntoValue::into_value)
         }
         "GetDelegatedAccessToken" => {
-            let input = <GetDelegatedAccessTokenRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <GetDelegatedAccessTokenRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.get_delegated_access_token(ctx, input).await.map(IntoValue::into_value)
         }
         "GetFederationToken" => {
-            let input = <GetFederationTokenRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <GetFederationTokenRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.get_federation_token(ctx, input).await.map(IntoValue::into_value)
         }
         "GetScopedCredentials" => {
-            let input = <GetScopedCredentialsRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <GetScopedCredentialsRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.get_scoped_credentials(ctx, input).await.map(IntoValue::into_value)
         }
         "GetSessionToken" => {
-            let input = <GetSessionTokenRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <GetSessionTokenRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.get_session_token(ctx, input).await.map(IntoValue::into_value)
         }
         "GetWebIdentityToken" => {
-            let input = <GetWebIdentityTokenRequest as FromValue>::from_value(&input).map_err(|e| provider.input_error(operation, e))?;
+            let input = <GetWebIdentityTokenRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.get_web_identity_token(ctx, input).await.map(IntoValue::into_value)
         }
         _ => Err(ServiceError::not_implemented("sts", operation)),
