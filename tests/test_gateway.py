@@ -301,14 +301,19 @@ def test_query_protocol_request_id_is_in_the_body_and_the_header(aws_client):
     assert metadata["HTTPHeaders"]["x-amzn-requestid"] == metadata["RequestId"]
 
 
-@pytest.mark.xfail(strict=True, reason="the rest-xml serializer sends x-amz-request-id but not "
-                   "x-amz-id-2 yet (kagami-protocol src/rest.rs); remove when it does")
-def test_s3_errors_carry_s3s_request_id_headers(aws_client):
+def test_s3_errors_carry_s3s_request_id_headers(aws_client, http):
     with pytest.raises(ClientError) as caught:
         aws_client("s3").get_bucket_analytics_configuration(Bucket="kagami-bucket", Id="a")
-    headers = caught.value.response["ResponseMetadata"]["HTTPHeaders"]
+    metadata = caught.value.response["ResponseMetadata"]
+    headers = metadata["HTTPHeaders"]
     assert headers["x-amz-request-id"]
     assert headers["x-amz-id-2"]
+    # botocore reports the extended request id as HostId.
+    assert metadata["HostId"] == headers["x-amz-id-2"]
+    # S3's error body names the request with the same two ids.
+    response = http.get("/kagami-bucket?analytics&id=a")
+    assert f"<RequestId>{response.headers['x-amz-request-id']}</RequestId>" in response.text
+    assert f"<HostId>{response.headers['x-amz-id-2']}</HostId>" in response.text
 
 
 # ----------------------------------------------------------------- HTTP
@@ -476,6 +481,27 @@ def test_unsigned_request_is_missing_authentication_token(verifying):
     assert "<Code>MissingAuthenticationToken</Code>" in response.text
 
 
+def test_operations_the_model_serves_unsigned_need_no_signature(verifying):
+    # botocore's model marks ListDevices `authtype: none` (the caller proves itself with a
+    # user-pool access token), so botocore sends it unsigned, and AWS answers it.
+    client = verifying.client("cognito-idp")
+    response = _error(lambda: client.list_devices(AccessToken="token"))
+    assert response["Error"]["Code"] == "NotImplemented"
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    # An operation of the same service that the model does not mark needs a signature.
+    response = requests.post(
+        verifying.url("/"),
+        data=json.dumps({"MaxResults": 1}),
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AWSCognitoIdentityProviderService.ListUserPools",
+        },
+        timeout=10,
+    )
+    assert response.status_code == 403
+    assert response.json()["__type"].startswith("MissingAuthenticationToken")
+
+
 def test_issued_credentials_verify_and_identify_the_assumed_role(verifying):
     creds = verifying.client("sts").assume_role(
         RoleArn="arn:aws:iam::000000000000:role/verified", RoleSessionName="session-1"
@@ -524,6 +550,26 @@ def test_presigned_url_works_and_a_tampered_one_does_not(verifying):
     tampered = [(k, ("0" * len(v)) if k == "X-Amz-Signature" else v) for k, v in query]
     bad_url = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(tampered)))
     response = requests.get(bad_url, timeout=10)
+    assert response.status_code == 403
+    assert "<Code>SignatureDoesNotMatch</Code>" in response.text
+
+
+def test_presigned_get_caller_identity_as_botocore_presigns_it_by_default(verifying):
+    # Without HttpMethod botocore presigns the operation's own method, POST, with every
+    # parameter (and the session token) in the query string; the method is signed too.
+    creds = verifying.client("sts").assume_role(
+        RoleArn="arn:aws:iam::000000000000:role/presigner", RoleSessionName="presigned"
+    )["Credentials"]
+    url = verifying.client("sts", credentials=creds).generate_presigned_url(
+        "get_caller_identity", ExpiresIn=300
+    )
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+    assert query["Action"] == "GetCallerIdentity"
+    assert query["X-Amz-Security-Token"] == creds["SessionToken"]
+    response = requests.post(url, timeout=10)
+    assert response.status_code == 200, response.text
+    assert "<Arn>arn:aws:sts::000000000000:assumed-role/presigner/presigned</Arn>" in response.text
+    response = requests.get(url, timeout=10)
     assert response.status_code == 403
     assert "<Code>SignatureDoesNotMatch</Code>" in response.text
 

@@ -180,6 +180,51 @@ def test_aws_trace_header_is_a_system_attribute(sqs, queue):
     assert m["Attributes"] == {"AWSTraceHeader": trace}
 
 
+def _with_trace_header(client, operation: str, trace: str):
+    """Sends X-Amzn-Trace-Id with `operation`, as the X-Ray SDK (or botocore in Lambda) does."""
+    def add(request, **_):
+        request.headers["X-Amzn-Trace-Id"] = trace
+    client.meta.events.register(f"before-sign.sqs.{operation}", add)
+
+
+def test_trace_header_of_the_request_becomes_aws_trace_header(aws_client, queue):
+    sqs = aws_client("sqs")
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    _with_trace_header(sqs, "SendMessage", trace)
+    sent = sqs.send_message(QueueUrl=queue, MessageBody="traced")
+    # The client sent no system attributes, so there is no digest of them to compare.
+    assert "MD5OfMessageSystemAttributes" not in sent
+    m = sqs.receive_message(QueueUrl=queue, MessageSystemAttributeNames=["AWSTraceHeader"])["Messages"][0]
+    assert m["Attributes"] == {"AWSTraceHeader": trace}
+
+
+def test_aws_trace_header_attribute_overrides_the_trace_header(aws_client, queue):
+    sqs = aws_client("sqs")
+    _with_trace_header(sqs, "SendMessage", "Root=1-00000000-000000000000000000000000;Sampled=0")
+    given = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"
+    sqs.send_message(
+        QueueUrl=queue,
+        MessageBody="x",
+        MessageSystemAttributes={"AWSTraceHeader": {"DataType": "String", "StringValue": given}},
+    )
+    m = sqs.receive_message(QueueUrl=queue, MessageSystemAttributeNames=["AWSTraceHeader"])["Messages"][0]
+    assert m["Attributes"] == {"AWSTraceHeader": given}
+
+
+def test_trace_header_applies_to_every_message_of_a_batch(aws_client, queue):
+    sqs = aws_client("sqs")
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"
+    _with_trace_header(sqs, "SendMessageBatch", trace)
+    sqs.send_message_batch(
+        QueueUrl=queue, Entries=[{"Id": "a", "MessageBody": "a"}, {"Id": "b", "MessageBody": "b"}]
+    )
+    got = sqs.receive_message(
+        QueueUrl=queue, MaxNumberOfMessages=10, MessageSystemAttributeNames=["AWSTraceHeader"]
+    )["Messages"]
+    assert sorted(m["Body"] for m in got) == ["a", "b"]
+    assert all(m["Attributes"] == {"AWSTraceHeader": trace} for m in got)
+
+
 def test_standard_queues_accept_message_group_ids_for_fair_queues(sqs, queue):
     sqs.send_message(QueueUrl=queue, MessageBody="x", MessageGroupId="tenant-1")
     m = sqs.receive_message(QueueUrl=queue, MessageSystemAttributeNames=["MessageGroupId"])["Messages"][0]

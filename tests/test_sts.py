@@ -16,6 +16,7 @@ import uuid
 
 import botocore.config
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 DEFAULT_ACCOUNT = "000000000000"
@@ -772,18 +773,7 @@ def test_issued_credentials_survive_a_crash_in_durable_mode(kagami_process, tmp_
     assert identity["Account"] == "111111111111"
 
 
-@pytest.mark.parametrize(
-    "verify",
-    [
-        pytest.param(False, marks=pytest.mark.xfail(
-            strict=True,
-            reason="the gateway rejects expired credentials only with --verify-sigv4 "
-                   "(crates/kagami-gateway/src/auth.rs); remove this mark once it always does",
-        )),
-        True,
-    ],
-    ids=["unverified", "verify-sigv4"],
-)
+@pytest.mark.parametrize("verify", [False, True], ids=["unverified", "verify-sigv4"])
 def test_credentials_expire_on_the_emulated_clock(kagami_process, verify):
     server = kagami_process(extra_args=["--verify-sigv4"] if verify else [])
     creds = server.client("sts").assume_role(
@@ -794,3 +784,37 @@ def test_credentials_expire_on_the_emulated_clock(kagami_process, verify):
     assert client.get_caller_identity()["Arn"].endswith(":assumed-role/expiring/ss")
     assert server.advance_clock(20).status_code == 200
     assert_error(error_of(client.get_caller_identity), "ExpiredToken", EXPIRED_TOKEN_MESSAGE, 403)
+
+
+@pytest.mark.parametrize("verify", [False, True], ids=["unverified", "verify-sigv4"])
+def test_expired_credentials_are_refused_by_sqs_in_json_and_query(kagami_process, sigv4_headers, verify):
+    server = kagami_process(extra_args=["--verify-sigv4"] if verify else [])
+    creds = server.client("sts").assume_role(
+        RoleArn=role_arn(name="expiring"), RoleSessionName="ss", DurationSeconds=900
+    )["Credentials"]
+    sqs = server.client("sqs", credentials=creds)
+    assert sqs.list_queues()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert server.advance_clock(910).status_code == 200
+
+    # JSON: ExpiredTokenException, with the classic code in x-amzn-query-error.
+    response = error_of(sqs.list_queues)
+    assert_error(response, "ExpiredToken", EXPIRED_TOKEN_MESSAGE, 403)
+    assert response["Error"]["QueryErrorCode"] == "ExpiredTokenException"
+    assert response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-query-error"] == "ExpiredToken;Sender"
+
+    # The query protocol: the classic code in the XML error.
+    body = "Action=ListQueues&Version=2012-11-05"
+    headers = sigv4_headers(
+        "POST",
+        server.url("/"),
+        "sqs",
+        body=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        access_key=creds["AccessKeyId"],
+        secret_key=creds["SecretAccessKey"],
+        session_token=creds["SessionToken"],
+    )
+    raw = requests.post(server.url("/"), data=body, headers=headers, timeout=10)
+    assert raw.status_code == 403
+    assert "<Code>ExpiredToken</Code>" in raw.text
+    assert f"<Message>{EXPIRED_TOKEN_MESSAGE}</Message>" in raw.text

@@ -12,6 +12,7 @@
 use crate::sigv4::{self, Auth, Location, ParseError, Signature, VerifyError};
 use kagami_core::identity::Identities;
 use kagami_core::{DEFAULT_REGION, Principal, ServiceError};
+use kagami_model::Operation;
 use kagami_protocol::Protocol;
 
 /// The identity and place a request acts in.
@@ -48,35 +49,15 @@ impl Flavour {
     }
 }
 
-/// Operations AWS serves without a signature: they are how callers get credentials.
-const ANONYMOUS_OPERATIONS: &[(&str, &str)] = &[
-    ("sts", "AssumeRoleWithWebIdentity"),
-    ("sts", "AssumeRoleWithSAML"),
-    ("cognito-identity", "GetId"),
-    ("cognito-identity", "GetOpenIdToken"),
-    ("cognito-identity", "GetCredentialsForIdentity"),
-    ("cognito-identity", "UnlinkIdentity"),
-    ("cognito-idp", "InitiateAuth"),
-    ("cognito-idp", "RespondToAuthChallenge"),
-    ("cognito-idp", "SignUp"),
-    ("cognito-idp", "ConfirmSignUp"),
-    ("cognito-idp", "ResendConfirmationCode"),
-    ("cognito-idp", "ForgotPassword"),
-    ("cognito-idp", "ConfirmForgotPassword"),
-    ("cognito-idp", "GetUser"),
-    ("cognito-idp", "ChangePassword"),
-    ("cognito-idp", "GlobalSignOut"),
-    ("cognito-idp", "RevokeToken"),
-    ("cognito-idp", "GetTokensFromRefreshToken"),
-];
-
 pub struct Check<'a> {
     pub request: &'a sigv4::Request<'a>,
     pub parsed: &'a Result<Option<Auth>, ParseError>,
     pub body: &'a [u8],
     /// botocore name of the service called.
     pub service: &'a str,
-    pub operation: Option<&'a str>,
+    /// The operation asked for; those the model marks unsigned (`authtype: none`) need
+    /// no signature even when verifying.
+    pub operation: Option<&'a Operation>,
     pub flavour: Flavour,
     /// Region named by the Host (`sqs.eu-west-1.localhost.localstack.cloud`), for unsigned requests.
     pub host_region: Option<&'a str>,
@@ -95,9 +76,8 @@ pub fn authenticate(
     };
     let fallback_region = || c.host_region.unwrap_or(DEFAULT_REGION).to_string();
     let Some(auth) = auth else {
-        let anonymous = c.flavour == Flavour::S3
-            || c.operation
-                .is_some_and(|op| ANONYMOUS_OPERATIONS.contains(&(c.service, op)));
+        let anonymous =
+            c.flavour == Flavour::S3 || c.operation.is_some_and(Operation::allows_unsigned);
         if verify && !anonymous {
             return Err(missing_token(c.flavour));
         }
@@ -131,6 +111,10 @@ pub fn authenticate(
         check_time(c.flavour, sig)?;
         sigv4::verify(c.request, sig, secret, c.body)
             .map_err(|e| refused(c.flavour, key, sig, e))?;
+    } else if resolved.expired {
+        // Expiry is no signature check: code that works against kagami must also
+        // refresh its credentials as it will have to on AWS.
+        return Err(expired_token(c.flavour));
     }
     Ok(Caller {
         access_key_id: Some(key.to_string()),
@@ -492,6 +476,50 @@ mod tests {
         let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20240101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=yesterday&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=00";
         let e = run(Flavour::S3, "s3", q, vec![("host", "localhost")], true).unwrap_err();
         assert_eq!(e.code, "AuthorizationQueryParametersError");
+    }
+
+    #[tokio::test]
+    async fn expired_credentials_are_refused_even_when_not_verifying() {
+        use kagami_core::identity::{Credential, StoredPrincipal};
+        let identities = Identities::ephemeral();
+        identities
+            .insert(Credential {
+                access_key_id: "ASIAEXPIRED".into(),
+                secret_access_key: "secret".into(),
+                session_token: Some("token".into()),
+                account_id: "111111111111".into(),
+                principal: StoredPrincipal::Root,
+                expires_at_millis: Some(0),
+            })
+            .await
+            .unwrap();
+        let auth = header_auth("ASIAEXPIRED");
+        let request = sigv4::Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: vec![("authorization", &auth), ("x-amz-date", "20240101T000000Z")],
+        };
+        let parsed = sigv4::parse(&request);
+        let check = |flavour| Check {
+            request: &request,
+            parsed: &parsed,
+            body: b"",
+            service: "sqs",
+            operation: None,
+            flavour,
+            host_region: None,
+        };
+        let e = authenticate(&identities, false, &check(Flavour::Query)).unwrap_err();
+        assert_eq!((e.code.as_str(), e.status), ("ExpiredToken", 403));
+        let json = check(Flavour::Json {
+            query_compatible: true,
+        });
+        let e = authenticate(&identities, false, &json).unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.query_code.as_deref()),
+            ("ExpiredTokenException", Some("ExpiredToken"))
+        );
     }
 
     #[test]

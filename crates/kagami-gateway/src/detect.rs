@@ -227,7 +227,8 @@ fn rpc_v2_path(path: &str) -> Option<(&str, &str)> {
     Some((service, op))
 }
 
-fn is_queue_url_path(path: &str) -> bool {
+/// `/<12-digit account>/<queue name>`: where an SQS queue URL points.
+pub(crate) fn is_queue_url_path(path: &str) -> bool {
     let mut segs = path.trim_start_matches('/').split('/');
     matches!(
         (segs.next(), segs.next(), segs.next()),

@@ -4,7 +4,7 @@
 use crate::auth::{self, Flavour};
 use crate::body::BodyError;
 use crate::panic::{CatchUnwind, catch};
-use crate::{Gateway, ResponseBody, Unavailable, detect, sigv4};
+use crate::{Gateway, ResponseBody, Unavailable, detect, queue_path, sigv4};
 use bytes::Bytes;
 use http::header::HOST;
 use http::{HeaderName, HeaderValue, Response, StatusCode};
@@ -18,6 +18,9 @@ pub struct Outcome {
     pub service: &'static str,
     pub operation: Option<String>,
 }
+
+/// The X-Ray trace header that AWS SDKs forward (SQS keeps it as `AWSTraceHeader`).
+const TRACE_ID: &str = "x-amzn-trace-id";
 
 /// AWS's text for errors it does not explain.
 const INTERNAL_FAILURE: &str =
@@ -100,7 +103,7 @@ pub async fn aws(
         parsed: &parsed,
         body: &body,
         service: entry.name,
-        operation: operation.as_ref().ok().map(|o| o.name.as_str()),
+        operation: operation.as_ref().ok().copied(),
         flavour,
         host_region: detect::host_region(host),
     };
@@ -132,10 +135,11 @@ pub async fn aws(
             return answer_error(Some(op), &e);
         }
     };
-    let input = match kagami_protocol::parse_request(model, protocol, op, &parts) {
+    let mut input = match kagami_protocol::parse_request(model, protocol, op, &parts) {
         Ok(v) => v,
         Err(e) => return answer_error(Some(op), &e),
     };
+    queue_path::fill_queue_url(model, protocol, op, &mut input, host, path);
     let ctx = RequestContext {
         request_id,
         account_id: caller.account_id,
@@ -145,6 +149,13 @@ pub async fn aws(
         access_key_id: caller.access_key_id,
         principal: caller.principal,
         host: host.to_string(),
+        protocol,
+        trace_header: head
+            .headers
+            .get(TRACE_ID)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string),
     };
     let http = match CatchUnwind(provider.service.handle(&ctx, &op.name, input)).await {
         Ok(Ok(output)) => catch(|| wire.response(op, &output, &ctx.request_id)).unwrap_or_else(|panic| {

@@ -25,6 +25,7 @@ mod form;
 mod handler;
 mod internal;
 mod panic;
+mod queue_path;
 mod server;
 pub mod sigv4;
 

@@ -532,7 +532,7 @@ pub(crate) fn error_headers(
     err: &ServiceError,
     request_id: &str,
 ) -> Vec<(String, String)> {
-    let mut headers = vec![(kind.request_id_header().to_string(), request_id.to_string())];
+    let mut headers = kind.request_id_headers(request_id);
     if kind == Kind::Json {
         headers.push(("x-amzn-ErrorType".to_string(), err.code.clone()));
     }

@@ -1,7 +1,7 @@
 //! restXml: the XML body of the REST bindings in [`crate::rest`], and its errors
 //! (S3's bare `<Error>`, the `<ErrorResponse>` of Route 53 and CloudFront).
 
-use crate::rest::{Kind, error_headers};
+use crate::rest::{Kind, error_headers, host_id};
 use crate::schema::{Bindings, error_shape};
 use crate::xml::XmlWriter;
 use crate::xml_body::{
@@ -156,6 +156,7 @@ pub(crate) fn serialize_error(
         w.leaf("Code", &err.code);
         query::write_error_fields(&mut w, model, shape, err);
         w.leaf("RequestId", request_id);
+        w.leaf("HostId", &host_id(request_id));
         w.end("Error");
     } else {
         w.start("ErrorResponse");
@@ -197,8 +198,9 @@ mod tests {
             ServiceError::new("NoSuchBucket", 404, "The specified bucket does not exist").with_field("BucketName", "b");
         let s3 = serialize_error(&model("s3"), None, &err, "rid");
         let body = std::str::from_utf8(&s3.body).unwrap();
-        assert!(body.ends_with("<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>b</BucketName><RequestId>rid</RequestId></Error>"), "{body}");
+        assert!(body.ends_with("<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>b</BucketName><RequestId>rid</RequestId><HostId>cmlk</HostId></Error>"), "{body}");
         assert_eq!(s3.header("x-amz-request-id"), Some("rid"));
+        assert_eq!(s3.header("x-amz-id-2"), Some("cmlk"), "the host id names the same request");
         let other = serialize_error(&model("route53"), None, &err, "rid");
         let body = std::str::from_utf8(&other.body).unwrap();
         assert!(body.contains("<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchBucket</Code>"), "{body}");

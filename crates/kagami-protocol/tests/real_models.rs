@@ -336,7 +336,7 @@ fn s3_responses_use_the_s3_root_names_namespace_and_bare_errors() {
     assert_eq!(
         std::str::from_utf8(&r.body).unwrap(),
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message>\
-         <Key>k</Key><RequestId>rid</RequestId></Error>"
+         <Key>k</Key><RequestId>rid</RequestId><HostId>cmlk</HostId></Error>"
     );
 }
 

@@ -372,7 +372,9 @@ fn media_type(ct: &str) -> String {
 }
 
 fn is_request_id(name: &str) -> bool {
-    name.eq_ignore_ascii_case("x-amzn-requestid") || name.eq_ignore_ascii_case("x-amz-request-id")
+    name.eq_ignore_ascii_case("x-amzn-requestid")
+        || name.eq_ignore_ascii_case("x-amz-request-id")
+        || name.eq_ignore_ascii_case("x-amz-id-2")
 }
 
 /// Our headers without the request id, which is no member (a prefix-headers member

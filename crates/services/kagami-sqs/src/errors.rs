@@ -1,10 +1,17 @@
 //! The SQS errors whose messages several operations share, with AWS's texts.
 
 use crate::generated::SqsError;
+use kagami_core::{Protocol, RequestContext};
 use kagami_protocol::ServiceError;
 
-pub(crate) fn queue_does_not_exist() -> SqsError {
-    SqsError::QueueDoesNotExist("The specified queue does not exist.".to_string())
+/// `QueueDoesNotExist`, worded as AWS words it for the protocol the request came in:
+/// the query protocol keeps the text of the SOAP era.
+pub(crate) fn queue_does_not_exist(ctx: &RequestContext) -> SqsError {
+    let message = match ctx.protocol {
+        Protocol::Query => "The specified queue does not exist for this wsdl version.",
+        _ => "The specified queue does not exist.",
+    };
+    SqsError::QueueDoesNotExist(message.to_string())
 }
 
 pub(crate) fn invalid_parameter_value(message: impl Into<String>) -> SqsError {

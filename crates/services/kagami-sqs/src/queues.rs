@@ -181,7 +181,7 @@ impl Sqs {
         input: GetQueueUrlRequest,
     ) -> Result<GetQueueUrlResult, SqsError> {
         let account = input.queue_owner_aws_account_id.as_deref().filter(|a| !a.is_empty()).unwrap_or(&ctx.account_id);
-        let queue = self.queue(account, &ctx.region, &input.queue_name).ok_or_else(queue_does_not_exist)?;
+        let queue = self.queue(account, &ctx.region, &input.queue_name).ok_or_else(|| queue_does_not_exist(ctx))?;
         Ok(GetQueueUrlResult { queue_url: Some(self.url_of(ctx, &queue)) })
     }
 
@@ -197,7 +197,7 @@ impl Sqs {
     pub async fn delete_queue(&self, ctx: &RequestContext, input: DeleteQueueRequest) -> Result<(), ServiceError> {
         let queue = self.resolve(ctx, &input.queue_url)?;
         if !self.remove(&queue) {
-            return Err(queue_does_not_exist().into());
+            return Err(queue_does_not_exist(ctx).into());
         }
         let commit = {
             let _state = queue.state.lock();

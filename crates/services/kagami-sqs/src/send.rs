@@ -6,8 +6,8 @@ use crate::fifo::{Deduplication, Original, content_deduplication_id, is_valid_id
 use crate::generated::*;
 use crate::md5::{md5_of_attributes, md5_of_body};
 use crate::message::{
-    Delivery, Message, MessageAttribute, check_contents, check_message_attributes, check_system_attributes,
-    message_size,
+    AWS_TRACE_HEADER, Delivery, Message, MessageAttribute, check_contents, check_message_attributes,
+    check_system_attributes, message_size,
 };
 use crate::persistence;
 use crate::queue::QueueState;
@@ -92,6 +92,7 @@ fn prepare(
     system_attributes: Option<IndexMap<String, MessageSystemAttributeValue>>,
     deduplication_id: Option<String>,
     group_id: Option<String>,
+    trace_header: Option<&str>,
 ) -> Result<Outgoing, SqsError> {
     if body.is_empty() {
         return Err(missing_parameter("MessageBody"));
@@ -99,10 +100,22 @@ fn prepare(
     check_contents(&body)?;
     let message_attributes: IndexMap<String, MessageAttribute> =
         message_attributes.unwrap_or_default().into_iter().map(|(k, v)| (k, attribute_of(v))).collect();
-    let system_attributes: IndexMap<String, MessageAttribute> =
+    let mut system_attributes: IndexMap<String, MessageAttribute> =
         system_attributes.unwrap_or_default().into_iter().map(|(k, v)| (k, system_attribute_of(v))).collect();
     check_message_attributes(&message_attributes)?;
     check_system_attributes(&system_attributes)?;
+    // The checksum answers what the client sent, so it can compare it.
+    let md5_of_message_system_attributes = md5_of_attributes(&system_attributes);
+    // "When both tracing headers are present, the message system attribute overrides
+    // the HTTP trace header" (Amazon SQS and AWS X-Ray, X-Ray Developer Guide).
+    if let Some(trace) = trace_header
+        && !system_attributes.contains_key(AWS_TRACE_HEADER)
+    {
+        system_attributes.insert(
+            AWS_TRACE_HEADER.to_string(),
+            MessageAttribute { data_type: "String".to_string(), string_value: Some(trace.to_string()), ..Default::default() },
+        );
+    }
     if let Some(d) = delay_seconds {
         if !(0..=MAX_DELAY_SECONDS).contains(&d) {
             return Err(invalid_value(d, "DelaySeconds", "DelaySeconds must be >= 0 and <= 900."));
@@ -146,7 +159,7 @@ fn prepare(
     Ok(Outgoing {
         md5_of_body: md5_of_body(&body),
         md5_of_message_attributes: md5_of_attributes(&message_attributes),
-        md5_of_message_system_attributes: md5_of_attributes(&system_attributes),
+        md5_of_message_system_attributes,
         size: message_size(&body, &message_attributes),
         body,
         delay_seconds,
@@ -257,6 +270,7 @@ impl Sqs {
             input.message_system_attributes,
             input.message_deduplication_id,
             input.message_group_id,
+            ctx.trace_header.as_deref(),
         )?;
         let now = clock::now_millis();
         let sender = sender_id(ctx);
@@ -310,6 +324,7 @@ impl Sqs {
                     e.message_system_attributes,
                     e.message_deduplication_id,
                     e.message_group_id,
+                    ctx.trace_header.as_deref(),
                 );
                 (e.id, out)
             })
@@ -350,7 +365,7 @@ mod tests {
     }
 
     fn send(fifo: bool, delay: Option<i32>, dedup: Option<&str>, group: Option<&str>) -> Result<Outgoing, SqsError> {
-        prepare(fifo, "body".into(), delay, None, None, dedup.map(str::to_string), group.map(str::to_string))
+        prepare(fifo, "body".into(), delay, None, None, dedup.map(str::to_string), group.map(str::to_string), None)
     }
 
     #[test]
@@ -380,9 +395,31 @@ mod tests {
 
     #[test]
     fn empty_body_is_a_missing_parameter() {
-        let e = prepare(false, String::new(), None, None, None, None, None).err().unwrap();
+        let e = prepare(false, String::new(), None, None, None, None, None, None).err().unwrap();
         assert!(
             matches!(e, SqsError::MissingParameter(m) if m == "The request must contain the parameter MessageBody.")
         );
+    }
+
+    fn trace_of(out: &Outgoing) -> Option<&str> {
+        out.system_attributes.get(AWS_TRACE_HEADER).and_then(|a| a.string_value.as_deref())
+    }
+
+    #[test]
+    fn trace_header_becomes_aws_trace_header_unless_the_attribute_is_given() {
+        let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1";
+        let out = prepare(false, "b".into(), None, None, None, None, None, Some(header)).unwrap();
+        assert_eq!(trace_of(&out), Some(header));
+        assert_eq!(out.md5_of_message_system_attributes, None, "the client sent no system attributes");
+
+        let given = "Root=1-00000000-000000000000000000000000";
+        let attribute = MessageSystemAttributeValue {
+            data_type: "String".into(),
+            string_value: Some(given.into()),
+            ..Default::default()
+        };
+        let system = IndexMap::from([(AWS_TRACE_HEADER.to_string(), attribute)]);
+        let out = prepare(false, "b".into(), None, None, Some(system), None, None, Some(header)).unwrap();
+        assert_eq!(trace_of(&out), Some(given));
     }
 }

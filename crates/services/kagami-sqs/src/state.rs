@@ -178,10 +178,10 @@ impl Sqs {
     /// The queue a QueueUrl (or bare name) names. The owner is the account in the URL,
     /// which is how one account reaches another's queue.
     pub(crate) fn resolve(&self, ctx: &RequestContext, url: &str) -> Result<Arc<Queue>, SqsError> {
-        let r = parse_queue_url(url).ok_or_else(queue_does_not_exist)?;
+        let r = parse_queue_url(url).ok_or_else(|| queue_does_not_exist(ctx))?;
         let account = r.account.unwrap_or(&ctx.account_id);
         let region = r.region.unwrap_or(&ctx.region);
-        self.queue(account, region, r.name).ok_or_else(queue_does_not_exist)
+        self.queue(account, region, r.name).ok_or_else(|| queue_does_not_exist(ctx))
     }
 
     /// The queue's URL as this caller reaches it.

@@ -153,3 +153,16 @@ async fn malformed_input_uses_sqs_codes() {
     );
     assert_eq!(invalid.code, "InvalidParameterValue");
 }
+
+#[tokio::test]
+async fn queue_does_not_exist_is_worded_for_the_protocol_of_the_request() {
+    let p = SqsProvider::new(&ServiceEnv::ephemeral()).unwrap();
+    let input = || GetQueueUrlRequest { queue_name: "missing".into(), ..Default::default() };
+    let json = p.get_queue_url(&ctx(), input()).await.unwrap_err();
+    assert_eq!(json.message, "The specified queue does not exist.");
+    let mut query = ctx();
+    query.protocol = kagami_core::Protocol::Query;
+    let e = p.get_queue_url(&query, input()).await.unwrap_err();
+    assert_eq!(e.message, "The specified queue does not exist for this wsdl version.");
+    assert_eq!(e.query_code.as_deref(), Some("AWS.SimpleQueueService.NonExistentQueue"));
+}
