@@ -287,3 +287,156 @@ def test_queue_urls_use_the_configured_external_host(kagami_process, extra_args,
     # The URL names the queue even though kagami is reached through another address.
     sqs.send_message(QueueUrl=url, MessageBody="x")
     assert counts(sqs, url) == (1, 0, 0)
+
+
+# ------------------------------------------------------------------ expiry and retroactive settings
+
+
+def test_a_deleted_queue_name_is_free_again_after_60_seconds(server):
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName="reborn")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    sqs.delete_queue(QueueUrl=url)
+    advance(server, 59)
+    with pytest.raises(ClientError) as e:
+        sqs.create_queue(QueueName="reborn")
+    assert e.value.response["Error"]["Code"] == "AWS.SimpleQueueService.QueueDeletedRecently"
+    advance(server, 1)
+    # A new queue of the same name starts empty.
+    assert sqs.create_queue(QueueName="reborn")["QueueUrl"] == url
+    assert counts(sqs, url) == (0, 0, 0)
+
+
+def test_shorter_retention_applies_to_messages_already_in_the_queue(server):
+    # "Changes made to the MessageRetentionPeriod attribute ... will impact existing
+    # messages in the queue" (SetQueueAttributes).
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName="shorter")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="visible")
+    sqs.send_message(QueueUrl=url, MessageBody="in flight")
+    sqs.receive_message(QueueUrl=url, VisibilityTimeout=3600)
+    advance(server, 120)
+    sqs.send_message(QueueUrl=url, MessageBody="young")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"MessageRetentionPeriod": "60"})
+    assert counts(sqs, url) == (1, 0, 0)
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]] == ["young"]
+
+
+def test_queue_delay_change_does_not_affect_messages_already_in_a_standard_queue(server):
+    # "For standard queues, the per-queue delay setting is not retroactive."
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName="delay-change", Attributes={"DelaySeconds": "600"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="delayed")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "0"})
+    sqs.send_message(QueueUrl=url, MessageBody="now")
+    assert counts(sqs, url) == (1, 0, 1)
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "900"})
+    assert counts(sqs, url) == (1, 0, 1)
+    advance(server, 600)
+    assert counts(sqs, url) == (2, 0, 0)
+
+
+def test_receive_request_attempt_id_is_forgotten_after_five_minutes(server):
+    sqs = server.client("sqs")
+    url = sqs.create_queue(
+        QueueName="attempt.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true", "VisibilityTimeout": "600"},
+    )["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")
+    first = sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="a")["Messages"][0]
+    advance(server, 299)
+    retry = sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="a")["Messages"][0]
+    assert retry["ReceiptHandle"] == first["ReceiptHandle"]
+    advance(server, 2)
+    # Past the 5 minutes the id starts a new receive: the message is still in flight.
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="a")
+
+
+# ------------------------------------------------------------------ durability of FIFO and move-task state
+
+
+def test_deduplication_survives_kill_9(kagami_process, tmp_path):
+    server = kagami_process(data_dir=tmp_path / "data")
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName="dedup.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    first = sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="once/1")
+    content = sqs.create_queue(
+        QueueName="content.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    )["QueueUrl"]
+    by_content = sqs.send_message(QueueUrl=content, MessageBody="same", MessageGroupId="g")
+    gone = sqs.create_queue(QueueName="gone")["QueueUrl"]
+    sqs.delete_queue(QueueUrl=gone)
+
+    server.kill9()
+    server.restart()
+    sqs = server.client("sqs")
+
+    again = sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="once/1")
+    assert (again["MessageId"], again["SequenceNumber"]) == (first["MessageId"], first["SequenceNumber"])
+    assert sqs.send_message(QueueUrl=content, MessageBody="same", MessageGroupId="g")["MessageId"] == by_content["MessageId"]
+    assert counts(sqs, url) == (1, 0, 0)
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["MessageId"] for m in got] == [first["MessageId"]]
+    # The 60 seconds after DeleteQueue survive the restart too.
+    with pytest.raises(ClientError) as e:
+        sqs.create_queue(QueueName="gone")
+    assert e.value.response["Error"]["Code"] == "AWS.SimpleQueueService.QueueDeletedRecently"
+
+    # Once the interval is over the id is new again (and deduplicates from then on).
+    advance(server, 301)
+    later = sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="once/1")
+    assert later["MessageId"] != first["MessageId"]
+    repeat = sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="once/1")
+    assert repeat["MessageId"] == later["MessageId"]
+    assert counts(sqs, url) == (2, 0, 0)
+
+
+def test_message_move_tasks_survive_kill_9(kagami_process, tmp_path):
+    server = kagami_process(data_dir=tmp_path / "data")
+    sqs = server.client("sqs")
+    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    src = sqs.create_queue(
+        QueueName="src", Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})}
+    )["QueueUrl"]
+    sqs.send_message_batch(QueueUrl=src, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(6)])
+    sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10)
+    assert counts(sqs, dlq)[0] == 6
+    handle = sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=1)["TaskHandle"]
+    deadline = time.monotonic() + 5
+    while sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["ApproximateNumberOfMessagesMoved"] < 2:
+        assert time.monotonic() < deadline
+        advance(server, 1)
+        time.sleep(0.05)
+    before = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+
+    server.kill9()
+    server.restart()
+    sqs = server.client("sqs")
+
+    after = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+    assert after["TaskHandle"] == handle
+    assert after["Status"] == "RUNNING"
+    assert after["ApproximateNumberOfMessagesToMove"] == 6
+    assert after["ApproximateNumberOfMessagesMoved"] >= before["ApproximateNumberOfMessagesMoved"]
+    assert after["StartedTimestamp"] == before["StartedTimestamp"]
+    # Every message is in exactly one of the queues. (The restart set the emulated clock
+    # back, so messages moved before it count as delayed until it catches up.)
+    assert sum(counts(sqs, dlq)) + sum(counts(sqs, src)) == 6
+    deadline = time.monotonic() + 10
+    while sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["Status"] != "COMPLETED":
+        assert time.monotonic() < deadline
+        advance(server, 1)
+        time.sleep(0.05)
+    advance(server, 60)
+    assert counts(sqs, src) == (6, 0, 0)
+    assert counts(sqs, dlq) == (0, 0, 0)
+
+    # A finished task is still listed after another restart, with its final count.
+    server.kill9()
+    server.restart()
+    sqs = server.client("sqs")
+    done = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+    assert (done["Status"], done["ApproximateNumberOfMessagesMoved"]) == ("COMPLETED", 6)
+    assert "TaskHandle" not in done

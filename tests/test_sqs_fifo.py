@@ -169,6 +169,47 @@ def test_order_is_kept_when_a_message_becomes_visible_again(sqs, fifo):
     assert bodies(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)) == ["m0", "m1", "m2"]
 
 
+def test_a_message_visible_again_waits_while_a_later_one_of_its_group_is_in_flight(sqs, fifo):
+    # "A group is blocked while any of its messages is in flight": m0 made visible again
+    # must not be delivered while m1 is still being processed, nor may m2 overtake.
+    url = fifo(ContentBasedDeduplication="true")
+    for i in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}", MessageGroupId="g")
+    sqs.send_message(QueueUrl=url, MessageBody="other", MessageGroupId="h")
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=2)["Messages"]
+    assert [m["Body"] for m in got] == ["m0", "m1"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"], VisibilityTimeout=0)
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got[1]["ReceiptHandle"], VisibilityTimeout=30)
+    assert bodies(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)) == ["other"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+    # Once m1 is visible again too, the group is delivered from its start, in order.
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got[1]["ReceiptHandle"], VisibilityTimeout=0)
+    assert bodies(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)) == ["m0", "m1", "m2"]
+
+
+def test_queue_delay_change_applies_to_messages_already_in_a_fifo_queue(sqs, fifo):
+    # "For FIFO queues, the per-queue delay setting is retroactive" (Amazon SQS delay queues).
+    url = fifo(ContentBasedDeduplication="true")
+    sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "600"})
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    assert (attrs["ApproximateNumberOfMessages"], attrs["ApproximateNumberOfMessagesDelayed"]) == ("0", "1")
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "0"})
+    assert bodies(sqs.receive_message(QueueUrl=url)) == ["x"]
+
+
+def test_purge_forgets_deduplication_ids(sqs, fifo):
+    url = fifo(ContentBasedDeduplication="true")
+    first = sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")["MessageId"]
+    sqs.purge_queue(QueueUrl=url)
+    again = sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")["MessageId"]
+    assert again != first
+    assert bodies(sqs.receive_message(QueueUrl=url)) == ["x"]
+
+
 def test_expired_receipt_handle_cannot_delete(sqs, fifo):
     url = fifo(ContentBasedDeduplication="true")
     sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")

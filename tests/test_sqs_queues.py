@@ -374,10 +374,26 @@ def test_deleted_queue_is_gone(sqs, unique_name):
     with pytest.raises(ClientError) as e:
         sqs.delete_queue(QueueUrl=url)
     assert error_of(e)["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
-    # A new queue of the same name starts empty.
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-    assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_a_deleted_queue_name_cannot_be_reused_for_60_seconds(sqs, aws_client, unique_name):
+    # "You must wait 60 seconds after deleting a queue before you can create another queue
+    # with the same name." (test_sqs_clock_and_durability covers the end of the 60 s.)
+    name = unique_name("q")
+    sqs.delete_queue(QueueUrl=sqs.create_queue(QueueName=name)["QueueUrl"])
+    with pytest.raises(ClientError) as e:
+        sqs.create_queue(QueueName=name)
+    err = error_of(e)
+    assert err["Code"] == "AWS.SimpleQueueService.QueueDeletedRecently"
+    assert err["QueryErrorCode"] == "QueueDeletedRecently"
+    assert err["Status"] == 400
+    assert err["Message"] == (
+        "You must wait 60 seconds after deleting a queue before you can create another with the same name."
+    )
+    # The name is still free in another region and another account.
+    assert sqs.list_queues(QueueNamePrefix=name).get("QueueUrls") is None
+    aws_client("sqs", region="eu-west-1").create_queue(QueueName=name)
+    aws_client("sqs", account="111111111111").create_queue(QueueName=name)
 
 
 def test_purge_queue_deletes_messages_once_per_60_seconds(sqs, unique_name):
@@ -550,3 +566,15 @@ def test_cli_manages_queues(aws_cli, kagami, unique_name):
     code, stderr = aws_cli("sqs", "get-queue-url", "--queue-name", name, expect_error=True)
     assert code != 0
     assert "AWS.SimpleQueueService.NonExistentQueue" in stderr
+
+
+def test_tag_limits_count_unicode_characters(sqs, unique_name):
+    # "Tagging supports Unicode characters in UTF-8": 128-character keys and 256-character
+    # values are accepted however many bytes they take.
+    url = sqs.create_queue(QueueName=unique_name("q"))["QueueUrl"]
+    tags = {"鍵" * 128: "値" * 256}
+    sqs.tag_queue(QueueUrl=url, Tags=tags)
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == tags
+    with pytest.raises(ClientError) as e:
+        sqs.tag_queue(QueueUrl=url, Tags={"k": "値" * 257})
+    assert error_of(e)["Code"] == "InvalidParameterValue"

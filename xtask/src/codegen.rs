@@ -46,6 +46,10 @@ fn load_overlay(root: &Path, service: &str) -> Result<Value> {
     serde_json::from_slice(&fs::read(&path)?).with_context(|| format!("parsing {}", path.display()))
 }
 
+/// The type of a streaming blob (S3 object bodies), named in full so that the files of
+/// services without one do not change.
+const STREAM_TYPE: &str = "kagami_protocol::ByteStream";
+
 const RESERVED_TYPE_NAMES: &[&str] =
     &["Option", "Result", "Vec", "Box", "String", "Value", "Self", "Default", "Bytes", "Timestamp", "IndexMap"];
 const RUST_KEYWORDS: &[&str] = &[
@@ -121,6 +125,7 @@ impl<'a> Generator<'a> {
             "boolean" => "bool".into(),
             "float" | "double" | "bigdecimal" => "f64".into(),
             "timestamp" => "Timestamp".into(),
+            "blob" if shape["streaming"].as_bool() == Some(true) => STREAM_TYPE.into(),
             "blob" => "Bytes".into(),
             "list" => format!("Vec<{}>", self.rust_type(member_shape(&shape["member"])?, owner)?),
             "map" => format!("IndexMap<String, {}>", self.rust_type(member_shape(&shape["value"])?, owner)?),
@@ -209,11 +214,20 @@ impl<'a> Generator<'a> {
         let mut fields = Vec::new();
         for (member, m) in &members {
             let field = snake_case(member);
-            let rust = self.rust_type(member_shape(m)?, name)?;
+            let mut rust = self.rust_type(member_shape(m)?, name)?;
+            // `streaming` may sit on the member that refers to a plain blob shape.
+            if m["streaming"].as_bool() == Some(true) && rust == "Bytes" {
+                rust = STREAM_TYPE.into();
+            }
             let req = required.contains(member.as_str());
             fields.push((member.as_str(), field, rust, req));
         }
-        writeln!(o, "#[derive(Debug, Clone, Default, PartialEq)]")?;
+        // A stream is read once: it can be neither cloned nor compared.
+        if fields.iter().any(|(_, _, rust, _)| rust.contains(STREAM_TYPE)) {
+            writeln!(o, "#[derive(Debug, Default)]")?;
+        } else {
+            writeln!(o, "#[derive(Debug, Clone, Default, PartialEq)]")?;
+        }
         writeln!(o, "pub struct {ty} {{")?;
         for (_, field, rust, req) in &fields {
             if *req {
@@ -386,7 +400,24 @@ fn member_shape(m: &Value) -> Result<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::snake_case;
+    use super::{Generator, load_model, snake_case};
+    use serde_json::{Map, Value};
+
+    #[test]
+    fn streaming_blobs_are_byte_streams_in_structs_that_are_neither_cloned_nor_compared() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let model = load_model(&root, "s3").unwrap();
+        let overlay = Value::Object(Map::new());
+        let code = Generator::new("s3", &model, &overlay).unwrap().generate().unwrap();
+        let put = code.split("pub struct PutObjectRequest {").nth(1).unwrap();
+        let put = put.split('}').next().unwrap();
+        assert!(put.contains("pub body: Option<kagami_protocol::ByteStream>,"), "{put}");
+        assert!(code.contains("#[derive(Debug, Default)]\npub struct PutObjectRequest {"));
+        assert!(code.contains("#[derive(Debug, Default)]\npub struct GetObjectOutput {"));
+        assert!(code.contains("#[derive(Debug, Clone, Default, PartialEq)]\npub struct HeadObjectOutput {"));
+        let tagging = code.split("pub struct PutBucketTaggingRequest {").nth(1).unwrap().split('}').next().unwrap();
+        assert!(!tagging.contains("ByteStream"), "an XML payload is no stream: {tagging}");
+    }
 
     #[test]
     fn snake_case_handles_acronyms_and_digits() {

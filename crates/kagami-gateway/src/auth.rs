@@ -52,7 +52,8 @@ impl Flavour {
 pub struct Check<'a> {
     pub request: &'a sigv4::Request<'a>,
     pub parsed: &'a Result<Option<Auth>, ParseError>,
-    pub body: &'a [u8],
+    /// `None` when the body streams to the provider unread (S3 object uploads).
+    pub body: Option<&'a [u8]>,
     /// botocore name of the service called.
     pub service: &'a str,
     /// The operation asked for; those the model marks unsigned (`authtype: none`) need
@@ -109,7 +110,11 @@ pub fn authenticate(
             return Err(expired_token(c.flavour));
         }
         check_time(c.flavour, sig)?;
-        sigv4::verify(c.request, sig, secret, c.body)
+        let payload = match c.body {
+            Some(body) => sigv4::Payload::Body(body),
+            None => sigv4::Payload::Unread,
+        };
+        sigv4::verify_payload(c.request, sig, secret, payload)
             .map_err(|e| refused(c.flavour, key, sig, e))?;
     } else if resolved.expired {
         // Expiry is no signature check: code that works against kagami must also
@@ -377,7 +382,7 @@ mod tests {
         let check = Check {
             request: &request,
             parsed: &parsed,
-            body: b"",
+            body: Some(b""),
             service,
             operation: None,
             flavour,
@@ -504,7 +509,7 @@ mod tests {
         let check = |flavour| Check {
             request: &request,
             parsed: &parsed,
-            body: b"",
+            body: Some(b""),
             service: "sqs",
             operation: None,
             flavour,

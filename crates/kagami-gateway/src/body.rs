@@ -1,37 +1,62 @@
 //! Request bodies in, response bodies out.
 //!
-//! Request bodies are collected whole, up to a limit, because every protocol but S3's
-//! object payloads needs the whole document. The response body is kagami's own type so
-//! that a streaming variant (S3 GetObject from a file) can join later without changing
-//! the gateway's signature.
+//! Request bodies are collected whole, up to a limit, because every protocol needs the
+//! whole document; the one exception, a streaming payload (S3 object bodies), reaches
+//! the provider as a [`ByteStream`] instead (see `dispatch`). Response bodies are
+//! likewise whole, or a stream polled chunk by chunk (S3 `GetObject`).
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
+use kagami_protocol::ByteStream;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// What the gateway answers with.
 #[derive(Debug, Default)]
 pub struct ResponseBody {
-    data: Option<Bytes>,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Full(Option<Bytes>),
+    Stream(ByteStream),
+}
+
+impl Default for Kind {
+    fn default() -> Self {
+        Kind::Full(None)
+    }
 }
 
 impl ResponseBody {
     pub fn full(data: impl Into<Bytes>) -> Self {
         let data: Bytes = data.into();
         ResponseBody {
-            data: (!data.is_empty()).then_some(data),
+            kind: Kind::Full((!data.is_empty()).then_some(data)),
         }
     }
 
     pub fn empty() -> Self {
-        ResponseBody { data: None }
+        ResponseBody::default()
     }
 
-    /// The whole body, for tests and in-process callers.
+    /// A body sent as the stream yields it; its declared length, if any, is the size
+    /// hint (the `Content-Length` header, when set, is what hyper sends).
+    pub fn stream(stream: ByteStream) -> Self {
+        ResponseBody {
+            kind: Kind::Stream(stream),
+        }
+    }
+
+    /// The whole body, for tests and in-process callers; empty for a stream, which
+    /// only polling reads.
     pub fn bytes(&self) -> Bytes {
-        self.data.clone().unwrap_or_default()
+        match &self.kind {
+            Kind::Full(data) => data.clone().unwrap_or_default(),
+            Kind::Stream(_) => Bytes::new(),
+        }
     }
 }
 
@@ -41,17 +66,30 @@ impl Body for ResponseBody {
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        Poll::Ready(self.get_mut().data.take().map(|d| Ok(Frame::data(d))))
+        match &mut self.get_mut().kind {
+            Kind::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+            // An error mid-stream (a file that vanished) can only cut the response
+            // short: hyper then closes the connection, and the client sees it truncated.
+            Kind::Stream(stream) => Pin::new(stream)
+                .poll_frame(cx)
+                .map(|frame| frame.map(|r| r.map_err(std::io::Error::other))),
+        }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.data.is_none()
+        match &self.kind {
+            Kind::Full(data) => data.is_none(),
+            Kind::Stream(stream) => stream.is_end_stream(),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.len() as u64))
+        match &self.kind {
+            Kind::Full(data) => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
+            Kind::Stream(stream) => stream.size_hint(),
+        }
     }
 }
 

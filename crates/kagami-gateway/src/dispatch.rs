@@ -4,13 +4,14 @@
 use crate::auth::{self, Flavour};
 use crate::body::BodyError;
 use crate::panic::{CatchUnwind, catch};
-use crate::{Gateway, ResponseBody, Unavailable, detect, queue_path, sigv4};
+use crate::{Gateway, ResponseBody, Unavailable, body, detect, handler, queue_path, sigv4};
 use bytes::Bytes;
 use http::header::HOST;
-use http::{HeaderName, HeaderValue, Response, StatusCode};
+use http::{HeaderName, HeaderValue, Method, Response, StatusCode};
+use http_body::Body;
 use kagami_core::{RequestContext, ServiceError, ids};
 use kagami_model::{Operation, ServiceModel};
-use kagami_protocol::{HttpResponse, JsonEncoding, Protocol, RequestParts};
+use kagami_protocol::{ByteStream, HttpResponse, JsonEncoding, Protocol, RequestParts, StreamSlot};
 
 /// The answer, with what the access log reports.
 pub struct Outcome {
@@ -26,15 +27,11 @@ const TRACE_ID: &str = "x-amzn-trace-id";
 const INTERNAL_FAILURE: &str =
     "The request processing has failed because of an unknown error, exception or failure.";
 
-pub async fn aws(
-    gw: &Gateway,
-    head: &http::request::Parts,
-    body: Result<Bytes, BodyError>,
-) -> Outcome {
-    let (body, body_error) = match body {
-        Ok(b) => (b, None),
-        Err(e) => (Bytes::new(), Some(e)),
-    };
+pub async fn aws<B>(gw: &Gateway, head: &http::request::Parts, body: B) -> Outcome
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let path = head.uri.path();
     let query = head.uri.query().unwrap_or("");
     let host = head
@@ -42,13 +39,6 @@ pub async fn aws(
         .get(HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let parts = RequestParts {
-        method: &head.method,
-        path,
-        query,
-        headers: &head.headers,
-        body: &body,
-    };
     let signed = sigv4::Request {
         method: head.method.as_str(),
         path,
@@ -60,8 +50,52 @@ pub async fn aws(
             .collect(),
     };
     let parsed = sigv4::parse(&signed);
+    let auth_header = parsed.as_ref().ok().and_then(Option::as_ref);
 
-    let detection = match detect::detect(&parts, parsed.as_ref().ok().and_then(Option::as_ref)) {
+    // Route from the head first: only a form body (`Action=` of the query protocol) can
+    // change where a request goes. A REST operation whose payload is a streaming blob
+    // gets the body as it arrives; every other request is collected whole, as before.
+    let head_only = RequestParts {
+        method: &head.method,
+        path,
+        query,
+        headers: &head.headers,
+        body: &[],
+    };
+    let early = (!is_form(&head.headers)).then(|| detect::detect(&head_only, auth_header));
+    let early_op = match &early {
+        Some(Ok(d)) => rest_operation(d.entry.model(), &head_only),
+        _ => None,
+    };
+    let streams = match (&early, early_op) {
+        (Some(Ok(d)), Some(op)) => {
+            kagami_protocol::streaming_input_member(d.entry.model(), op).is_some()
+        }
+        _ => false,
+    };
+    let content_length = handler::content_length(head);
+    let (body, stream, body_error) = if streams {
+        // Not polled until the provider reads it: hyper sends `100 Continue` then, so a
+        // request refused before that never has its body sent. No size limit but the
+        // service's own (S3: 5 GiB per PutObject).
+        let stream = ByteStream::new(body).with_content_length(content_length);
+        (Bytes::new(), Some(stream), None)
+    } else {
+        match body::collect(body, content_length, gw.config.max_body_bytes).await {
+            Ok(b) => (b, None, None),
+            Err(e) => (Bytes::new(), None, Some(e)),
+        }
+    };
+    let parts = RequestParts {
+        body: &body,
+        ..head_only
+    };
+
+    let detected = match early {
+        Some(d) => d,
+        None => detect::detect(&parts, auth_header),
+    };
+    let detection = match detected {
         Ok(d) => d,
         Err(unknown) => {
             return Outcome {
@@ -97,11 +131,14 @@ pub async fn aws(
         return answer_error(None, &body_refused(flavour, &e));
     }
 
-    let operation = kagami_protocol::resolve_operation(model, protocol, &parts);
+    let operation = match early_op {
+        Some(op) => Ok(op),
+        None => kagami_protocol::resolve_operation(model, protocol, &parts),
+    };
     let check = auth::Check {
         request: &signed,
         parsed: &parsed,
-        body: &body,
+        body: if stream.is_some() { None } else { Some(&body) },
         service: entry.name,
         operation: operation.as_ref().ok().copied(),
         flavour,
@@ -135,7 +172,13 @@ pub async fn aws(
             return answer_error(Some(op), &e);
         }
     };
-    let mut input = match kagami_protocol::parse_request(model, protocol, op, &parts) {
+    let parsed_input = match stream {
+        Some(stream) => {
+            kagami_protocol::parse_request_streaming(model, protocol, op, &parts, stream)
+        }
+        None => kagami_protocol::parse_request(model, protocol, op, &parts),
+    };
+    let mut input = match parsed_input {
         Ok(v) => v,
         Err(e) => return answer_error(Some(op), &e),
     };
@@ -168,11 +211,41 @@ pub async fn aws(
             wire.error(Some(op), &ServiceError::internal(INTERNAL_FAILURE), &ctx.request_id)
         }
     };
+    let mut http = http;
+    if head.method == Method::HEAD {
+        // No body goes out with HEAD: the stream is closed here rather than left unread.
+        http.stream = None;
+    }
     Outcome {
         response: to_response(http),
         service: entry.name,
         operation: Some(op.name.clone()),
     }
+}
+
+/// A `Content-Type` that makes the body a form, whose `Action=` routes the request.
+fn is_form(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .get(..33)
+                .is_some_and(|p| p.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        })
+}
+
+/// The operation of a request to a REST service, which method, path, query and headers
+/// name without the body.
+fn rest_operation(
+    model: &'static ServiceModel,
+    head_only: &RequestParts<'_>,
+) -> Option<&'static Operation> {
+    let protocol = kagami_protocol::detect_protocol(model, head_only);
+    if !matches!(protocol, Protocol::RestXml | Protocol::RestJson) {
+        return None;
+    }
+    kagami_protocol::resolve_operation(model, protocol, head_only).ok()
 }
 
 /// The service's wire format for this request.
@@ -240,7 +313,11 @@ fn body_refused(flavour: Flavour, e: &BodyError) -> ServiceError {
 /// The protocol engine's response as an HTTP response; a header the engine produced
 /// that HTTP cannot carry is dropped (and logged) rather than failing the request.
 pub fn to_response(http: HttpResponse) -> Response<ResponseBody> {
-    let mut resp = Response::new(ResponseBody::full(http.body));
+    let body = match http.stream.as_ref().and_then(StreamSlot::take) {
+        Some(stream) => ResponseBody::stream(stream),
+        None => ResponseBody::full(http.body),
+    };
+    let mut resp = Response::new(body);
     *resp.status_mut() =
         StatusCode::from_u16(http.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = resp.headers_mut();

@@ -14,7 +14,7 @@ impl Gateway {
     /// panic anywhere below becomes a 500 `InternalFailure`.
     pub async fn handle<B>(&self, req: Request<B>) -> Response<ResponseBody>
     where
-        B: Body<Data = Bytes> + Send,
+        B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let started = Instant::now();
@@ -47,7 +47,7 @@ impl Gateway {
         req: Request<B>,
     ) -> (Response<ResponseBody>, &'static str, Option<String>)
     where
-        B: Body<Data = Bytes>,
+        B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         if cors::is_preflight(req.method(), req.headers()) {
@@ -61,13 +61,8 @@ impl Gateway {
         {
             head.headers.insert(HOST, v);
         }
-        let content_length = head
-            .headers
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        let body = body::collect(body, content_length, self.config.max_body_bytes).await;
         if internal::is_internal(head.uri.path()) {
+            let body = body::collect(body, content_length(&head), self.config.max_body_bytes).await;
             return match body {
                 Ok(body) => (internal::handle(self, &head, body).await, "", None),
                 Err(e) => (
@@ -80,6 +75,14 @@ impl Gateway {
         let outcome = dispatch::aws(self, &head, body).await;
         (outcome.response, outcome.service, outcome.operation)
     }
+}
+
+/// The length the client declared, if it did.
+pub(crate) fn content_length(head: &http::request::Parts) -> Option<u64> {
+    head.headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
 }
 
 /// Used only when the service's own protocol is not known (a panic outside a provider).

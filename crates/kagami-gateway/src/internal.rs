@@ -77,8 +77,17 @@ fn health(gw: &Gateway, detail: bool) -> Value {
         });
         if detail && let Some(p) = provider {
             // Parsing the model is deferred to here so a plain health probe stays cheap.
-            let operations: Vec<&str> = entry.model().operations.keys().map(String::as_str).collect();
-            let done: Vec<&str> = operations.iter().copied().filter(|op| p.implemented.contains(op)).collect();
+            let operations: Vec<&str> = entry
+                .model()
+                .operations
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let done: Vec<&str> = operations
+                .iter()
+                .copied()
+                .filter(|op| p.implemented.contains(op))
+                .collect();
             service["operations"] = json!(operations);
             service["implemented"] = json!(done);
         }

@@ -37,8 +37,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Largest request body accepted (S3 objects will stream instead; everything else AWS
-/// accepts is far smaller: Lambda's inline zip is the largest, about 70 MB in base64).
+/// Largest request body collected whole. Streaming payloads (S3 object bodies) are not
+/// collected and have no gateway limit; everything else AWS accepts is far smaller:
+/// Lambda's inline zip is the largest, about 70 MB in base64.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 128 * 1024 * 1024;
 
 #[derive(Debug, Clone)]

@@ -566,6 +566,16 @@ pub enum VerifyError {
     MissingDate,
 }
 
+/// The body a signature covers.
+#[derive(Debug, Clone, Copy)]
+pub enum Payload<'a> {
+    Body(&'a [u8]),
+    /// A body that streams to the provider and has not been read: its declared hash
+    /// (`X-Amz-Content-SHA256`) is signed as sent, and the reader must check the bytes
+    /// against it (S3 answers `XAmzContentSHA256Mismatch`).
+    Unread,
+}
+
 /// Checks a SigV4 signature with the key's secret. SigV4a signatures are not checked.
 pub fn verify(
     req: &Request<'_>,
@@ -573,14 +583,35 @@ pub fn verify(
     secret: &str,
     body: &[u8],
 ) -> Result<(), VerifyError> {
+    verify_payload(req, sig, secret, Payload::Body(body))
+}
+
+/// [`verify`] for a body that may not have been read yet.
+pub fn verify_payload(
+    req: &Request<'_>,
+    sig: &Signature,
+    secret: &str,
+    payload: Payload<'_>,
+) -> Result<(), VerifyError> {
     if sig.is_sigv4a() {
         return Ok(());
     }
     let amz_date = sig.amz_date.as_deref().ok_or(VerifyError::MissingDate)?;
+    let body = match payload {
+        Payload::Body(body) => body,
+        Payload::Unread => &[],
+    };
     let body_hash = || hex::encode(Sha256::digest(body));
     let declared = req.header("x-amz-content-sha256").map(str::trim);
     let mut payloads: Vec<String> = Vec::with_capacity(2);
     match declared {
+        Some(h) if is_hex_sha256(h) && matches!(payload, Payload::Unread) => {
+            payloads.push(h.to_string());
+        }
+        // Unread and undeclared: only an unsigned payload can match.
+        None if matches!(payload, Payload::Unread) => {
+            payloads.push(UNSIGNED_PAYLOAD.to_string());
+        }
         Some(h) if is_hex_sha256(h) => {
             let computed = body_hash();
             if !h.eq_ignore_ascii_case(&computed) {
@@ -892,5 +923,60 @@ mod tests {
             verify(&r, &sig, "test", b"body"),
             Err(VerifyError::ContentSha256Mismatch { .. })
         ));
+    }
+
+    #[test]
+    fn an_unread_body_is_signed_with_the_hash_the_client_declared() {
+        let declared = hex::encode(Sha256::digest(b"the object"));
+        let r = req(
+            "PUT",
+            "/b/k",
+            "",
+            vec![
+                ("host", "localhost"),
+                ("x-amz-content-sha256", &declared),
+                ("x-amz-date", "20240102T030405Z"),
+            ],
+        );
+        let mut sig = Signature {
+            algorithm: ALGORITHM.into(),
+            scope: Scope {
+                access_key_id: "test".into(),
+                date: "20240102".into(),
+                region: "us-east-1".into(),
+                service: "s3".into(),
+            },
+            signed_headers: vec![
+                "host".into(),
+                "x-amz-content-sha256".into(),
+                "x-amz-date".into(),
+            ],
+            signature: "00".into(),
+            location: Location::Header,
+            amz_date: Some("20240102T030405Z".into()),
+            expires_secs: None,
+            security_token: None,
+        };
+        let Err(VerifyError::Mismatch {
+            canonical_request,
+            string_to_sign,
+        }) = verify_payload(&r, &sig, "test", Payload::Unread)
+        else {
+            panic!("a wrong signature must be refused");
+        };
+        assert!(
+            canonical_request.ends_with(&declared),
+            "{canonical_request}"
+        );
+        sig.signature = sign("test", &sig.scope, &string_to_sign);
+        assert_eq!(verify_payload(&r, &sig, "test", Payload::Unread), Ok(()));
+        assert_eq!(verify(&r, &sig, "test", b"the object"), Ok(()));
+        assert!(
+            matches!(
+                verify(&r, &sig, "test", b"another object"),
+                Err(VerifyError::ContentSha256Mismatch { .. })
+            ),
+            "a body that was read is checked against the declared hash"
+        );
     }
 }

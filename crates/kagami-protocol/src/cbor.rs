@@ -552,7 +552,8 @@ pub(crate) fn write_value(e: &mut Encoder, model: &ServiceModel, shape: &Shape, 
 
 pub(crate) fn write_generic(e: &mut Encoder, v: &Value) {
     match v {
-        Value::Null => e.null(),
+        // A stream has a place only as a REST payload, which CBOR bodies never carry.
+        Value::Null | Value::Stream(_) => e.null(),
         Value::Bool(b) => e.bool(*b),
         Value::Int(i) => e.int(*i),
         Value::Float(f) => e.float(*f),

@@ -64,6 +64,7 @@ fn response(model: &ServiceModel, enc: JsonEncoding, status: u16, body: Vec<u8>,
             ("x-amzn-RequestId".to_string(), request_id.to_string()),
         ],
         body: Bytes::from(body),
+        stream: None,
     }
 }
 

@@ -433,7 +433,8 @@ pub(crate) fn write_value(out: &mut Vec<u8>, model: &ServiceModel, shape: &Shape
 /// A value without a shape to guide it (documents, or a shape the model lacks).
 pub(crate) fn write_generic(out: &mut Vec<u8>, v: &Value) {
     match v {
-        Value::Null => out.extend_from_slice(b"null"),
+        // A stream has a place only as a REST payload, never inside a JSON document.
+        Value::Null | Value::Stream(_) => out.extend_from_slice(b"null"),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Int(i) => {
             let _ = write!(out, "{i}");

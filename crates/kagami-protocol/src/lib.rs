@@ -12,6 +12,7 @@
 
 pub mod error;
 pub mod shapes;
+pub mod stream;
 pub mod timestamp;
 pub mod value;
 
@@ -37,6 +38,7 @@ pub mod conformance;
 
 pub use error::ServiceError;
 pub use shapes::{FromValue, IntoValue, ShapeError};
+pub use stream::{ByteStream, StreamError, StreamSlot};
 pub use timestamp::Timestamp;
 pub use value::Value;
 
@@ -87,15 +89,25 @@ pub struct RequestParts<'a> {
     pub body: &'a [u8],
 }
 
-/// A serialized response. `Content-Length` is the HTTP layer's to add.
+/// A serialized response. `Content-Length` is the HTTP layer's to add, unless the
+/// provider set it for a streamed body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body, when it is in memory; empty when it streams.
     pub body: bytes::Bytes,
+    /// The body of an output whose payload is a streaming blob (S3 `GetObject`), to be
+    /// sent chunk by chunk. `None` for every other response.
+    pub stream: Option<StreamSlot>,
 }
 
 impl HttpResponse {
+    /// A response whose body is in memory.
+    pub fn full(status: u16, headers: Vec<(String, String)>, body: bytes::Bytes) -> HttpResponse {
+        HttpResponse { status, headers, body, stream: None }
+    }
+
     /// The first header of that name, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
@@ -207,6 +219,37 @@ pub fn parse_request(
         Protocol::RestJson => rest::parse_request(model, op, &parts, rest::Kind::Json),
         Protocol::RestXml => rest::parse_request(model, op, &parts, rest::Kind::Xml),
     }
+}
+
+/// The payload member of `op`'s input when it is a streaming blob (S3 `PutObject`'s
+/// `Body`): the gateway hands such a body to the provider as it arrives, through
+/// [`parse_request_streaming`], instead of collecting it.
+pub fn streaming_input_member<'m>(model: &'m ServiceModel, op: &Operation) -> Option<&'m str> {
+    schema::streaming_payload(model, op.input.as_ref()?)
+}
+
+/// The payload member of `op`'s output when it is a streaming blob (S3 `GetObject`'s
+/// `Body`): a [`Value::Stream`] there is sent as a streamed body.
+pub fn streaming_output_member<'m>(model: &'m ServiceModel, op: &Operation) -> Option<&'m str> {
+    schema::streaming_payload(model, op.output.as_ref()?)
+}
+
+/// [`parse_request`] for an operation with a streaming input payload: every other
+/// member comes from the request head (`parts.body` is not read), and `body` becomes the
+/// payload member as a [`Value::Stream`]. Only REST protocols bind payloads.
+pub fn parse_request_streaming(
+    model: &ServiceModel,
+    protocol: Protocol,
+    op: &Operation,
+    parts: &RequestParts,
+    body: ByteStream,
+) -> Result<Value, ServiceError> {
+    let head = RequestParts { body: &[], ..*parts };
+    let mut input = parse_request(model, protocol, op, &head)?;
+    if let Some(member) = streaming_input_member(model, op) {
+        input.insert(member, Value::from(body));
+    }
+    Ok(input)
 }
 
 /// The HTTP response for a successful `output` of `op`.

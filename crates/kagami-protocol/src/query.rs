@@ -305,6 +305,7 @@ pub(crate) fn xml_response(content_type: &str, status: u16, body: String, reques
             ("x-amzn-RequestId".to_string(), request_id.to_string()),
         ],
         body: bytes::Bytes::from(body),
+        stream: None,
     }
 }
 
@@ -395,7 +396,7 @@ fn write_untyped(w: &mut XmlWriter, name: &str, v: &Value) {
         Value::Bool(b) => w.text(if *b { "true" } else { "false" }),
         Value::Blob(b) => w.text(&crate::scalar::encode_base64(b)),
         Value::Document(d) => w.text(&d.to_string()),
-        Value::Null => {}
+        Value::Null | Value::Stream(_) => {}
     }
     w.end(name);
 }

@@ -352,8 +352,8 @@ fn parse_payload(
         };
     }
     match s.shape_type {
-        // The streaming case: today the body is buffered; the Value keeps it as bytes
-        // so a later streaming body can take its place without changing providers.
+        // A body that was collected (a non-streaming blob, or an in-process call); the
+        // gateway passes streaming payloads through `parse_request_streaming` instead.
         ShapeType::Blob => Ok(Some(Value::Blob(Bytes::copy_from_slice(body)))),
         ShapeType::String => match std::str::from_utf8(body) {
             Ok(text) => Ok(Some(Value::Str(text.to_string()))),
@@ -464,12 +464,13 @@ pub(crate) fn serialize_response(
     let mut status = op.http.response_code.unwrap_or(200);
     let mut headers = kind.request_id_headers(request_id);
     let Some(out_shape) = op.output.as_ref().and_then(|r| model.shapes.get(&r.shape)) else {
-        return HttpResponse { status, headers, body: Bytes::new() };
+        return HttpResponse::full(status, headers, Bytes::new());
     };
     let empty = IndexMap::new();
     let map = output.as_map().unwrap_or(&empty);
     write_bindings(model, out_shape, map, &mut headers, &mut status);
     let mut content_type: Option<&str> = None;
+    let mut stream = None;
     let body: Bytes = if let Some(payload) = &out_shape.payload {
         match (out_shape.members.get(payload), map.get(payload)) {
             (Some(r), Some(v)) if !matches!(v, Value::Null) => match model.shapes.get(&r.shape) {
@@ -483,6 +484,17 @@ pub(crate) fn serialize_response(
                     content_type = Some("application/octet-stream");
                     match v {
                         Value::Blob(b) => b.clone(),
+                        Value::Stream(slot) => {
+                            // The provider's `Content-Length` member, bound above, wins;
+                            // else the length the stream declares, else chunked.
+                            if !has_header(&headers, "content-length")
+                                && let Some(n) = slot.content_length()
+                            {
+                                headers.push(("Content-Length".to_string(), n.to_string()));
+                            }
+                            stream = Some(slot.clone());
+                            Bytes::new()
+                        }
                         Value::Str(t) => Bytes::from(t.clone().into_bytes()),
                         _ => Bytes::new(),
                     }
@@ -519,7 +531,7 @@ pub(crate) fn serialize_response(
     {
         headers.push(("Content-Type".to_string(), ct.to_string()));
     }
-    HttpResponse { status, headers, body }
+    HttpResponse { status, headers, body, stream }
 }
 
 /// The headers of an error: the request id, the code (restJson1 also names it in

@@ -61,7 +61,7 @@ pub(crate) fn serialize_error(
     let headers = error_headers(Kind::Json, model, shape, err, request_id);
     let mut body = Vec::with_capacity(128);
     json_codec::write_error(&mut body, model, shape, err, None);
-    HttpResponse { status: err.status, headers, body: Bytes::from(body) }
+    HttpResponse::full(err.status, headers, Bytes::from(body))
 }
 
 #[cfg(test)]

@@ -171,7 +171,7 @@ pub(crate) fn serialize_error(
         w.leaf("RequestId", request_id);
         w.end("ErrorResponse");
     }
-    HttpResponse { status: err.status, headers, body: Bytes::from(w.finish()) }
+    HttpResponse::full(err.status, headers, Bytes::from(w.finish()))
 }
 
 #[cfg(test)]

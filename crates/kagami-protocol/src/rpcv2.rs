@@ -35,7 +35,7 @@ fn response(status: u16, body: Vec<u8>, request_id: &str) -> HttpResponse {
     if !body.is_empty() {
         headers.push(("Content-Type".to_string(), CONTENT_TYPE.to_string()));
     }
-    HttpResponse { status, headers, body: Bytes::from(body) }
+    HttpResponse::full(status, headers, Bytes::from(body))
 }
 
 pub(crate) fn serialize_response(

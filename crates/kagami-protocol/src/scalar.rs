@@ -151,7 +151,7 @@ pub(crate) fn write_float(out: &mut String, f: f64) {
 /// kind than the shape's are written as well as they can be rather than dropped.
 pub(crate) fn write_text(out: &mut String, v: &Value, shape: &Shape, r: Option<&ShapeRef>, ts_default: TsFormat) {
     match v {
-        Value::Null | Value::List(_) | Value::Map(_) => {}
+        Value::Null | Value::List(_) | Value::Map(_) | Value::Stream(_) => {}
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => {
             if shape.shape_type == ShapeType::Timestamp {

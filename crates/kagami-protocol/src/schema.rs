@@ -37,6 +37,16 @@ pub(crate) fn is_located(r: &ShapeRef) -> bool {
     r.location.is_some()
 }
 
+/// The payload member of an input or output structure when it is a blob marked
+/// `streaming` (on the shape, or on the member that refers to it).
+pub(crate) fn streaming_payload<'m>(model: &'m ServiceModel, io: &ShapeRef) -> Option<&'m str> {
+    let structure = model.shapes.get(&io.shape)?;
+    let payload = structure.payload.as_deref()?;
+    let r = structure.members.get(payload)?;
+    let s = model.shapes.get(&r.shape)?;
+    (s.shape_type == ShapeType::Blob && (s.streaming || r.streaming)).then_some(payload)
+}
+
 /// Which members a body leaves to the HTTP message around it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Bindings {

@@ -1,7 +1,7 @@
 //! Conversions between [`Value`] trees and the typed shapes that `cargo xtask codegen`
 //! generates for each implemented service.
 
-use crate::{Timestamp, Value};
+use crate::{ByteStream, Timestamp, Value};
 use bytes::Bytes;
 use indexmap::IndexMap;
 
@@ -51,6 +51,7 @@ fn invalid(expected: &str, got: &Value) -> ShapeError {
         Value::Float(_) => "number",
         Value::Str(_) => "string",
         Value::Blob(_) => "blob",
+        Value::Stream(_) => "stream",
         Value::Timestamp(_) => "timestamp",
         Value::List(_) => "list",
         Value::Map(_) => "structure",
@@ -203,6 +204,26 @@ impl FromValue for Bytes {
 impl IntoValue for Bytes {
     fn into_value(self) -> Value {
         Value::Blob(self)
+    }
+}
+
+/// A streaming payload. In-process callers (tests, one service calling another) may
+/// pass a plain blob; it becomes a one-chunk stream.
+impl FromValue for ByteStream {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        match v {
+            Value::Stream(slot) => slot.take().ok_or_else(|| ShapeError::Invalid {
+                member: String::new(),
+                detail: "the stream was already consumed".to_string(),
+            }),
+            Value::Blob(b) => Ok(ByteStream::from_bytes(b)),
+            other => Err(invalid("stream", &other)),
+        }
+    }
+}
+impl IntoValue for ByteStream {
+    fn into_value(self) -> Value {
+        Value::from(self)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The protocol-neutral tree that parsers produce and serializers consume.
 
 use crate::Timestamp;
+use crate::stream::StreamSlot;
 use bytes::Bytes;
 use indexmap::IndexMap;
 
@@ -16,6 +17,9 @@ pub enum Value {
     Float(f64),
     Str(String),
     Blob(Bytes),
+    /// The payload of a streaming blob member (S3's object bodies), read as it arrives.
+    /// Parsers put one only in the payload member; serializers send one only from there.
+    Stream(StreamSlot),
     Timestamp(Timestamp),
     List(Vec<Value>),
     Map(IndexMap<String, Value>),
@@ -59,6 +63,16 @@ impl Value {
     pub fn as_map(&self) -> Option<&IndexMap<String, Value>> {
         match self {
             Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The body of a streaming payload: the stream, moved out of its slot (once), or a
+    /// blob that arrived whole (a form-typed upload, an in-process call) as one chunk.
+    pub fn take_stream(&self) -> Option<crate::stream::ByteStream> {
+        match self {
+            Value::Stream(slot) => slot.take(),
+            Value::Blob(b) => Some(crate::stream::ByteStream::from_bytes(b.clone())),
             _ => None,
         }
     }
@@ -121,5 +135,10 @@ impl From<Bytes> for Value {
 impl From<Vec<u8>> for Value {
     fn from(b: Vec<u8>) -> Self {
         Value::Blob(Bytes::from(b))
+    }
+}
+impl From<crate::stream::ByteStream> for Value {
+    fn from(s: crate::stream::ByteStream) -> Self {
+        Value::Stream(StreamSlot::new(s))
     }
 }

@@ -3,7 +3,7 @@
 //! "Exactly-once processing" in the SQS Developer Guide).
 
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap};
 
 /// The deduplication interval, and how long a ReceiveRequestAttemptId can be retried.
 pub const DEDUPLICATION_INTERVAL_MS: i64 = 5 * 60 * 1000;
@@ -33,7 +33,8 @@ pub struct Original {
 #[derive(Debug, Default)]
 pub struct Deduplication {
     seen: HashMap<String, (i64, Original)>,
-    expiry: VecDeque<(i64, String)>,
+    /// (expires at, key), so expiry order is time order however entries were loaded.
+    expiry: BTreeSet<(i64, String)>,
 }
 
 impl Deduplication {
@@ -44,29 +45,56 @@ impl Deduplication {
     }
 
     /// The original of a duplicate sent within the interval, if any.
-    pub fn check(&mut self, key: &str, now: i64) -> Option<Original> {
-        self.prune(now);
+    pub fn check(&self, key: &str, now: i64) -> Option<Original> {
         self.seen.get(key).filter(|(expires, _)| *expires > now).map(|(_, o)| o.clone())
     }
 
-    /// Records a sent message; the interval starts at its first send.
-    pub fn record(&mut self, key: String, original: Original, sent_at: i64) {
+    /// Records a sent message; the interval starts at its first send. Returns when the
+    /// entry expires.
+    pub fn record(&mut self, key: String, original: Original, sent_at: i64) -> i64 {
         let expires = sent_at + DEDUPLICATION_INTERVAL_MS;
-        self.expiry.push_back((expires, key.clone()));
+        self.restore(key, original, expires);
+        expires
+    }
+
+    /// Puts back an entry read from the store.
+    pub fn restore(&mut self, key: String, original: Original, expires: i64) {
+        if let Some((old, _)) = self.seen.get(&key) {
+            self.expiry.remove(&(*old, key.clone()));
+        }
+        self.expiry.insert((expires, key.clone()));
         self.seen.insert(key, (expires, original));
     }
 
-    fn prune(&mut self, now: i64) {
-        while let Some((expires, _)) = self.expiry.front() {
+    /// Forgets entries whose interval is over; returns their keys (for the store).
+    pub fn prune(&mut self, now: i64) -> Vec<String> {
+        let mut expired = Vec::new();
+        while let Some((expires, _)) = self.expiry.first() {
             if *expires > now {
                 break;
             }
-            if let Some((expires, key)) = self.expiry.pop_front()
-                && self.seen.get(&key).is_some_and(|(e, _)| *e == expires)
-            {
+            if let Some((_, key)) = self.expiry.pop_first() {
                 self.seen.remove(&key);
+                expired.push(key);
             }
         }
+        expired
+    }
+
+    /// When the oldest entry expires.
+    pub fn next_expiry(&self) -> Option<i64> {
+        self.expiry.first().map(|(t, _)| *t)
+    }
+
+    /// Forgets everything (PurgeQueue).
+    pub fn clear(&mut self) {
+        self.seen.clear();
+        self.expiry.clear();
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.seen.len()
     }
 }
 
@@ -118,10 +146,26 @@ mod tests {
     fn duplicates_within_five_minutes_return_the_original() {
         let mut d = Deduplication::default();
         let original = Original { message_id: "m1".into(), sequence_number: "1".into() };
-        d.record("k".into(), original.clone(), 1_000);
-        assert_eq!(d.check("k", 1_000 + DEDUPLICATION_INTERVAL_MS - 1), Some(original));
+        assert_eq!(d.record("k".into(), original.clone(), 1_000), 1_000 + DEDUPLICATION_INTERVAL_MS);
+        assert_eq!(d.check("k", 1_000 + DEDUPLICATION_INTERVAL_MS - 1), Some(original.clone()));
         assert_eq!(d.check("k", 1_000 + DEDUPLICATION_INTERVAL_MS), None);
+        assert!(d.prune(1_000 + DEDUPLICATION_INTERVAL_MS - 1).is_empty());
+        assert_eq!(d.prune(1_000 + DEDUPLICATION_INTERVAL_MS), ["k"]);
         assert!(d.seen.is_empty());
+        assert_eq!(d.next_expiry(), None);
+    }
+
+    #[test]
+    fn entries_restored_out_of_order_expire_in_time_order() {
+        let mut d = Deduplication::default();
+        let o = |id: &str| Original { message_id: id.into(), sequence_number: "1".into() };
+        d.restore("late".into(), o("a"), 9_000);
+        d.restore("early".into(), o("b"), 5_000);
+        assert_eq!(d.next_expiry(), Some(5_000));
+        assert_eq!(d.prune(6_000), ["early"]);
+        assert_eq!(d.check("late", 6_000), Some(o("a")));
+        d.clear();
+        assert_eq!(d.len(), 0);
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod receive;
 mod redrive;
 mod send;
 mod state;
+mod sweep;
 #[cfg(test)]
 mod tests;
 mod url;
@@ -44,8 +45,13 @@ pub struct SqsProvider {
 }
 
 impl SqsProvider {
+    /// Loads the service state; inside a Tokio runtime it also resumes the message move
+    /// tasks that were running and starts the sweep of expired records.
     pub fn new(env: &ServiceEnv) -> Result<Self, StoreError> {
-        Ok(SqsProvider { sqs: Arc::new(Sqs::new(env)?) })
+        let sqs = Arc::new(Sqs::new(env)?);
+        sqs.resume_move_tasks();
+        sweep::start(&sqs);
+        Ok(SqsProvider { sqs })
     }
 }
 
@@ -159,7 +165,7 @@ impl SqsApi for SqsProvider {
         ctx: &RequestContext,
         input: StartMessageMoveTaskRequest,
     ) -> Result<StartMessageMoveTaskResult, ServiceError> {
-        self.sqs.start_message_move_task(ctx, input).map_err(Into::into)
+        self.sqs.start_message_move_task(ctx, input).await
     }
 
     async fn tag_queue(&self, ctx: &RequestContext, input: TagQueueRequest) -> Result<(), ServiceError> {

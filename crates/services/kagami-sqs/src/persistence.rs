@@ -4,10 +4,16 @@
 //! delivery state (rewritten on each receive or visibility change, so a receive never
 //! rewrites a body). Keys are `<account>/<region>/<queue>` and `<queue key>/<seq>`;
 //! queue names contain no `/`, so a queue's records share a prefix no other queue has.
+//!
+//! Beside them: one record per FIFO deduplication id within its 5-minute interval
+//! (`<queue key>/<id>`), one per message move task (`<source queue key>/<task>`), and one
+//! per queue deleted in the last 60 seconds (`<queue key>`). Records that expire are
+//! deleted when the queue is next touched or by the sweep (`sweep.rs`).
 
 use crate::attributes::QueueAttributes;
+use crate::fifo::Original;
 use crate::message::{Delivery, Message, MessageAttribute};
-use crate::queue::QueueState;
+use crate::queue::{Expired, QueueState};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
@@ -20,7 +26,10 @@ use std::collections::HashMap;
 pub const QUEUES: &str = "sqs/queues";
 pub const MESSAGES: &str = "sqs/messages";
 pub const DELIVERIES: &str = "sqs/deliveries";
-pub const TABLES: &[&str] = &[QUEUES, MESSAGES, DELIVERIES];
+pub const DEDUPLICATION: &str = "sqs/deduplication";
+pub const MOVE_TASKS: &str = "sqs/move_tasks";
+pub const DELETED_QUEUES: &str = "sqs/deleted_queues";
+pub const TABLES: &[&str] = &[QUEUES, MESSAGES, DELIVERIES, DEDUPLICATION, MOVE_TASKS, DELETED_QUEUES];
 
 pub fn queue_key(account: &str, region: &str, name: &str) -> String {
     format!("{account}/{region}/{name}")
@@ -168,17 +177,112 @@ pub fn put_queue(record: &QueueRecord) -> StoreOp {
     StoreOp::put_json(QUEUES, queue_key(&record.account, &record.region, &record.name), record)
 }
 
-/// Everything a queue has in the store.
+/// Everything a queue has in the store: its messages, deduplication ids and move tasks.
 pub fn delete_queue(queue_key: &str) -> Vec<StoreOp> {
     let mut ops = vec![StoreOp::delete(QUEUES, queue_key)];
     ops.extend(delete_messages(queue_key));
+    ops.push(StoreOp::delete_prefix(MOVE_TASKS, format!("{queue_key}/")));
     ops
 }
 
-/// Every message of a queue (PurgeQueue).
+/// Every message and deduplication id of a queue (PurgeQueue).
 pub fn delete_messages(queue_key: &str) -> Vec<StoreOp> {
     let prefix = format!("{queue_key}/");
-    vec![StoreOp::delete_prefix(MESSAGES, prefix.clone()), StoreOp::delete_prefix(DELIVERIES, prefix)]
+    vec![
+        StoreOp::delete_prefix(MESSAGES, prefix.clone()),
+        StoreOp::delete_prefix(DELIVERIES, prefix.clone()),
+        StoreOp::delete_prefix(DEDUPLICATION, prefix),
+    ]
+}
+
+/// A deduplication id within its interval: what a duplicate send answers, and until when.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct DeduplicationRecord {
+    message_id: String,
+    sequence_number: String,
+    expires_at: i64,
+}
+
+pub fn put_deduplication(queue_key: &str, key: &str, original: &Original, expires_at: i64) -> StoreOp {
+    let record = DeduplicationRecord {
+        message_id: original.message_id.clone(),
+        sequence_number: original.sequence_number.clone(),
+        expires_at,
+    };
+    StoreOp::put_json(DEDUPLICATION, format!("{queue_key}/{key}"), &record)
+}
+
+pub fn delete_deduplication(queue_key: &str, key: &str) -> StoreOp {
+    StoreOp::delete(DEDUPLICATION, format!("{queue_key}/{key}"))
+}
+
+/// The records `refresh` found expired.
+pub fn delete_expired(queue_key: &str, expired: &Expired) -> impl Iterator<Item = StoreOp> {
+    let messages = expired.messages.iter().flat_map(move |m| delete_message(queue_key, m.seq));
+    let ids = expired.deduplication_keys.iter().map(move |k| delete_deduplication(queue_key, k));
+    messages.chain(ids)
+}
+
+/// A queue deleted within the last 60 seconds (QueueDeletedRecently).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct DeletedQueueRecord {
+    pub deleted_at: i64,
+}
+
+pub fn put_deleted_queue(queue_key: &str, deleted_at: i64) -> StoreOp {
+    StoreOp::put_json(DELETED_QUEUES, queue_key, &DeletedQueueRecord { deleted_at })
+}
+
+pub fn delete_deleted_queue(queue_key: &str) -> StoreOp {
+    StoreOp::delete(DELETED_QUEUES, queue_key)
+}
+
+pub fn load_deleted_queues(store: &Store) -> Result<Vec<(String, DeletedQueueRecord)>, StoreError> {
+    store.scan_json(DELETED_QUEUES)
+}
+
+/// A message move task as ListMessageMoveTasks reports it, with the count moved so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MoveTaskRecord {
+    pub task_handle: String,
+    pub source_arn: String,
+    #[serde(default)]
+    pub destination_arn: Option<String>,
+    #[serde(default)]
+    pub max_per_second: Option<i32>,
+    pub started_timestamp: i64,
+    pub to_move: i64,
+    pub moved: i64,
+    pub status: String,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+}
+
+/// Task keys sort by start time within their source queue.
+pub fn move_task_key(source_key: &str, started_timestamp: i64, task_id: &str) -> String {
+    format!("{source_key}/{started_timestamp:020}-{task_id}")
+}
+
+pub fn put_move_task(key: &str, record: &MoveTaskRecord) -> StoreOp {
+    StoreOp::put_json(MOVE_TASKS, key, record)
+}
+
+pub fn delete_move_task(key: &str) -> StoreOp {
+    StoreOp::delete(MOVE_TASKS, key)
+}
+
+/// Every stored move task, oldest first within each source queue.
+pub fn load_move_tasks(store: &Store) -> Result<Vec<(String, MoveTaskRecord)>, StoreError> {
+    store.scan_json(MOVE_TASKS)
+}
+
+/// The queue key a record key starts with: `<account>/<region>/<queue>`.
+pub fn owning_queue(record_key: &str) -> Option<&str> {
+    let mut cut = 0;
+    for _ in 0..3 {
+        cut += record_key.get(cut..)?.find('/')? + 1;
+    }
+    record_key.get(..cut - 1)
 }
 
 pub fn put_message(queue_key: &str, m: &Message) -> StoreOp {
@@ -217,6 +321,8 @@ pub struct LoadedQueue {
     pub record: QueueRecord,
     pub attributes: QueueAttributes,
     pub messages: Vec<Message>,
+    /// (key, original, expires at) of deduplication ids, expired ones included.
+    pub deduplication: Vec<(String, Original, i64)>,
 }
 
 /// Reads every queue and message back at startup.
@@ -230,7 +336,7 @@ pub fn load(store: &Store) -> Result<Vec<LoadedQueue>, StoreError> {
             tracing::warn!(queue = key, error = %e, "stored queue attributes no longer validate; using defaults for them");
         }
         by_key.insert(key, queues.len());
-        queues.push(LoadedQueue { record, attributes, messages: Vec::new() });
+        queues.push(LoadedQueue { record, attributes, messages: Vec::new(), deduplication: Vec::new() });
     }
     let mut deliveries: HashMap<String, DeliveryRecord> =
         store.scan_json::<DeliveryRecord>(DELIVERIES)?.into_iter().collect();
@@ -255,6 +361,13 @@ pub fn load(store: &Store) -> Result<Vec<LoadedQueue>, StoreError> {
             dead_letter_queue_source_arn: record.dead_letter_queue_source_arn,
             delivery: delivery.into(),
         });
+    }
+    for (key, record) in store.scan_json::<DeduplicationRecord>(DEDUPLICATION)? {
+        let Some(queue) = owning_queue(&key) else { continue };
+        let Some(loaded) = by_key.get(queue).and_then(|&i| queues.get_mut(i)) else { continue };
+        let id = key.get(queue.len() + 1..).unwrap_or_default().to_string();
+        let original = Original { message_id: record.message_id, sequence_number: record.sequence_number };
+        loaded.deduplication.push((id, original, record.expires_at));
     }
     Ok(queues)
 }
@@ -321,6 +434,39 @@ mod tests {
         assert_eq!(m.delivery.receive_count, 3);
         assert_eq!(m.delivery.visible_at, 99);
         assert_eq!(m.message_attributes, message(1).message_attributes);
+    }
+
+    #[test]
+    fn record_keys_name_their_queue_even_when_ids_contain_slashes() {
+        assert_eq!(owning_queue("000000000000/us-east-1/q.fifo/a/b"), Some("000000000000/us-east-1/q.fifo"));
+        assert_eq!(owning_queue("000000000000/us-east-1/q/00000000000000000001"), Some("000000000000/us-east-1/q"));
+        assert_eq!(owning_queue("000000000000/us-east-1"), None);
+    }
+
+    #[tokio::test]
+    async fn deduplication_ids_round_trip_and_go_with_their_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let a = queue_key("1", "r", "q.fifo");
+        let b = queue_key("1", "r", "q2.fifo");
+        let state = QueueState::new(QueueAttributes::defaults(true), IndexMap::new(), 1_000);
+        let original = Original { message_id: "m1".into(), sequence_number: "7".into() };
+        store
+            .commit(vec![
+                put_queue(&queue_record("1", "r", "q.fifo", &state)),
+                put_queue(&queue_record("1", "r", "q2.fifo", &state)),
+                put_deduplication(&a, "id/with/slashes", &original, 300_000),
+                put_deduplication(&b, "other", &original, 300_000),
+            ])
+            .await
+            .unwrap();
+        let loaded = load(&store).unwrap();
+        let q = loaded.iter().find(|q| q.record.name == "q.fifo").unwrap();
+        assert_eq!(q.deduplication, vec![("id/with/slashes".to_string(), original.clone(), 300_000)]);
+        store.commit(delete_messages(&a)).await.unwrap();
+        let loaded = load(&store).unwrap();
+        assert!(loaded.iter().find(|q| q.record.name == "q.fifo").unwrap().deduplication.is_empty());
+        assert_eq!(loaded.iter().find(|q| q.record.name == "q2.fifo").unwrap().deduplication.len(), 1);
     }
 
     #[tokio::test]

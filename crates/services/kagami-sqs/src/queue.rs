@@ -31,10 +31,32 @@ pub struct QueueState {
     inflight: BTreeSet<(i64, u64)>,
     /// Every message by enqueue time, for retention.
     by_sent: BTreeSet<(i64, u64)>,
-    /// FIFO only: each message group's messages in order.
-    groups: HashMap<String, BTreeSet<u64>>,
+    /// FIFO only: each message group's messages in order, and how many are in flight.
+    groups: HashMap<String, Group>,
     next_seq: u64,
     attempts: HashMap<String, Attempt>,
+}
+
+/// A FIFO message group: its messages in order, and how many of them are in flight
+/// (while any is, the group delivers nothing: "FIFO queue logic", SQS Developer Guide).
+#[derive(Debug, Default)]
+struct Group {
+    members: BTreeSet<u64>,
+    inflight: usize,
+}
+
+/// What `refresh` dropped: messages past the retention period and deduplication ids
+/// past the 5-minute interval, so that their records can be deleted.
+#[derive(Debug, Default)]
+pub struct Expired {
+    pub messages: Vec<Message>,
+    pub deduplication_keys: Vec<String>,
+}
+
+impl Expired {
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty() && self.deduplication_keys.is_empty()
+    }
 }
 
 /// A FIFO ReceiveMessage that a retry with the same ReceiveRequestAttemptId repeats.
@@ -130,72 +152,149 @@ impl QueueState {
         self.by_sent.insert((message.sent_timestamp, seq));
         if self.is_fifo() {
             let group = message.message_group_id.clone().unwrap_or_default();
-            self.groups.entry(group).or_default().insert(seq);
+            self.groups.entry(group).or_default().members.insert(seq);
         }
-        self.place(seq, message.delivery, now);
+        let delivery = message.delivery;
         self.messages.insert(seq, Box::new(message));
+        self.place(seq, delivery, now);
     }
 
     /// Takes a message out of the queue.
     pub fn remove(&mut self, seq: u64) -> Option<Message> {
+        let delivery = self.messages.get(&seq)?.delivery;
+        self.unplace(seq, delivery);
         let message = *self.messages.remove(&seq)?;
-        self.unplace(seq, message.delivery);
         self.by_sent.remove(&(message.sent_timestamp, seq));
-        if let Some(group) = &message.message_group_id
-            && let Some(members) = self.groups.get_mut(group)
-        {
-            members.remove(&seq);
-            if members.is_empty() {
-                self.groups.remove(group);
+        if self.is_fifo() {
+            let group = message.message_group_id.as_deref().unwrap_or_default();
+            if let Some(g) = self.groups.get_mut(group) {
+                g.members.remove(&seq);
+                if g.members.is_empty() {
+                    self.groups.remove(group);
+                }
             }
         }
         Some(message)
     }
 
+    /// Files a message (already in `messages`) as visible, delayed or in flight.
     fn place(&mut self, seq: u64, delivery: Delivery, now: i64) {
         if delivery.visible_at <= now {
             self.ready.insert(seq);
         } else if delivery.receive_count == 0 {
             self.delayed.insert((delivery.visible_at, seq));
         } else {
-            self.inflight.insert((delivery.visible_at, seq));
+            self.set_inflight(seq, delivery.visible_at);
         }
     }
 
     fn unplace(&mut self, seq: u64, delivery: Delivery) {
         self.ready.remove(&seq);
         self.delayed.remove(&(delivery.visible_at, seq));
-        self.inflight.remove(&(delivery.visible_at, seq));
+        self.clear_inflight(seq, delivery.visible_at);
+    }
+
+    fn group_of(&mut self, seq: u64) -> Option<&mut Group> {
+        if !self.is_fifo() {
+            return None;
+        }
+        let group = self.messages.get(&seq)?.message_group_id.as_deref().unwrap_or_default();
+        self.groups.get_mut(group)
+    }
+
+    fn set_inflight(&mut self, seq: u64, visible_at: i64) {
+        if self.inflight.insert((visible_at, seq))
+            && let Some(g) = self.group_of(seq)
+        {
+            g.inflight += 1;
+        }
+    }
+
+    fn clear_inflight(&mut self, seq: u64, visible_at: i64) {
+        if self.inflight.remove(&(visible_at, seq))
+            && let Some(g) = self.group_of(seq)
+        {
+            g.inflight = g.inflight.saturating_sub(1);
+        }
     }
 
     /// Brings the queue up to `now`: delayed and in-flight messages whose time has come
     /// become visible, and messages older than the retention period are dropped
     /// (returned, so their records can be deleted).
-    pub fn refresh(&mut self, now: i64) -> Vec<Message> {
-        for set in [&mut self.delayed, &mut self.inflight] {
-            while let Some(&(visible_at, seq)) = set.first() {
-                if visible_at > now {
-                    break;
-                }
-                set.pop_first();
-                self.ready.insert(seq);
+    pub fn refresh(&mut self, now: i64) -> Expired {
+        while let Some(&(visible_at, seq)) = self.delayed.first() {
+            if visible_at > now {
+                break;
             }
+            self.delayed.pop_first();
+            self.ready.insert(seq);
         }
+        while let Some(&(visible_at, seq)) = self.inflight.first() {
+            if visible_at > now {
+                break;
+            }
+            self.clear_inflight(seq, visible_at);
+            self.ready.insert(seq);
+        }
+        // Retention applies to every message, in flight or not, and a changed
+        // MessageRetentionPeriod applies to messages already in the queue.
         let retention = i64::from(self.attributes.message_retention_period) * 1000;
-        let mut expired = Vec::new();
+        let mut expired = Expired::default();
         while let Some(&(sent, seq)) = self.by_sent.first() {
             if sent + retention > now {
                 break;
             }
             match self.remove(seq) {
-                Some(m) => expired.push(m),
+                Some(m) => expired.messages.push(m),
                 None => {
                     self.by_sent.pop_first();
                 }
             }
         }
-        self.attempts.retain(|_, a| a.expires_at > now);
+        expired.deduplication_keys = self.deduplication.prune(now);
+        if !self.attempts.is_empty() {
+            self.attempts.retain(|_, a| a.expires_at > now);
+        }
         expired
+    }
+
+    /// The next time `refresh` has something to drop: a message reaching the end of the
+    /// retention period or a deduplication id the end of its interval.
+    pub fn next_expiry(&self) -> Option<i64> {
+        let retention = i64::from(self.attributes.message_retention_period) * 1000;
+        let message = self.by_sent.first().map(|(sent, _)| sent + retention);
+        let dedup = self.deduplication.next_expiry();
+        match (message, dedup) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// FIFO: the queue's DelaySeconds is retroactive ("Amazon SQS delay queues"), so a
+    /// message never received is visible `DelaySeconds` after it was sent, whatever the
+    /// delay was then. Returns the messages whose delivery state changed.
+    pub fn apply_queue_delay(&mut self, now: i64) -> Vec<(u64, Delivery)> {
+        if !self.is_fifo() {
+            return Vec::new();
+        }
+        let delay = i64::from(self.attributes.delay_seconds) * 1000;
+        let pending: Vec<(u64, Delivery, i64)> = self
+            .messages
+            .values()
+            .filter(|m| m.delivery.receive_count == 0 && m.delivery.visible_at != m.sent_timestamp + delay)
+            .map(|m| (m.seq, m.delivery, m.sent_timestamp + delay))
+            .collect();
+        let mut changed = Vec::with_capacity(pending.len());
+        for (seq, old, visible_at) in pending {
+            self.unplace(seq, old);
+            let delivery = Delivery { visible_at, ..old };
+            if let Some(m) = self.messages.get_mut(&seq) {
+                m.delivery = delivery;
+            }
+            self.place(seq, delivery, now);
+            changed.push((seq, delivery));
+        }
+        changed
     }
 
     /// ApproximateNumberOfMessages, ...NotVisible and ...Delayed (after `refresh`).
@@ -216,9 +315,9 @@ impl QueueState {
     /// Picks up to `max` visible messages to deliver, in order; messages already
     /// received `max_receive_count` times are picked for the dead-letter queue instead.
     ///
-    /// FIFO: a message group is available only while its oldest message is visible (no
-    /// message of the group in flight), and a receive returns as many messages of one
-    /// group as it can before moving to the next group.
+    /// FIFO: a message group is available only while none of its messages is in flight
+    /// and its oldest message is visible, so a group is delivered strictly in order; a
+    /// receive returns as many messages of one group as it can before moving to the next.
     pub fn select(&self, max: usize, max_receive_count: Option<u32>) -> Selection {
         let mut selection = Selection::default();
         let exhausted = |m: &Message| max_receive_count.is_some_and(|limit| m.delivery.receive_count >= limit);
@@ -242,12 +341,13 @@ impl QueueState {
             if !visited.insert(group) {
                 continue;
             }
-            let Some(members) = self.groups.get(group) else { continue };
-            if members.first() != Some(&seq) {
-                // An older message of the group is in flight or delayed: the group waits.
+            let Some(g) = self.groups.get(group) else { continue };
+            if g.inflight > 0 || g.members.first() != Some(&seq) {
+                // A message of the group is in flight, or an older one is delayed: the
+                // group waits, even if an earlier message became visible again.
                 continue;
             }
-            for &member in members {
+            for &member in &g.members {
                 if selection.deliver.len() >= max || !self.ready.contains(&member) {
                     break;
                 }
@@ -275,7 +375,7 @@ impl QueueState {
             seq,
             receive_count: m.delivery.receive_count,
         };
-        self.inflight.insert((visible_at, seq));
+        self.set_inflight(seq, visible_at);
         Some(receipt)
     }
 
@@ -329,8 +429,9 @@ impl QueueState {
         Ok(delivery)
     }
 
-    /// PurgeQueue: every message goes.
+    /// PurgeQueue: every message goes, and with them the deduplication ids.
     pub fn purge(&mut self, now: i64) {
+        self.deduplication.clear();
         self.messages.clear();
         self.ready.clear();
         self.delayed.clear();
@@ -364,7 +465,7 @@ impl QueueState {
             if let Some(m) = self.messages.get_mut(seq) {
                 m.delivery.visible_at = visible_at;
             }
-            self.inflight.insert((visible_at, *seq));
+            self.set_inflight(*seq, visible_at);
         }
         Some(attempt.deliveries.into_iter().map(|(seq, _, handle)| (seq, handle)).collect())
     }
@@ -457,9 +558,110 @@ mod tests {
         message(&mut q, "old", None, t, 0);
         message(&mut q, "new", None, t + 1_000, 0);
         let retention = i64::from(q.attributes.message_retention_period) * 1000;
+        assert_eq!(q.next_expiry(), Some(t + retention));
         let expired = q.refresh(t + retention);
-        assert_eq!(expired.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["old"]);
+        assert_eq!(expired.messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["old"]);
         assert_eq!(q.len(), 1);
+        assert_eq!(q.next_expiry(), Some(t + 1_000 + retention));
+    }
+
+    #[test]
+    fn shorter_retention_applies_to_messages_already_in_flight() {
+        let mut q = queue(false);
+        let t = 1_000_000;
+        message(&mut q, "a", None, t, 0);
+        receive(&mut q, 1, t, 600);
+        q.attributes.message_retention_period = 60;
+        let expired = q.refresh(t + 60_000);
+        assert_eq!(expired.messages.len(), 1);
+        assert_eq!(q.counts(), (0, 0, 0));
+        assert_eq!(q.next_expiry(), None);
+    }
+
+    #[test]
+    fn deduplication_ids_expire_with_the_refresh_that_passes_them() {
+        let mut q = queue(true);
+        let t = 1_000_000;
+        let original = crate::fifo::Original { message_id: "m".into(), sequence_number: "1".into() };
+        q.deduplication.record("d".into(), original, t);
+        assert_eq!(q.next_expiry(), Some(t + DEDUPLICATION_INTERVAL_MS));
+        assert!(q.refresh(t + DEDUPLICATION_INTERVAL_MS - 1).deduplication_keys.is_empty());
+        assert_eq!(q.refresh(t + DEDUPLICATION_INTERVAL_MS).deduplication_keys, ["d"]);
+        assert_eq!(q.next_expiry(), None);
+    }
+
+    #[test]
+    fn fifo_group_stays_blocked_while_a_later_message_is_in_flight() {
+        let mut q = queue(true);
+        let t = 1_000_000;
+        for body in ["1", "2", "3"] {
+            message(&mut q, body, Some("g"), t, 0);
+        }
+        let got = receive(&mut q, 2, t, 30);
+        assert_eq!(bodies(&got), ["1", "2"]);
+        // "1" is visible again, "2" is still in flight: the group delivers nothing,
+        // neither "1" (that would deliver it twice while "2" is being processed) nor "3".
+        q.change_visibility(&got[0].1, 0, t + 1_000).unwrap();
+        assert!(receive(&mut q, 10, t + 1_000, 30).is_empty());
+        assert_eq!(q.counts(), (2, 1, 0));
+        // Once "2" is visible again the group is delivered in order.
+        assert_eq!(bodies(&receive(&mut q, 10, t + 30_000, 30)), ["1", "2", "3"]);
+    }
+
+    #[test]
+    fn fifo_group_blocked_by_expired_earlier_and_inflight_later_message() {
+        let mut q = queue(true);
+        let t = 1_000_000;
+        message(&mut q, "1", Some("g"), t, 0);
+        message(&mut q, "2", Some("g"), t, 0);
+        message(&mut q, "x", Some("other"), t, 0);
+        let first = receive(&mut q, 1, t, 10);
+        assert_eq!(bodies(&first), ["1"]);
+        // "1" times out; receive it and "2" again, then let "1" time out first.
+        let both = receive(&mut q, 2, t + 10_000, 10);
+        assert_eq!(bodies(&both), ["1", "2"]);
+        q.change_visibility(&both[1].1, 60, t + 10_000).unwrap();
+        // "1" is visible at t + 20 s, "2" in flight until t + 70 s: only the other group.
+        assert_eq!(bodies(&receive(&mut q, 10, t + 20_000, 600)), ["x"]);
+        assert!(receive(&mut q, 10, t + 69_999, 10).is_empty());
+        assert_eq!(bodies(&receive(&mut q, 10, t + 70_000, 10)), ["1", "2"]);
+    }
+
+    #[test]
+    fn fifo_queue_delay_is_retroactive() {
+        let mut q = queue(true);
+        let t = 1_000_000;
+        message(&mut q, "a", Some("g"), t, 0);
+        q.attributes.delay_seconds = 60;
+        let changed = q.apply_queue_delay(t + 1_000);
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].1.visible_at, t + 60_000);
+        q.refresh(t + 1_000);
+        assert_eq!(q.counts(), (0, 0, 1));
+        assert!(receive(&mut q, 10, t + 59_999, 30).is_empty());
+        assert_eq!(bodies(&receive(&mut q, 10, t + 60_000, 30)), ["a"]);
+        // Received messages are not delayed again.
+        q.attributes.delay_seconds = 900;
+        assert!(q.apply_queue_delay(t + 61_000).is_empty());
+    }
+
+    #[test]
+    fn standard_queue_delay_is_not_retroactive() {
+        let mut q = queue(false);
+        let t = 1_000_000;
+        message(&mut q, "a", None, t, 0);
+        q.attributes.delay_seconds = 60;
+        assert!(q.apply_queue_delay(t).is_empty());
+        assert_eq!(bodies(&receive(&mut q, 10, t, 30)), ["a"]);
+    }
+
+    #[test]
+    fn purge_forgets_deduplication_ids() {
+        let mut q = queue(true);
+        let original = crate::fifo::Original { message_id: "m".into(), sequence_number: "1".into() };
+        q.deduplication.record("d".into(), original, 1_000_000);
+        q.purge(1_000_001);
+        assert_eq!(q.deduplication.check("d", 1_000_002), None);
     }
 
     #[test]

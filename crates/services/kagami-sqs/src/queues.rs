@@ -19,7 +19,11 @@ pub const MAX_QUEUE_NAME_LEN: usize = 80;
 pub const MAX_LIST_RESULTS: i32 = 1000;
 /// Only one PurgeQueue per queue every 60 seconds.
 pub const PURGE_INTERVAL_MS: i64 = 60_000;
-/// At most 50 tags per queue; keys up to 128 characters, values up to 256.
+/// "You must wait 60 seconds after deleting a queue before you can create another queue
+/// with the same name" (DeleteQueue, QueueDeletedRecently in the SQS API Reference).
+pub const RECREATE_INTERVAL_MS: i64 = 60_000;
+/// At most 50 tags per queue; keys up to 128 characters, values up to 256 ("Amazon SQS
+/// standard queue quotas": tags are Unicode, so the limits count characters, not bytes).
 pub const MAX_TAGS: usize = 50;
 pub const MAX_TAG_KEY_LEN: usize = 128;
 pub const MAX_TAG_VALUE_LEN: usize = 256;
@@ -46,10 +50,10 @@ fn check_tags(name: &str, existing: usize, tags: &IndexMap<String, String>) -> R
         return Err(invalid_parameter_value(format!("Too many tags added for queue {name}.")));
     }
     for (k, v) in tags {
-        if k.is_empty() || k.len() > MAX_TAG_KEY_LEN {
+        if k.is_empty() || k.chars().count() > MAX_TAG_KEY_LEN {
             return Err(invalid_parameter_value("Tag keys must be between 1 and 128 characters in length."));
         }
-        if v.len() > MAX_TAG_VALUE_LEN {
+        if v.chars().count() > MAX_TAG_VALUE_LEN {
             return Err(invalid_parameter_value("Tag values must be less than 256 characters in length."));
         }
         if k.to_ascii_lowercase().starts_with("aws:") {
@@ -147,6 +151,15 @@ impl Sqs {
             }
             return Ok(CreateQueueResult { queue_url: Some(self.url_of(ctx, &existing)) });
         }
+        let now = clock::now_millis();
+        let key = persistence::queue_key(&ctx.account_id, &ctx.region, &name);
+        if self.deleted_recently.lock().get(&key).is_some_and(|at| now - at < RECREATE_INTERVAL_MS) {
+            return Err(SqsError::QueueDeletedRecently(
+                "You must wait 60 seconds after deleting a queue before you can create another with the same name."
+                    .to_string(),
+            )
+            .into());
+        }
         let mut attributes = QueueAttributes::defaults(fifo);
         attributes.apply_all(&requested, true).map_err(SqsError::from)?;
         if let Some(raw) = requested.get("RedrivePolicy").filter(|r| !r.is_empty()) {
@@ -158,7 +171,7 @@ impl Sqs {
             &ctx.account_id,
             &ctx.region,
             &name,
-            QueueState::new(attributes, tags, clock::now_millis()),
+            QueueState::new(attributes, tags, now),
         ));
         let commit = {
             // Nobody can change the new queue before its creation record is submitted.
@@ -168,7 +181,16 @@ impl Sqs {
                     drop(state);
                     return Ok(CreateQueueResult { queue_url: Some(self.url_of(ctx, &raced)) });
                 }
-                None => self.persist(|| vec![queue.record_op(&state)]),
+                None => {
+                    let tombstone = self.deleted_recently.lock().remove(&key).is_some();
+                    self.persist(|| {
+                        let mut ops = vec![queue.record_op(&state)];
+                        if tombstone {
+                            ops.push(persistence::delete_deleted_queue(&key));
+                        }
+                        ops
+                    })
+                }
             }
         };
         commit.wait().await.map_err(store_failed)?;
@@ -199,12 +221,18 @@ impl Sqs {
         if !self.remove(&queue) {
             return Err(queue_does_not_exist(ctx).into());
         }
+        let now = clock::now_millis();
+        self.deleted_recently.lock().insert(queue.key.clone(), now);
         let commit = {
             let _state = queue.state.lock();
-            self.persist(|| persistence::delete_queue(&queue.key))
+            self.persist(|| {
+                let mut ops = persistence::delete_queue(&queue.key);
+                ops.push(persistence::put_deleted_queue(&queue.key, now));
+                ops
+            })
         };
         queue.notify.notify_waiters();
-        self.cancel_tasks_of(&queue.arn);
+        self.forget_tasks_of(&queue.arn);
         commit.wait().await.map_err(store_failed)
     }
 
@@ -246,7 +274,8 @@ impl Sqs {
         let mut out = IndexMap::new();
         let commit = {
             let mut state = queue.state.lock();
-            let expired = state.refresh(now);
+            let mut ops = Vec::new();
+            self.refresh(&queue, &mut state, now, &mut ops);
             let (visible, not_visible, delayed) = state.counts();
             for name in ALL_NAMES {
                 if !wanted(name) {
@@ -265,7 +294,7 @@ impl Sqs {
                     out.insert(name.to_string(), v);
                 }
             }
-            self.persist(|| expired.iter().flat_map(|m| persistence::delete_message(&queue.key, m.seq)).collect())
+            self.store.submit(ops)
         };
         commit.wait().await.map_err(store_failed)?;
         Ok(GetQueueAttributesResult { attributes: (!out.is_empty()).then_some(out) })
@@ -281,11 +310,18 @@ impl Sqs {
             RedrivePolicy::parse(raw).map_err(SqsError::from)?;
             self.check_redrive_target((&queue.account, &queue.region, &queue.name), queue.fifo, raw)?;
         }
+        let now = clock::now_millis();
         let commit = {
             let mut state = queue.state.lock();
             state.attributes.apply_all(&input.attributes, false).map_err(SqsError::from)?;
-            state.last_modified_timestamp = clock::now_secs();
-            self.persist(|| vec![queue.record_op(&state)])
+            state.last_modified_timestamp = now.div_euclid(1000);
+            let redelayed =
+                if input.attributes.contains_key("DelaySeconds") { state.apply_queue_delay(now) } else { Vec::new() };
+            self.persist(|| {
+                let mut ops = vec![queue.record_op(&state)];
+                ops.extend(redelayed.iter().map(|(seq, d)| persistence::put_delivery(&queue.key, *seq, *d)));
+                ops
+            })
         };
         // A shorter retention or a new redrive policy may make messages move on the next
         // receive; waiting receivers re-check.
@@ -310,7 +346,7 @@ impl Sqs {
 
     pub async fn untag_queue(&self, ctx: &RequestContext, input: UntagQueueRequest) -> Result<(), ServiceError> {
         let queue = self.resolve(ctx, &input.queue_url)?;
-        if input.tag_keys.is_empty() || input.tag_keys.iter().any(|k| k.is_empty() || k.len() > MAX_TAG_KEY_LEN) {
+        if input.tag_keys.is_empty() || input.tag_keys.iter().any(|k| k.is_empty() || k.chars().count() > MAX_TAG_KEY_LEN) {
             return Err(invalid_parameter_value("Tag keys must be between 1 and 128 characters in length.").into());
         }
         let commit = {
@@ -387,10 +423,31 @@ mod tests {
     }
 
     #[test]
+    fn list_without_max_results_returns_up_to_1000_urls_and_no_token() {
+        let state = || QueueState::new(QueueAttributes::defaults(false), IndexMap::new(), 0);
+        let all: Vec<Arc<Queue>> =
+            (0..1001).map(|i| Arc::new(Queue::new("1", "r", &format!("q{i:04}"), state()))).collect();
+        let (page, token) = paginate(all.clone(), None, None).unwrap();
+        assert_eq!((page.len(), token), (1000, None));
+        let (page, token) = paginate(all.clone(), None, Some(1000)).unwrap();
+        assert_eq!(page.len(), 1000);
+        let (rest, last) = paginate(all, token.as_deref(), Some(1000)).unwrap();
+        assert_eq!((rest.len(), last), (1, None));
+        assert_eq!(rest[0].name, "q1000");
+    }
+
+    #[test]
     fn tags_are_limited() {
         let many: IndexMap<String, String> = (0..51).map(|i| (format!("k{i}"), "v".to_string())).collect();
         assert!(check_tags("q", 0, &many).is_err());
         let reserved = IndexMap::from([("aws:x".to_string(), "v".to_string())]);
         assert!(check_tags("q", 0, &reserved).is_err());
+        // Limits count Unicode characters: 128 and 256 three-byte characters are fine.
+        let unicode = IndexMap::from([("鍵".repeat(128), "値".repeat(256))]);
+        assert!(check_tags("q", 0, &unicode).is_ok());
+        assert!(check_tags("q", 0, &IndexMap::from([("鍵".repeat(129), String::new())])).is_err());
+        assert!(check_tags("q", 0, &IndexMap::from([("k".to_string(), "値".repeat(257))])).is_err());
+        assert!(check_tags("q", 49, &IndexMap::from([("k".to_string(), String::new())])).is_ok());
+        assert!(check_tags("q", 50, &IndexMap::from([("k".to_string(), String::new())])).is_err());
     }
 }

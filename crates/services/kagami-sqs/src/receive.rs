@@ -143,10 +143,7 @@ impl Sqs {
         let durable = self.store.is_durable();
         let mut ops = Vec::new();
         let mut state = queue.state.lock();
-        let expired = state.refresh(now);
-        if durable {
-            ops.extend(expired.iter().flat_map(|m| persistence::delete_message(&queue.key, m.seq)));
-        }
+        self.refresh(queue, &mut state, now, &mut ops);
         let default_wait = state.attributes.receive_message_wait_time_seconds;
         let visibility_timeout = params.visibility_timeout.unwrap_or(state.attributes.visibility_timeout);
         let mut messages = Vec::new();

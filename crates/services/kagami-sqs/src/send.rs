@@ -190,6 +190,8 @@ impl Sqs {
         let mut sequence_number = None;
         let mut dedup_key = None;
         if queue.fifo {
+            // Drops the ids whose interval is over, and their records.
+            self.refresh(queue, state, now, ops);
             let id = match (out.deduplication_id.clone(), state.attributes.content_based_deduplication) {
                 (Some(id), _) => id,
                 (None, true) => content_deduplication_id(&out.body),
@@ -250,6 +252,10 @@ impl Sqs {
                 message_id: sent.message_id.clone(),
                 sequence_number: sent.sequence_number.clone().unwrap_or_default(),
             };
+            if self.store.is_durable() {
+                let expires = now + crate::fifo::DEDUPLICATION_INTERVAL_MS;
+                ops.push(persistence::put_deduplication(&queue.key, &key, &original, expires));
+            }
             state.deduplication.record(key, original, now);
         }
         state.insert(message, now);

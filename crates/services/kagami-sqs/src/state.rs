@@ -65,6 +65,8 @@ pub struct Sqs {
     external_host: Option<String>,
     queues: RwLock<HashMap<String, HashMap<String, Partition>>>,
     pub(crate) tasks: Mutex<Vec<Arc<MoveTask>>>,
+    /// Queue keys deleted within the last 60 seconds, with when (QueueDeletedRecently).
+    pub(crate) deleted_recently: Mutex<HashMap<String, i64>>,
 }
 
 impl Sqs {
@@ -75,8 +77,12 @@ impl Sqs {
             external_host: env.external_host.clone(),
             queues: RwLock::new(HashMap::new()),
             tasks: Mutex::new(Vec::new()),
+            deleted_recently: Mutex::new(HashMap::new()),
         };
         let now = clock::now_millis();
+        sqs.deleted_recently
+            .lock()
+            .extend(persistence::load_deleted_queues(&env.store)?.into_iter().map(|(k, r)| (k, r.deleted_at)));
         for loaded in persistence::load(&env.store)? {
             let r = loaded.record;
             let mut state = QueueState::new(loaded.attributes, r.tags, now);
@@ -86,8 +92,13 @@ impl Sqs {
             for m in loaded.messages {
                 state.insert(m, now);
             }
+            // Expired ids are dropped (with their records) when the queue is next refreshed.
+            for (key, original, expires) in loaded.deduplication {
+                state.deduplication.restore(key, original, expires);
+            }
             sqs.insert(Arc::new(Queue::new(&r.account, &r.region, &r.name, state)));
         }
+        sqs.load_move_tasks()?;
         Ok(sqs)
     }
 
@@ -106,6 +117,7 @@ impl Sqs {
         for task in self.tasks.lock().drain(..) {
             task.cancel();
         }
+        self.deleted_recently.lock().clear();
         // Submitted before any later write, so the writer applies it first; nothing to await.
         let ops = persistence::TABLES.iter().map(|t| StoreOp::delete_prefix(t, "")).collect();
         drop(self.store.submit(ops));
@@ -154,6 +166,12 @@ impl Sqs {
     pub(crate) fn queue_by_arn(&self, arn: &str) -> Option<Arc<Queue>> {
         let (region, account, name) = parse_queue_arn(arn)?;
         self.queue(account, region, name)
+    }
+
+    /// Every queue of every partition (the sweep).
+    pub(crate) fn all_queues(&self) -> Vec<Arc<Queue>> {
+        let queues = self.queues.read();
+        queues.values().flat_map(|regions| regions.values().flat_map(|p| p.values().cloned())).collect()
     }
 
     /// Queues of one (account, region) in name order.

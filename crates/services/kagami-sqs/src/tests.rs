@@ -7,7 +7,7 @@ use kagami_core::{RequestContext, ServiceEnv, ServiceError, Store, clock};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn ctx() -> RequestContext {
     RequestContext::system("000000000000", "us-east-1", "sqs")
@@ -165,4 +165,83 @@ async fn queue_does_not_exist_is_worded_for_the_protocol_of_the_request() {
     let e = p.get_queue_url(&query, input()).await.unwrap_err();
     assert_eq!(e.message, "The specified queue does not exist for this wsdl version.");
     assert_eq!(e.query_code.as_deref(), Some("AWS.SimpleQueueService.NonExistentQueue"));
+}
+
+#[tokio::test]
+async fn deduplication_ids_and_deleted_queue_marks_survive_a_reload() {
+    let _serial = SERIAL.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = || ServiceEnv { store: Store::open(dir.path()).unwrap(), ..ServiceEnv::ephemeral() };
+    let fifo_send = |url: &str| SendMessageRequest {
+        queue_url: url.into(),
+        message_body: "x".into(),
+        message_group_id: Some("g".into()),
+        message_deduplication_id: Some("d".into()),
+        ..Default::default()
+    };
+    let (url, first) = {
+        let p = SqsProvider::new(&env()).unwrap();
+        let url = queue(&p, "dedup.fifo", &[("FifoQueue", "true")]).await;
+        let first = p.send_message(&ctx(), fifo_send(&url)).await.unwrap();
+        let gone = queue(&p, "gone", &[]).await;
+        p.delete_queue(&ctx(), DeleteQueueRequest { queue_url: gone }).await.unwrap();
+        (url, first)
+    };
+    let p = SqsProvider::new(&env()).unwrap();
+    let again = p.send_message(&ctx(), fifo_send(&url)).await.unwrap();
+    assert_eq!(again.message_id, first.message_id);
+    assert_eq!(again.sequence_number, first.sequence_number);
+    assert_eq!(receive(&p, &url, None).await.len(), 1);
+    let input = CreateQueueRequest { queue_name: "gone".into(), ..Default::default() };
+    let e = p.create_queue(&ctx(), input).await.unwrap_err();
+    assert_eq!(e.code, "QueueDeletedRecently");
+    assert_eq!(e.query_code.as_deref(), Some("AWS.SimpleQueueService.QueueDeletedRecently"));
+    assert_eq!(e.status, 400);
+}
+
+#[tokio::test]
+async fn stored_move_tasks_reload_and_orphans_are_dropped() {
+    use crate::persistence::{self, MoveTaskRecord};
+    let _serial = SERIAL.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let p = SqsProvider::new(&ServiceEnv { store: store.clone(), ..ServiceEnv::ephemeral() }).unwrap();
+    queue(&p, "dlq", &[]).await;
+    let arn = "arn:aws:sqs:us-east-1:000000000000:dlq";
+    let record = |status: &str| MoveTaskRecord {
+        task_handle: format!("handle-{status}"),
+        source_arn: arn.into(),
+        destination_arn: None,
+        max_per_second: None,
+        started_timestamp: 1,
+        to_move: 3,
+        moved: 2,
+        status: status.into(),
+        failure_reason: None,
+    };
+    let key = persistence::queue_key("000000000000", "us-east-1", "dlq");
+    store
+        .commit(vec![
+            persistence::put_move_task(&persistence::move_task_key(&key, 1, "a"), &record("CANCELLING")),
+            persistence::put_move_task(&persistence::move_task_key("000000000000/us-east-1/gone", 1, "b"), &record("RUNNING")),
+        ])
+        .await
+        .unwrap();
+    drop(p);
+    let p = SqsProvider::new(&ServiceEnv { store: store.clone(), ..ServiceEnv::ephemeral() }).unwrap();
+    let listed = p
+        .list_message_move_tasks(&ctx(), ListMessageMoveTasksRequest { source_arn: arn.into(), max_results: Some(10) })
+        .await
+        .unwrap()
+        .results
+        .unwrap_or_default();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].status.as_deref(), Some("CANCELLED"));
+    assert_eq!(listed[0].approximate_number_of_messages_moved, Some(2));
+    // Commits are applied in order: once this one is, so is the orphan's deletion.
+    store.commit(vec![kagami_core::store::StoreOp::delete(persistence::MOVE_TASKS, "flush")]).await.unwrap();
+    drop(p);
+    let keys: Vec<String> = store.scan(persistence::MOVE_TASKS).unwrap().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0].starts_with(&key));
 }
