@@ -193,9 +193,10 @@ where
         principal: caller.principal,
         host: host.to_string(),
         protocol,
+        // A name built at compile time: a `&str` key is parsed again on every lookup.
         trace_header: head
             .headers
-            .get(TRACE_ID)
+            .get(const { HeaderName::from_static(TRACE_ID) })
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty())
             .map(str::to_string),
@@ -241,7 +242,10 @@ fn rest_operation(
     model: &'static ServiceModel,
     head_only: &RequestParts<'_>,
 ) -> Option<&'static Operation> {
-    let protocol = kagami_protocol::detect_protocol(model, head_only);
+    // REST services speak only their own protocol, and no other service is ever
+    // detected as REST: the model alone decides, without reading headers again
+    // (detection runs once more on the full request for every other service).
+    let protocol = Protocol::of_model(model);
     if !matches!(protocol, Protocol::RestXml | Protocol::RestJson) {
         return None;
     }
