@@ -12,28 +12,32 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from sqs_helpers import counts
+
 pytestmark = pytest.mark.slow
-
-
-def counts(sqs, url) -> tuple[int, int, int]:
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=[
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-        ],
-    )["Attributes"]
-    return (
-        int(attrs["ApproximateNumberOfMessages"]),
-        int(attrs["ApproximateNumberOfMessagesNotVisible"]),
-        int(attrs["ApproximateNumberOfMessagesDelayed"]),
-    )
 
 
 def advance(server, seconds: float) -> None:
     response = server.advance_clock(seconds)
     assert response.status_code == 200, response.text
+
+
+def source_and_dead_letter_queue(sqs) -> tuple[str, str, str]:
+    """Queue `src` whose messages move to queue `dlq` after one receive: (src, dlq, dlq ARN)."""
+    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    src = sqs.create_queue(
+        QueueName="src", Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})}
+    )["QueueUrl"]
+    return src, dlq, dlq_arn
+
+
+def dead_letter(sqs, src, dlq, n: int) -> None:
+    """Sends `n` (at most 10) messages to `src` and receives them twice, so all move to `dlq`."""
+    sqs.send_message_batch(QueueUrl=src, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(n)])
+    sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10)
+    assert counts(sqs, dlq)[0] == n
 
 
 @pytest.fixture
@@ -126,15 +130,8 @@ def test_deduplication_interval_is_five_minutes(server):
 
 def test_rate_limited_move_task_follows_the_clock(server):
     sqs = server.client("sqs")
-    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    src = sqs.create_queue(
-        QueueName="src", Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})}
-    )["QueueUrl"]
-    sqs.send_message_batch(QueueUrl=src, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(5)])
-    sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10, VisibilityTimeout=0)
-    sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10)
-    assert counts(sqs, dlq)[0] == 5
+    src, dlq, dlq_arn = source_and_dead_letter_queue(sqs)
+    dead_letter(sqs, src, dlq, 5)
     sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=1)
     time.sleep(0.3)
     assert sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["Status"] == "RUNNING"
@@ -228,11 +225,7 @@ def test_acknowledged_messages_survive_kill_9(kagami_process, tmp_path):
 def test_purged_and_moved_messages_stay_that_way_after_kill_9(kagami_process, tmp_path):
     server = kagami_process(data_dir=tmp_path / "data")
     sqs = server.client("sqs")
-    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    src = sqs.create_queue(
-        QueueName="src", Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})}
-    )["QueueUrl"]
+    src, dlq, dlq_arn = source_and_dead_letter_queue(sqs)
     purged = sqs.create_queue(QueueName="purged")["QueueUrl"]
     sqs.send_message(QueueUrl=purged, MessageBody="x")
     sqs.purge_queue(QueueUrl=purged)
@@ -394,15 +387,8 @@ def test_deduplication_survives_kill_9(kagami_process, tmp_path):
 def test_message_move_tasks_survive_kill_9(kagami_process, tmp_path):
     server = kagami_process(data_dir=tmp_path / "data")
     sqs = server.client("sqs")
-    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    src = sqs.create_queue(
-        QueueName="src", Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})}
-    )["QueueUrl"]
-    sqs.send_message_batch(QueueUrl=src, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(6)])
-    sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10, VisibilityTimeout=0)
-    sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10)
-    assert counts(sqs, dlq)[0] == 6
+    src, dlq, dlq_arn = source_and_dead_letter_queue(sqs)
+    dead_letter(sqs, src, dlq, 6)
     handle = sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=1)["TaskHandle"]
     deadline = time.monotonic() + 5
     while sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["ApproximateNumberOfMessagesMoved"] < 2:

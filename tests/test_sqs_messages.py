@@ -14,17 +14,9 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from sqs_helpers import counts, error_of
+
 DEFAULT_ACCOUNT = "000000000000"
-
-
-def error_of(excinfo) -> dict:
-    response = excinfo.value.response
-    return {
-        "Code": response["Error"]["Code"],
-        "QueryErrorCode": response["Error"].get("QueryErrorCode"),
-        "Message": response["Error"]["Message"],
-        "Status": response["ResponseMetadata"]["HTTPStatusCode"],
-    }
 
 
 def md5_of_attributes(attributes: dict) -> str:
@@ -57,22 +49,6 @@ def sqs(aws_client):
 @pytest.fixture
 def queue(sqs, unique_name):
     return sqs.create_queue(QueueName=unique_name("msg"))["QueueUrl"]
-
-
-def counts(sqs, url) -> tuple[int, int, int]:
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=[
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-        ],
-    )["Attributes"]
-    return (
-        int(attrs["ApproximateNumberOfMessages"]),
-        int(attrs["ApproximateNumberOfMessagesNotVisible"]),
-        int(attrs["ApproximateNumberOfMessagesDelayed"]),
-    )
 
 
 # ------------------------------------------------------------------ the basic cycle
@@ -369,15 +345,6 @@ def test_delay_queue_delays_every_message(sqs, unique_name):
 # ------------------------------------------------------------------ visibility
 
 
-def test_visibility_timeout_expiry_makes_the_message_visible_again(sqs, queue):
-    sqs.send_message(QueueUrl=queue, MessageBody="x")
-    sqs.receive_message(QueueUrl=queue, VisibilityTimeout=1)
-    assert "Messages" not in sqs.receive_message(QueueUrl=queue)
-    time.sleep(1.1)
-    m = sqs.receive_message(QueueUrl=queue, MessageSystemAttributeNames=["ApproximateReceiveCount"])["Messages"][0]
-    assert m["Attributes"]["ApproximateReceiveCount"] == "2"
-
-
 def test_change_message_visibility_to_zero_releases_the_message(sqs, queue):
     sqs.send_message(QueueUrl=queue, MessageBody="x")
     m = sqs.receive_message(QueueUrl=queue)["Messages"][0]
@@ -555,7 +522,8 @@ def test_receive_message_wait_time_seconds_is_the_default_wait(sqs, unique_name)
     # WaitTimeSeconds=0 overrides it: short polling.
     started = time.monotonic()
     sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)
-    assert time.monotonic() - started < 0.5
+    # Well below the 1 s a long poll would take, with room for a busy 2-core CI machine.
+    assert time.monotonic() - started < 0.8
 
 
 def test_long_poll_wakes_when_visibility_timeout_ends(sqs, queue):

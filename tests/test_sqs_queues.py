@@ -10,20 +10,9 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from sqs_helpers import error_of
+
 DEFAULT_ACCOUNT = "000000000000"
-
-
-def error_of(excinfo) -> dict:
-    """The parsed error of a ClientError: Code (the legacy query code boto3 users see),
-    QueryErrorCode (the JSON protocol's code), Message, HTTP status and headers."""
-    response = excinfo.value.response
-    return {
-        "Code": response["Error"]["Code"],
-        "QueryErrorCode": response["Error"].get("QueryErrorCode"),
-        "Message": response["Error"]["Message"],
-        "Status": response["ResponseMetadata"]["HTTPStatusCode"],
-        "Headers": response["ResponseMetadata"]["HTTPHeaders"],
-    }
 
 
 @pytest.fixture

@@ -10,14 +10,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-
-def error_of(excinfo) -> dict:
-    response = excinfo.value.response
-    return {
-        "Code": response["Error"]["Code"],
-        "Message": response["Error"]["Message"],
-        "Status": response["ResponseMetadata"]["HTTPStatusCode"],
-    }
+from sqs_helpers import error_of
 
 
 @pytest.fixture

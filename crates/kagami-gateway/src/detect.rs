@@ -457,7 +457,7 @@ mod tests {
             );
             self.header("authorization", &auth)
         }
-        fn detect(&self) -> Detection {
+        fn try_detect(&self) -> Result<Detection, UnknownService> {
             let parts = RequestParts {
                 method: &self.method,
                 path: &self.path,
@@ -476,28 +476,13 @@ mod tests {
                     .collect(),
             };
             let auth = sigv4::parse(&sreq).ok().flatten();
-            detect(&parts, auth.as_ref()).unwrap()
+            detect(&parts, auth.as_ref())
+        }
+        fn detect(&self) -> Detection {
+            self.try_detect().unwrap()
         }
         fn detect_unknown(&self) -> Option<String> {
-            let parts = RequestParts {
-                method: &self.method,
-                path: &self.path,
-                query: &self.query,
-                headers: &self.headers,
-                body: &self.body,
-            };
-            let sreq = sigv4::Request {
-                method: self.method.as_str(),
-                path: &self.path,
-                query: &self.query,
-                headers: self
-                    .headers
-                    .iter()
-                    .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
-                    .collect(),
-            };
-            let auth = sigv4::parse(&sreq).ok().flatten();
-            detect(&parts, auth.as_ref()).err().map(|u| u.signing_name)
+            self.try_detect().err().map(|u| u.signing_name)
         }
     }
 

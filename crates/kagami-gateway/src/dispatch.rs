@@ -54,7 +54,7 @@ where
 
     // Route from the head first: only a form body (`Action=` of the query protocol) can
     // change where a request goes. A REST operation whose payload is a streaming blob
-    // gets the body as it arrives; every other request is collected whole, as before.
+    // gets the body as it arrives; every other request is collected whole.
     let head_only = RequestParts {
         method: &head.method,
         path,

@@ -812,6 +812,28 @@ mod tests {
     }
 
     #[test]
+    fn presigned_expiry_beyond_i64_or_negative_is_refused() {
+        for expires in ["99999999999999999999", "-1", "1e3"] {
+            let q = format!(
+                "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20240102%2Fus-west-2%2Fs3%2Faws4_request&X-Amz-Date=20240102T030405Z&X-Amz-Expires={expires}&X-Amz-SignedHeaders=host&X-Amz-Signature=ff"
+            );
+            let r = req("GET", "/b/k", &q, vec![]);
+            assert!(
+                matches!(parse(&r), Err(ParseError::QueryParameters(_))),
+                "{expires}"
+            );
+        }
+    }
+
+    #[test]
+    fn amz_dates_with_multi_byte_characters_are_refused() {
+        // 16 bytes with `T` and `Z` in place, but a digit field cut through a character.
+        assert_eq!(parse_amz_date("202\u{20ac}01T030405Z"), None);
+        assert_eq!(parse_amz_date("2024\u{e9}01T030405Z"), None);
+        assert_eq!(parse_amz_date("20240102T03\u{e9}05Z"), None);
+    }
+
+    #[test]
     fn missing_signature_parameter_is_incomplete() {
         let r = req(
             "GET",

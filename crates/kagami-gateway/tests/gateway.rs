@@ -16,7 +16,6 @@ use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// STS with two operations: GetCallerIdentity echoes the caller (the region goes in
@@ -89,91 +88,11 @@ async fn start_with(config: GatewayConfig, env: ServiceEnv) -> (SocketAddr, Arc<
 
 // --- a minimal HTTP/1.1 client -------------------------------------------------------
 
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
+mod common;
 
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-}
-
-struct Conn {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
+use common::{Conn, Resp};
 
 impl Conn {
-    async fn open(addr: SocketAddr) -> Conn {
-        Conn {
-            stream: TcpStream::connect(addr).await.unwrap(),
-            buf: Vec::new(),
-        }
-    }
-
-    async fn send(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).await.unwrap();
-    }
-
-    async fn fill(&mut self) {
-        let mut chunk = [0u8; 8192];
-        let n = self.stream.read(&mut chunk).await.unwrap();
-        assert!(
-            n > 0,
-            "connection closed; got so far: {}",
-            String::from_utf8_lossy(&self.buf)
-        );
-        self.buf.extend_from_slice(&chunk[..n]);
-    }
-
-    async fn response(&mut self) -> Resp {
-        let head_end = loop {
-            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i;
-            }
-            self.fill().await;
-        };
-        let head = String::from_utf8(self.buf[..head_end].to_vec()).unwrap();
-        self.buf.drain(..head_end + 4);
-        let mut lines = head.split("\r\n");
-        let status: u16 = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let headers: Vec<(String, String)> = lines
-            .map(|l| {
-                let (n, v) = l.split_once(':').unwrap();
-                (n.trim().to_ascii_lowercase(), v.trim().to_string())
-            })
-            .collect();
-        let len: usize = headers
-            .iter()
-            .find(|(n, _)| n == "content-length")
-            .map_or(0, |(_, v)| v.parse().unwrap());
-        while self.buf.len() < len {
-            self.fill().await;
-        }
-        let body: Vec<u8> = self.buf.drain(..len).collect();
-        Resp {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        }
-    }
-
     async fn call(
         &mut self,
         method: &str,
@@ -220,6 +139,31 @@ const FORM: (&str, &str) = (
 const GET_CALLER_IDENTITY: &[u8] = b"Action=GetCallerIdentity&Version=2011-06-15";
 
 /// SigV4 headers for a POST to `/` on host `localhost:4566`, signed at `signed_at`.
+fn verifying() -> GatewayConfig {
+    GatewayConfig {
+        verify_sigv4: true,
+        ..GatewayConfig::default()
+    }
+}
+
+/// GetCallerIdentity from STS in us-east-1, signed with this key pair at `signed_at`.
+async fn get_caller_identity(
+    addr: SocketAddr,
+    access_key: &str,
+    secret: &str,
+    signed_at: i64,
+) -> Resp {
+    let h = signed_headers(
+        GET_CALLER_IDENTITY,
+        access_key,
+        secret,
+        "sts",
+        "us-east-1",
+        signed_at,
+    );
+    call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await
+}
+
 fn signed_headers(
     body: &[u8],
     access_key: &str,
@@ -676,39 +620,15 @@ async fn service_internal_endpoints_are_routed_to_the_service() {
 
 #[tokio::test]
 async fn verification_accepts_a_correct_signature() {
-    let (addr, _) = start(GatewayConfig {
-        verify_sigv4: true,
-        ..GatewayConfig::default()
-    })
-    .await;
-    let h = signed_headers(
-        GET_CALLER_IDENTITY,
-        "test",
-        "test",
-        "sts",
-        "us-east-1",
-        now_secs(),
-    );
-    let r = call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await;
+    let (addr, _) = start(verifying()).await;
+    let r = get_caller_identity(addr, "test", "test", now_secs()).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
 #[tokio::test]
 async fn verification_refuses_a_wrong_secret() {
-    let (addr, _) = start(GatewayConfig {
-        verify_sigv4: true,
-        ..GatewayConfig::default()
-    })
-    .await;
-    let h = signed_headers(
-        GET_CALLER_IDENTITY,
-        "test",
-        "not-test",
-        "sts",
-        "us-east-1",
-        now_secs(),
-    );
-    let r = call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await;
+    let (addr, _) = start(verifying()).await;
+    let r = get_caller_identity(addr, "test", "not-test", now_secs()).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(
         r.body.contains("<Code>SignatureDoesNotMatch</Code>"),
@@ -724,20 +644,8 @@ async fn verification_refuses_a_wrong_secret() {
 
 #[tokio::test]
 async fn verification_refuses_an_unknown_key() {
-    let (addr, _) = start(GatewayConfig {
-        verify_sigv4: true,
-        ..GatewayConfig::default()
-    })
-    .await;
-    let h = signed_headers(
-        GET_CALLER_IDENTITY,
-        "AKIAUNKNOWNKEY000000",
-        "x",
-        "sts",
-        "us-east-1",
-        now_secs(),
-    );
-    let r = call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await;
+    let (addr, _) = start(verifying()).await;
+    let r = get_caller_identity(addr, "AKIAUNKNOWNKEY000000", "x", now_secs()).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(
         r.body.contains("<Code>InvalidClientTokenId</Code>"),
@@ -754,20 +662,8 @@ async fn verification_refuses_an_unknown_key() {
 
 #[tokio::test]
 async fn verification_refuses_a_skewed_clock() {
-    let (addr, _) = start(GatewayConfig {
-        verify_sigv4: true,
-        ..GatewayConfig::default()
-    })
-    .await;
-    let h = signed_headers(
-        GET_CALLER_IDENTITY,
-        "test",
-        "test",
-        "sts",
-        "us-east-1",
-        now_secs() - 3600,
-    );
-    let r = call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await;
+    let (addr, _) = start(verifying()).await;
+    let r = get_caller_identity(addr, "test", "test", now_secs() - 3600).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(
         r.body.contains("<Code>RequestTimeTooSkewed</Code>"),
@@ -778,11 +674,7 @@ async fn verification_refuses_a_skewed_clock() {
 
 #[tokio::test]
 async fn verification_refuses_unsigned_requests_but_not_anonymous_operations() {
-    let (addr, _) = start(GatewayConfig {
-        verify_sigv4: true,
-        ..GatewayConfig::default()
-    })
-    .await;
+    let (addr, _) = start(verifying()).await;
     let r = call(addr, "POST", "/", &[FORM], GET_CALLER_IDENTITY).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(
@@ -802,15 +694,7 @@ async fn verification_refuses_unsigned_requests_but_not_anonymous_operations() {
 #[tokio::test]
 async fn without_verification_a_wrong_signature_is_accepted() {
     let (addr, _) = start(GatewayConfig::default()).await;
-    let h = signed_headers(
-        GET_CALLER_IDENTITY,
-        "test",
-        "not-test",
-        "sts",
-        "us-east-1",
-        now_secs() - 3600,
-    );
-    let r = call(addr, "POST", "/", &as_refs(&h), GET_CALLER_IDENTITY).await;
+    let r = get_caller_identity(addr, "test", "not-test", now_secs() - 3600).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
@@ -841,14 +725,7 @@ async fn issued_credentials_act_as_their_principal_until_they_expire() {
         .insert(issued("ASIAEXPIRED00000001", now - 1))
         .await
         .unwrap();
-    let (addr, _) = start_with(
-        GatewayConfig {
-            verify_sigv4: true,
-            ..GatewayConfig::default()
-        },
-        env,
-    )
-    .await;
+    let (addr, _) = start_with(verifying(), env).await;
     let sign = |key: &str, token: Option<&str>| {
         signed_headers_with_token(
             GET_CALLER_IDENTITY,
@@ -899,11 +776,7 @@ async fn issued_credentials_act_as_their_principal_until_they_expire() {
 
 #[tokio::test]
 async fn query_compatible_json_service_carries_the_classic_code() {
-    let (addr, _) = start(GatewayConfig {
-        verify_sigv4: true,
-        ..GatewayConfig::default()
-    })
-    .await;
+    let (addr, _) = start(verifying()).await;
     let body = br#"{}"#;
     let amz_date = sigv4::format_amz_date(now_secs());
     let auth = format!(

@@ -245,3 +245,46 @@ async fn stored_move_tasks_reload_and_orphans_are_dropped() {
     assert_eq!(keys.len(), 1);
     assert!(keys[0].starts_with(&key));
 }
+
+#[tokio::test]
+async fn extreme_numbers_and_foreign_receipt_handles_are_refused_with_sqs_codes() {
+    let _serial = SERIAL.lock().await;
+    let p = SqsProvider::new(&ServiceEnv::ephemeral()).unwrap();
+    let url = queue(&p, "hostile", &[]).await;
+    let extremes = [Some(i32::MAX), Some(i32::MIN), Some(-1)];
+    for n in extremes {
+        for input in [
+            ReceiveMessageRequest { max_number_of_messages: n, ..Default::default() },
+            ReceiveMessageRequest { visibility_timeout: n, ..Default::default() },
+            ReceiveMessageRequest { wait_time_seconds: n, ..Default::default() },
+        ] {
+            let input = ReceiveMessageRequest { queue_url: url.clone(), ..input };
+            let e = p.receive_message(&ctx(), input).await.unwrap_err();
+            assert_eq!(e.code, "InvalidParameterValue", "{n:?}: {}", e.message);
+        }
+        let input = SendMessageRequest {
+            queue_url: url.clone(),
+            message_body: "x".into(),
+            delay_seconds: n,
+            ..Default::default()
+        };
+        assert_eq!(p.send_message(&ctx(), input).await.unwrap_err().code, "InvalidParameterValue");
+    }
+    send(&p, &url, "x").await;
+    let handle = receive(&p, &url, None).await[0].receipt_handle.clone().unwrap();
+    for timeout in [i32::MAX, i32::MIN] {
+        let input = ChangeMessageVisibilityRequest {
+            queue_url: url.clone(),
+            receipt_handle: handle.clone(),
+            visibility_timeout: timeout,
+        };
+        assert_eq!(p.change_message_visibility(&ctx(), input).await.unwrap_err().code, "InvalidParameterValue");
+    }
+    // Multi-byte text where base64 is expected, base64 of bytes that are not UTF-8, and
+    // base64 of text that is no handle.
+    for bad in ["é漢字🦀", "/w==", "YWJj"] {
+        let input = DeleteMessageRequest { queue_url: url.clone(), receipt_handle: bad.into() };
+        let e = p.delete_message(&ctx(), input).await.unwrap_err();
+        assert_eq!(e.code, "ReceiptHandleIsInvalid", "{bad:?}");
+    }
+}
