@@ -151,6 +151,7 @@ def test_health_lists_every_service_with_its_implemented_operation_count(http):
     assert sqs["status"] == "available"
     assert services["sts"]["implemented_operations"] >= 7
     assert services["route53"]["status"] == "not_implemented"
+    assert services["s3"]["implemented_operations"] == 9
 
 
 def test_health_reports_persistence_of_a_durable_instance(kagami_process, tmp_path):
