@@ -50,6 +50,31 @@ macro_rules! set_checksum {
     };
 }
 
+/// GetObject and HeadObject answer the same headers from a stored record; their
+/// generated output types are distinct, so a macro fills both.
+macro_rules! object_output {
+    ($ty:ident, $record:expr, $checksum_mode:expr) => {{
+        let record = $record;
+        let mut output = $ty {
+            accept_ranges: Some("bytes".into()),
+            content_length: i64::try_from(record.size).ok(),
+            e_tag: Some(record.etag),
+            last_modified: Some(Timestamp::from_millis(record.last_modified)),
+            content_type: record.content_type,
+            content_encoding: record.content_encoding,
+            content_disposition: record.content_disposition,
+            content_language: record.content_language,
+            cache_control: record.cache_control,
+            metadata: (!record.metadata.is_empty()).then_some(record.metadata),
+            ..Default::default()
+        };
+        if $checksum_mode.as_deref() == Some("ENABLED") {
+            set_checksum!(output, record.checksum);
+        }
+        output
+    }};
+}
+
 /// What was received of a body.
 struct Received {
     md5: [u8; 16],
@@ -171,23 +196,8 @@ impl S3 {
             Ok((record, file))
         })?;
         let body = read_stream(tokio::fs::File::from_std(file), record.size);
-        let mut output = GetObjectOutput {
-            body: Some(body),
-            accept_ranges: Some("bytes".into()),
-            content_length: i64::try_from(record.size).ok(),
-            e_tag: Some(record.etag),
-            last_modified: Some(Timestamp::from_millis(record.last_modified)),
-            content_type: record.content_type,
-            content_encoding: record.content_encoding,
-            content_disposition: record.content_disposition,
-            content_language: record.content_language,
-            cache_control: record.cache_control,
-            metadata: (!record.metadata.is_empty()).then_some(record.metadata),
-            ..Default::default()
-        };
-        if input.checksum_mode.as_deref() == Some("ENABLED") {
-            set_checksum!(output, record.checksum);
-        }
+        let mut output = object_output!(GetObjectOutput, record, input.checksum_mode);
+        output.body = Some(body);
         Ok(output)
     }
 
@@ -215,22 +225,7 @@ impl S3 {
                 .ok_or_else(not_found)?
                 .clone()
         };
-        let mut output = HeadObjectOutput {
-            accept_ranges: Some("bytes".into()),
-            content_length: i64::try_from(record.size).ok(),
-            e_tag: Some(record.etag),
-            last_modified: Some(Timestamp::from_millis(record.last_modified)),
-            content_type: record.content_type,
-            content_encoding: record.content_encoding,
-            content_disposition: record.content_disposition,
-            content_language: record.content_language,
-            cache_control: record.cache_control,
-            metadata: (!record.metadata.is_empty()).then_some(record.metadata),
-            ..Default::default()
-        };
-        if input.checksum_mode.as_deref() == Some("ENABLED") {
-            set_checksum!(output, record.checksum);
-        }
+        let output = object_output!(HeadObjectOutput, record, input.checksum_mode);
         Ok(output)
     }
 
