@@ -119,3 +119,23 @@ pub fn io_error(what: &str, e: &std::io::Error) -> ServiceError {
     tracing::error!(error = %e, "{what}");
     ServiceError::internal(format!("{what}: {e}"))
 }
+
+pub fn no_such_version(key: &str, version_id: &str) -> ServiceError {
+    ServiceError::new(
+        "NoSuchVersion",
+        404,
+        "The specified version does not exist.",
+    )
+    .with_field("Key", key)
+    .with_field("VersionId", version_id)
+}
+
+pub fn method_not_allowed(method: &str, resource_type: &str) -> ServiceError {
+    ServiceError::new(
+        "MethodNotAllowed",
+        405,
+        "The specified method is not allowed against this resource.",
+    )
+    .with_field("Method", method)
+    .with_field("ResourceType", resource_type)
+}

@@ -5,25 +5,124 @@ use crate::blobs::Blobs;
 use crate::errors::*;
 use crate::generated::*;
 use crate::names::{LocationError, check_location, is_valid_bucket_name};
+use crate::config_store;
 use crate::persistence::{self, BucketRecord, ObjectRecord};
-use kagami_core::store::StoreOp;
-use kagami_core::{RequestContext, ServiceError, Store, StoreError, Timestamp, clock};
+use crate::versions::{ObjectVersions, Versioning};
+use kagami_core::store::{Commit, StoreOp};
+use kagami_core::{RequestContext, ServiceError, Store, StoreError, Timestamp, Value, clock};
 use md5::{Digest, Md5};
 use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// ListBuckets pages hold at most this many (AWS: MaxBuckets 1..=10000).
 const MAX_BUCKETS_PER_PAGE: usize = 10_000;
 
 pub struct Bucket {
     pub record: BucketRecord,
-    pub objects: BTreeMap<String, ObjectRecord>,
+    /// Keys in UTF-8 byte order, which is the order S3 lists them in.
+    pub objects: BTreeMap<String, ObjectVersions>,
+    /// Configuration documents by name (`Cors`, `Website`, `Lifecycle`, `Tagging`, ...),
+    /// each the `Value` of its typed shape; see `config_store.rs`.
+    pub config: BTreeMap<String, Value>,
+    /// In-progress multipart uploads by upload id.
+    pub uploads: BTreeMap<String, crate::multipart::Upload>,
+}
+
+impl Bucket {
+    fn new(record: BucketRecord) -> Bucket {
+        Bucket {
+            record,
+            objects: BTreeMap::new(),
+            config: BTreeMap::new(),
+            uploads: BTreeMap::new(),
+        }
+    }
+
+    pub fn versioning(&self) -> Versioning {
+        Versioning::of(self.record.versioning.as_deref())
+    }
+
+    /// Writes `record` as the newest version of its key under the bucket's versioning
+    /// state. Returns the store ops to commit, the body files to remove once they are
+    /// committed, and the version as stored (with its version id).
+    pub fn write_version(&mut self, mut record: ObjectRecord, seq: u64) -> VersionWrite {
+        record.seq = seq;
+        let versioning = self.versioning();
+        let versions = self.objects.entry(record.key.clone()).or_default();
+        let displaced = versions.push(record, versioning);
+        let mut ops = Vec::with_capacity(2);
+        let mut orphaned = Vec::new();
+        if let Some(old) = displaced {
+            ops.push(StoreOp::delete(
+                persistence::OBJECTS,
+                persistence::object_key(&old.bucket, &old.key, old.version_id.as_deref()),
+            ));
+            if !old.file.is_empty() {
+                orphaned.push(old.file);
+            }
+        }
+        let stored = versions.latest().cloned().unwrap_or_default();
+        ops.push(StoreOp::put_json(
+            persistence::OBJECTS,
+            persistence::object_key(&stored.bucket, &stored.key, stored.version_id.as_deref()),
+            &stored,
+        ));
+        VersionWrite {
+            ops,
+            orphaned,
+            stored,
+        }
+    }
+
+    /// Removes one version for good; the caller commits the ops, then removes the files.
+    pub fn remove_version(&mut self, key: &str, version_id: &str) -> Option<VersionWrite> {
+        let versions = self.objects.get_mut(key)?;
+        let removed = versions.remove(version_id)?;
+        if versions.is_empty() {
+            self.objects.remove(key);
+        }
+        let ops = vec![StoreOp::delete(
+            persistence::OBJECTS,
+            persistence::object_key(&removed.bucket, &removed.key, removed.version_id.as_deref()),
+        )];
+        let orphaned = if removed.file.is_empty() {
+            Vec::new()
+        } else {
+            vec![removed.file.clone()]
+        };
+        Some(VersionWrite {
+            ops,
+            orphaned,
+            stored: removed,
+        })
+    }
+
+    /// Persists a changed version in place (tags, retention, legal hold, ACL).
+    pub fn update_version_op(record: &ObjectRecord) -> StoreOp {
+        StoreOp::put_json(
+            persistence::OBJECTS,
+            persistence::object_key(&record.bucket, &record.key, record.version_id.as_deref()),
+            record,
+        )
+    }
+}
+
+/// The outcome of a change to an object's versions.
+pub struct VersionWrite {
+    pub ops: Vec<StoreOp>,
+    /// Body files no version refers to any more: removed after the commit.
+    pub orphaned: Vec<String>,
+    /// The version written, or the one removed.
+    pub stored: ObjectRecord,
 }
 
 pub struct S3 {
     pub(crate) buckets: RwLock<BTreeMap<String, Bucket>>,
     pub(crate) store: Store,
     pub(crate) blobs: Blobs,
+    /// Orders versions of a key across restarts.
+    seq: AtomicU64,
 }
 
 impl S3 {
@@ -32,21 +131,34 @@ impl S3 {
             .map_err(|e| StoreError::Io(format!("S3 body directory: {e}")))?;
         let mut buckets = BTreeMap::new();
         for (_, record) in store.scan_json::<BucketRecord>(persistence::BUCKETS)? {
-            buckets.insert(
-                record.name.clone(),
-                Bucket {
-                    record,
-                    objects: BTreeMap::new(),
-                },
-            );
+            buckets.insert(record.name.clone(), Bucket::new(record));
         }
         let mut referenced = HashSet::new();
+        let mut max_seq = 0;
         for (_, object) in store.scan_json::<ObjectRecord>(persistence::OBJECTS)? {
             if let Some(b) = buckets.get_mut(&object.bucket) {
                 referenced.insert(object.file.clone());
-                b.objects.insert(object.key.clone(), object);
+                max_seq = max_seq.max(object.seq);
+                b.objects
+                    .entry(object.key.clone())
+                    .or_default()
+                    .versions
+                    .push(object);
             }
         }
+        for bucket in buckets.values_mut() {
+            for versions in bucket.objects.values_mut() {
+                versions.versions.sort_by_key(|r| r.seq);
+            }
+        }
+        for (key, json) in store.scan_json::<serde_json::Value>(persistence::BUCKET_CONFIG)? {
+            if let Some((bucket, name)) = config_store::split_config_key(&key)
+                && let Some(b) = buckets.get_mut(bucket)
+            {
+                b.config.insert(name.to_string(), config_store::from_json(&json));
+            }
+        }
+        crate::multipart::load(&store, &mut buckets, &mut referenced)?;
         blobs
             .sweep_orphans(&referenced)
             .map_err(|e| StoreError::Io(format!("S3 body directory: {e}")))?;
@@ -54,6 +166,7 @@ impl S3 {
             buckets: RwLock::new(buckets),
             store,
             blobs,
+            seq: AtomicU64::new(max_seq + 1),
         })
     }
 
@@ -65,6 +178,95 @@ impl S3 {
             .collect();
         drop(self.store.submit(ops));
         self.blobs.clear();
+    }
+
+    /// The next version sequence number.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Waits for `commit`, then removes the body files it orphaned.
+    pub(crate) async fn finish(&self, commit: Commit, orphaned: Vec<String>) -> Result<(), ServiceError> {
+        commit.wait().await.map_err(store_error)?;
+        for file in orphaned {
+            self.blobs.remove(&file);
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the caller's bucket, for writing: NoSuchBucket when it does not
+    /// exist, AccessDenied when another account owns it. `f` returns the store ops of
+    /// its change (submitted while the lock is held, so the log orders like memory) and
+    /// files to remove after they commit.
+    pub(crate) async fn with_bucket_mut<T>(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        f: impl FnOnce(&mut Bucket) -> Result<(T, Vec<StoreOp>, Vec<String>), ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let (value, commit, orphaned) = {
+            let mut buckets = self.buckets.write();
+            let bucket = buckets.get_mut(name).ok_or_else(|| no_such_bucket(name))?;
+            if bucket.record.account != ctx.account_id {
+                return Err(access_denied());
+            }
+            let (value, ops, orphaned) = f(bucket)?;
+            let commit = if ops.is_empty() {
+                None
+            } else {
+                Some(self.store.submit(ops))
+            };
+            (value, commit, orphaned)
+        };
+        if let Some(commit) = commit {
+            self.finish(commit, orphaned).await?;
+        }
+        Ok(value)
+    }
+
+    /// A bucket configuration document, or `None` when the bucket has none.
+    pub(crate) fn bucket_config(
+        &self,
+        ctx: &RequestContext,
+        bucket: &str,
+        name: &str,
+    ) -> Result<Option<Value>, ServiceError> {
+        self.with_bucket(ctx, bucket, |b| Ok(b.config.get(name).cloned()))
+    }
+
+    /// Sets (`Some`) or deletes (`None`) a bucket configuration document, durably.
+    pub(crate) async fn set_bucket_config(
+        &self,
+        ctx: &RequestContext,
+        bucket: &str,
+        name: &str,
+        value: Option<Value>,
+    ) -> Result<(), ServiceError> {
+        self.with_bucket_mut(ctx, bucket, |b| {
+            let key = config_store::config_key(bucket, name);
+            let op = match value {
+                Some(v) => {
+                    let op = StoreOp::put_json(
+                        persistence::BUCKET_CONFIG,
+                        key,
+                        &config_store::to_json(&v),
+                    );
+                    b.config.insert(name.to_string(), v);
+                    op
+                }
+                None => {
+                    b.config.remove(name);
+                    StoreOp::delete(persistence::BUCKET_CONFIG, key)
+                }
+            };
+            Ok(((), vec![op], Vec::new()))
+        })
+        .await
+    }
+
+    /// Persists the bucket record after a change to it (versioning, object lock).
+    pub(crate) fn bucket_record_op(record: &BucketRecord) -> StoreOp {
+        StoreOp::put_json(persistence::BUCKETS, record.name.clone(), record)
     }
 
     /// Runs `f` on the caller's bucket: NoSuchBucket when it does not exist,
@@ -122,20 +324,19 @@ impl S3 {
                 }
                 return Err(bucket_already_owned_by_you(&name));
             }
+            let object_lock = input.object_lock_enabled_for_bucket == Some(true);
             let record = BucketRecord {
                 name: name.clone(),
                 account: ctx.account_id.clone(),
                 region: ctx.region.clone(),
                 created: clock::now_millis(),
+                // Object Lock needs versioning, and turns it on for good.
+                versioning: object_lock.then(|| "Enabled".to_string()),
+                mfa_delete: None,
+                object_lock_enabled: object_lock,
             };
             let op = StoreOp::put_json(persistence::BUCKETS, name.clone(), &record);
-            buckets.insert(
-                name,
-                Bucket {
-                    record,
-                    objects: BTreeMap::new(),
-                },
-            );
+            buckets.insert(name, Bucket::new(record));
             self.store.submit(vec![op])
         };
         commit.wait().await.map_err(store_error)?;
@@ -216,7 +417,7 @@ impl S3 {
         ctx: &RequestContext,
         input: &DeleteBucketRequest,
     ) -> Result<(), ServiceError> {
-        let commit = {
+        let (commit, files) = {
             let mut buckets = self.buckets.write();
             let bucket = buckets
                 .get(&input.bucket)
@@ -224,16 +425,26 @@ impl S3 {
             if bucket.record.account != ctx.account_id {
                 return Err(access_denied());
             }
+            // Delete markers and old versions count: a versioned bucket is empty only
+            // when no version of anything is left.
             if !bucket.objects.is_empty() {
                 return Err(bucket_not_empty(&input.bucket));
             }
+            let prefix = persistence::bucket_prefix(&input.bucket);
+            let files: Vec<String> = bucket
+                .uploads
+                .values()
+                .flat_map(crate::multipart::Upload::files)
+                .collect();
             buckets.remove(&input.bucket);
-            self.store.submit(vec![StoreOp::delete(
-                persistence::BUCKETS,
-                input.bucket.clone(),
-            )])
+            let commit = self.store.submit(vec![
+                StoreOp::delete(persistence::BUCKETS, input.bucket.clone()),
+                StoreOp::delete_prefix(persistence::BUCKET_CONFIG, prefix.clone()),
+                StoreOp::delete_prefix(persistence::UPLOADS, prefix),
+            ]);
+            (commit, files)
         };
-        commit.wait().await.map_err(store_error)
+        self.finish(commit, files).await
     }
 
     pub fn get_bucket_location(

@@ -1,0 +1,193 @@
+//! Object bodies on the wire: receiving one into a file (aws-chunked decoded, hashed,
+//! fsynced) and sending a file's bytes back as a stream.
+
+use crate::chunked::AwsChunkedDecoder;
+use crate::errors::*;
+use crate::generated::PutObjectRequest;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use kagami_core::ServiceError;
+use kagami_protocol::ByteStream;
+use md5::{Digest, Md5};
+use std::io::SeekFrom;
+use std::path::Path;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
+
+/// Largest object a single PUT may create (AWS: 5 GiB).
+pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+/// Bytes read from a body file per chunk of a GET.
+const READ_CHUNK: u64 = 256 * 1024;
+/// Write buffer between the connection and the body file.
+const WRITE_BUFFER: usize = 256 * 1024;
+/// The checksum algorithms S3 stores, as the `x-amz-checksum-<name>` suffix and S3's name.
+pub const CHECKSUMS: &[(&str, &str)] = &[
+    ("crc32", "CRC32"),
+    ("crc32c", "CRC32C"),
+    ("crc64nvme", "CRC64NVME"),
+    ("sha1", "SHA1"),
+    ("sha256", "SHA256"),
+];
+
+/// What was received of a body.
+pub struct Received {
+    pub md5: [u8; 16],
+    pub size: u64,
+    pub trailers: Vec<(String, String)>,
+}
+
+/// Content-MD5 is the base64 of the 16-byte digest.
+pub fn parse_content_md5(value: &str) -> Option<[u8; 16]> {
+    STANDARD.decode(value.trim()).ok()?.try_into().ok()
+}
+
+pub fn header_checksum(input: &PutObjectRequest) -> Option<(String, String)> {
+    let named = [
+        ("CRC32", &input.checksum_crc32),
+        ("CRC32C", &input.checksum_crc32_c),
+        ("CRC64NVME", &input.checksum_crc64_nvme),
+        ("SHA1", &input.checksum_sha1),
+        ("SHA256", &input.checksum_sha256),
+    ];
+    named
+        .into_iter()
+        .find_map(|(alg, v)| v.clone().map(|v| (alg.to_string(), v)))
+}
+
+pub fn trailer_checksum(trailers: &[(String, String)]) -> Option<(String, String)> {
+    trailers.iter().find_map(|(name, value)| {
+        let suffix = name.strip_prefix("x-amz-checksum-")?;
+        CHECKSUMS
+            .iter()
+            .find(|(s, _)| *s == suffix)
+            .map(|(_, alg)| (alg.to_string(), value.clone()))
+    })
+}
+
+/// Streams the body into `temp`, decoding aws-chunked on the way, hashing as it goes,
+/// and fsyncs the file. `max` bounds the decoded size (EntityTooLarge).
+pub async fn receive(
+    mut body: ByteStream,
+    chunked: bool,
+    temp: &Path,
+    max: u64,
+) -> Result<Received, ServiceError> {
+    let file = tokio::fs::File::create(temp)
+        .await
+        .map_err(|e| io_error("creating the object body", &e))?;
+    let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
+    let mut md5 = Md5::new();
+    let mut size: u64 = 0;
+    let mut decoder = chunked.then(AwsChunkedDecoder::new);
+    while let Some(chunk) = body.next_chunk().await {
+        let chunk = chunk.map_err(|_| incomplete_body())?;
+        let pieces = match &mut decoder {
+            Some(d) => d
+                .push(chunk)
+                .map_err(|e| ServiceError::new("InvalidRequest", 400, e.to_string()))?,
+            None => vec![chunk],
+        };
+        for piece in pieces {
+            size += piece.len() as u64;
+            if size > max {
+                return Err(entity_too_large(size, max));
+            }
+            md5.update(&piece);
+            out.write_all(&piece)
+                .await
+                .map_err(|e| io_error("writing the object body", &e))?;
+        }
+    }
+    let mut trailers = Vec::new();
+    if let Some(d) = &mut decoder {
+        d.finish().map_err(|_| incomplete_body())?;
+        trailers = d.trailers().to_vec();
+    }
+    out.flush()
+        .await
+        .map_err(|e| io_error("writing the object body", &e))?;
+    out.get_ref()
+        .sync_all()
+        .await
+        .map_err(|e| io_error("syncing the object body", &e))?;
+    Ok(Received {
+        md5: md5.finalize().into(),
+        size,
+        trailers,
+    })
+}
+
+/// `len` bytes of the file from `start` on, as a stream read a chunk at a time.
+pub async fn read_stream(
+    mut file: tokio::fs::File,
+    start: u64,
+    len: u64,
+) -> Result<ByteStream, ServiceError> {
+    if start > 0 {
+        file.seek(SeekFrom::Start(start))
+            .await
+            .map_err(|e| io_error("seeking in the object body", &e))?;
+    }
+    Ok(ByteStream::unfold((file, len), |(mut file, remaining)| async move {
+        if remaining == 0 {
+            return None;
+        }
+        let want = usize::try_from(remaining.min(READ_CHUNK)).unwrap_or(0);
+        let mut buf = vec![0u8; want];
+        match file.read(&mut buf).await {
+            Ok(0) => Some(Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "object body file is shorter than its record",
+            ))),
+            Ok(n) => {
+                buf.truncate(n);
+                Some(Ok((Bytes::from(buf), (file, remaining - n as u64))))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    })
+    .with_content_length(Some(len)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_md5_must_be_the_base64_of_sixteen_bytes() {
+        let digest: [u8; 16] = Md5::digest(b"payload").into();
+        assert_eq!(parse_content_md5(&STANDARD.encode(digest)), Some(digest));
+        assert_eq!(parse_content_md5("bm90LWEtZGlnZXN0"), None, "base64, but not 16 bytes");
+        assert_eq!(parse_content_md5("%%%"), None, "not base64");
+    }
+
+    #[test]
+    fn checksum_trailers_are_stored_under_s3s_algorithm_names() {
+        let trailers = vec![("x-amz-checksum-crc32c".to_string(), "abc=".to_string())];
+        assert_eq!(trailer_checksum(&trailers), Some(("CRC32C".to_string(), "abc=".to_string())));
+        let unknown = vec![("x-amz-checksum-md4".to_string(), "x".to_string())];
+        assert_eq!(trailer_checksum(&unknown), None);
+    }
+
+    #[tokio::test]
+    async fn a_file_is_read_back_in_chunks_from_an_offset_up_to_a_length() {
+        let dir = std::env::temp_dir().join(format!("kagami-s3-unit-{}", kagami_core::ids::uuid_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("body");
+        let data: Vec<u8> = (0..READ_CHUNK * 2 + 5).map(|i| i as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let file = tokio::fs::File::open(&path).await.unwrap();
+        let stream = read_stream(file, 0, data.len() as u64).await.unwrap();
+        assert_eq!(stream.content_length(), Some(data.len() as u64));
+        assert_eq!(stream.collect(u64::MAX).await.unwrap(), data);
+        let file = tokio::fs::File::open(&path).await.unwrap();
+        let middle = read_stream(file, 10, READ_CHUNK).await.unwrap();
+        let expected = &data[10..10 + READ_CHUNK as usize];
+        assert_eq!(middle.collect(u64::MAX).await.unwrap(), expected);
+        // A record claiming more than the file holds ends in an error, not a short body.
+        let file = tokio::fs::File::open(&path).await.unwrap();
+        let long = read_stream(file, 0, data.len() as u64 + 1).await.unwrap();
+        assert!(long.collect(u64::MAX).await.is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
