@@ -20,6 +20,13 @@ pip_install() {
 # A distribution's own Python may refuse (PEP 668); the pinned test tools go in anyway.
 pip_install -r tests/requirements.txt || pip_install --break-system-packages -r tests/requirements.txt
 
+step "JavaScript SDK test dependencies (tests/js, npm ci)"
+if command -v npm >/dev/null; then
+    (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+else
+    echo "npm not found: the JS SDK test is skipped (CI installs Node.js)"
+fi
+
 step "cargo test --release (default workspace members)"
 # Release, so the dependencies compiled here are the ones the binary below reuses.
 cargo test --release
