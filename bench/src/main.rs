@@ -3,19 +3,23 @@
 //!
 //! Per server: time from spawn to the first answer, idle RSS, then for each operation a
 //! fixed-duration load over N keep-alive connections reporting throughput, latency
-//! percentiles and the server's CPU time per operation (from /proc/<pid>/stat).
+//! percentiles and the server's CPU time per operation (from /proc/<pid>/stat); then,
+//! on a server started for it alone, one large S3 object PUT and GET back (MB/s each
+//! way and the server's peak RSS).
 
 mod http;
+mod large;
 mod load;
 mod procfs;
 mod report;
+mod s3;
 mod scenarios;
 mod server;
 mod sigv4;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use scenarios::{Scenario, Target};
+use scenarios::{Group, Scenario, Target};
 use server::{Kind, Server};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,6 +52,15 @@ pub struct Args {
     /// Skips durable mode (--data-dir).
     #[arg(long)]
     skip_durable: bool,
+    /// Only these services' scenarios, comma-separated (s3 includes the large object).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = Group::ALL)]
+    scenarios: Vec<Group>,
+    /// Size of the object PUT and GET back for S3 throughput, in MiB; 0 skips it.
+    #[arg(long, default_value_t = 1024)]
+    large_object_mib: u64,
+    /// The same for moto, which is far slower with large bodies.
+    #[arg(long, default_value_t = 64)]
+    moto_large_object_mib: u64,
 }
 
 pub struct Startup {
@@ -61,6 +74,7 @@ pub struct Suite {
     pub startup: Startup,
     pub results: Vec<(Scenario, load::LoadStats)>,
     pub peak_rss_kib: u64,
+    pub large: Option<large::LargeStats>,
 }
 
 fn main() -> Result<()> {
@@ -76,35 +90,28 @@ fn main() -> Result<()> {
 fn run(args: &Args, scratch: &std::path::Path) -> Result<Vec<Suite>> {
     let mut suites = Vec::new();
     let memory = Kind::Kagami { binary: args.kagami.clone(), data_dir: None };
-    suites.push(suite("kagami (memory)", &memory, args.startup_runs, args, None)?);
+    suites.push(suite("kagami (memory)", &|_| memory.clone(), args.startup_runs, args.large_object_mib, args)?);
     if !args.skip_durable {
-        let fresh_dir = |i: usize| scratch.join(format!("data-{i}"));
-        let durable = |i: usize| Kind::Kagami { binary: args.kagami.clone(), data_dir: Some(fresh_dir(i)) };
-        // Each startup gets an empty data dir; the load runs on one more.
-        suites.push(suite("kagami (durable)", &durable(args.startup_runs), args.startup_runs, args, Some(&durable))?);
+        // Every server gets an empty data dir of its own.
+        let durable = |i: usize| Kind::Kagami { binary: args.kagami.clone(), data_dir: Some(scratch.join(format!("data-{i}"))) };
+        suites.push(suite("kagami (durable)", &durable, args.startup_runs, args.large_object_mib, args)?);
     }
     if let Some(command) = &args.moto {
         let moto = Kind::Moto { command: command.split_whitespace().map(str::to_owned).collect() };
-        suites.push(suite("moto", &moto, args.moto_startup_runs, args, None)?);
+        suites.push(suite("moto", &|_| moto.clone(), args.moto_startup_runs, args.moto_large_object_mib, args)?);
     }
     Ok(suites)
 }
 
-/// Measures startup `runs` times (each durable startup on an empty data dir), then the
-/// load of every scenario on one more instance.
-fn suite(
-    label: &'static str,
-    kind: &Kind,
-    runs: usize,
-    args: &Args,
-    startup_kind: Option<&dyn Fn(usize) -> Kind>,
-) -> Result<Suite> {
+/// Measures startup `runs` times, the load of every selected scenario on one more
+/// instance, and the large object on another. `kind(i)` is the i-th server started.
+fn suite(label: &'static str, kind: &dyn Fn(usize) -> Kind, runs: usize, large_mib: u64, args: &Args) -> Result<Suite> {
     eprintln!("[kagami-bench] {label}: {runs} startups");
+    let runs = runs.max(1);
     let mut startups = Vec::with_capacity(runs);
     let mut idle_rss_kib = 0;
-    for i in 0..runs.max(1) {
-        let kind_i = startup_kind.map_or_else(|| kind.clone(), |f| f(i));
-        let server = Server::start(&kind_i).with_context(|| format!("start {label}"))?;
+    for i in 0..runs {
+        let server = Server::start(&kind(i)).with_context(|| format!("start {label}"))?;
         startups.push(server.startup);
         if i == 0 {
             std::thread::sleep(IDLE_SETTLE);
@@ -113,16 +120,27 @@ fn suite(
     }
     startups.sort();
 
-    let server = Server::start(kind)?;
+    let server = Server::start(&kind(runs))?;
     let target = Target::new(server.addr);
-    let queue_url = target.create_queue("kagami-bench").with_context(|| format!("CreateQueue on {label}"))?;
+    let fixtures = target.setup(&args.scenarios, args.connections).with_context(|| format!("set up on {label}"))?;
     let duration = Duration::from_secs_f64(args.duration);
     let mut results = Vec::new();
-    for scenario in Scenario::ALL {
+    for scenario in Scenario::ALL.into_iter().filter(|s| args.scenarios.contains(&s.group())) {
         eprintln!("[kagami-bench] {label}: {} for {:?} on {} connections", scenario.label(), duration, args.connections);
-        let stats = load::run(server.addr, args.connections, duration, server.pid, target.operation(scenario, &queue_url))?;
+        let operation = target.operation(scenario, &fixtures)?;
+        let stats = load::run(server.addr, args.connections, duration, server.pid, operation)?;
         results.push((scenario, stats));
     }
     let peak_rss_kib = procfs::status_kib(server.pid, "VmHWM")?;
-    Ok(Suite { label, startup: Startup { runs: startups, idle_rss_kib }, results, peak_rss_kib })
+    drop(server);
+
+    let large = if args.scenarios.contains(&Group::S3) && large_mib > 0 {
+        eprintln!("[kagami-bench] {label}: PutObject and GetObject of {large_mib} MiB");
+        let server = Server::start(&kind(runs + 1))?;
+        let stats = large::run(&Target::new(server.addr), server.pid, large_mib).with_context(|| format!("large object on {label}"))?;
+        Some(stats)
+    } else {
+        None
+    };
+    Ok(Suite { label, startup: Startup { runs: startups, idle_rss_kib }, results, peak_rss_kib, large })
 }

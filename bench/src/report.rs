@@ -1,5 +1,6 @@
 //! The markdown report: absolute numbers, then ratios, then the issue's targets.
 
+use crate::large::MIB;
 use crate::scenarios::Scenario;
 use crate::{Args, Suite};
 use std::fmt::Write;
@@ -10,6 +11,9 @@ const TARGET_STARTUP_MS: f64 = 10.0;
 const TARGET_IDLE_RSS_MIB: f64 = 10.0;
 const TARGET_SEND_CPU_US: f64 = 30.0;
 const TARGET_DURABLE_FACTOR: f64 = 3.0;
+// The project's targets for large S3 objects, in memory mode.
+const TARGET_LARGE_MB_PER_SEC: f64 = 500.0;
+const TARGET_LARGE_PEAK_RSS_MIB: f64 = 64.0;
 
 pub fn markdown(args: &Args, suites: &[Suite], ticks_per_sec: u64) -> String {
     let mut out = String::new();
@@ -67,6 +71,8 @@ pub fn markdown(args: &Args, suites: &[Suite], ticks_per_sec: u64) -> String {
         let _ = writeln!(out, "\nErrors:\n{}", errors.join("\n"));
     }
 
+    large_table(&mut out, suites, ticks_per_sec);
+
     if let (Some(memory), Some(moto)) = (memory, moto) {
         // Every ratio reads "how many times better kagami is": above 1 is kagami's lead.
         let _ = writeln!(out, "\n### kagami compared with moto (times better; above 1 favours kagami)\n");
@@ -79,11 +85,18 @@ pub fn markdown(args: &Args, suites: &[Suite], ticks_per_sec: u64) -> String {
         row("startup time (moto ÷ kagami)".into(), &|s| ratio(startup(moto), startup(s)));
         let rss = |s: &Suite| s.startup.idle_rss_kib as f64;
         row("idle RSS (moto ÷ kagami)".into(), &|s| ratio(rss(moto), rss(s)));
-        for scenario in Scenario::ALL {
+        for scenario in Scenario::ALL.into_iter().filter(|&sc| stats(memory, sc).is_some()) {
             let tput = |s: &Suite| stats(s, scenario).map_or(0.0, |x| x.ops_per_sec());
             let cpu = |s: &Suite| stats(s, scenario).map_or(0.0, |x| x.cpu_us_per_op(ticks_per_sec));
             row(format!("{} throughput (kagami ÷ moto)", scenario.label()), &|s| ratio(tput(s), tput(moto)));
             row(format!("{} server CPU per op (moto ÷ kagami)", scenario.label()), &|s| ratio(cpu(moto), cpu(s)));
+        }
+        if let Some(moto_large) = &moto.large {
+            let sizes = format!("{} MiB vs moto's {} MiB", memory.large.as_ref().map_or(0, |l| l.bytes / MIB), moto_large.bytes / MIB);
+            let put = |s: &Suite| s.large.as_ref().map_or(0.0, |l| l.put_mb_per_sec());
+            let get = |s: &Suite| s.large.as_ref().map_or(0.0, |l| l.get_mb_per_sec());
+            row(format!("large-object PutObject MB/s (kagami ÷ moto; {sizes})"), &|s| ratio(put(s), put(moto)));
+            row(format!("large-object GetObject MB/s (kagami ÷ moto; {sizes})"), &|s| ratio(get(s), get(moto)));
         }
     }
 
@@ -116,7 +129,66 @@ pub fn markdown(args: &Args, suites: &[Suite], ticks_per_sec: u64) -> String {
             }
         }
     }
+    if let Some(large) = memory.and_then(|m| m.large.as_ref()) {
+        let size = large.bytes / MIB;
+        let _ = writeln!(out, "\n### S3 large-object targets (memory mode)\n");
+        let _ = writeln!(out, "| target | measured | met |");
+        let _ = writeln!(out, "| --- | ---: | :---: |");
+        for (operation, rate) in [("PutObject", large.put_mb_per_sec()), ("GetObject", large.get_mb_per_sec())] {
+            target(
+                &mut out,
+                &format!("{operation} of {size} MiB ≥ {TARGET_LARGE_MB_PER_SEC} MB/s"),
+                &format!("{rate:.0} MB/s"),
+                rate >= TARGET_LARGE_MB_PER_SEC,
+            );
+        }
+        let peak_mib = large.peak_rss_kib as f64 / 1024.0;
+        target(
+            &mut out,
+            &format!("peak RSS ≤ {TARGET_LARGE_PEAK_RSS_MIB} MiB over that PUT and GET"),
+            &format!("{peak_mib:.1} MiB"),
+            peak_mib <= TARGET_LARGE_PEAK_RSS_MIB,
+        );
+    }
     out
+}
+
+/// One PUT and one GET of a large object per server, sizes in the heading.
+fn large_table(out: &mut String, suites: &[Suite], ticks_per_sec: u64) {
+    let measured: Vec<(&Suite, &crate::large::LargeStats)> =
+        suites.iter().filter_map(|s| s.large.as_ref().map(|l| (s, l))).collect();
+    if measured.is_empty() {
+        return;
+    }
+    let sizes: Vec<String> = measured.iter().map(|(s, l)| format!("{}: {} MiB", s.label, l.bytes / MIB)).collect();
+    let _ = writeln!(
+        out,
+        "\n### S3 large-object throughput (one object PUT, then GET back; {})\n",
+        sizes.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "| server | object | PutObject | GetObject | server CPU per GiB, PUT | server CPU per GiB, GET | peak RSS (VmHWM) |"
+    );
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (s, l) in measured {
+        let _ = writeln!(
+            out,
+            "| {} | {} MiB | {:.0} MB/s | {:.0} MB/s | {:.2} s | {:.2} s | {} |",
+            s.label,
+            l.bytes / MIB,
+            l.put_mb_per_sec(),
+            l.get_mb_per_sec(),
+            l.cpu_secs_per_gib(l.put_cpu_ticks, ticks_per_sec),
+            l.cpu_secs_per_gib(l.get_cpu_ticks, ticks_per_sec),
+            mib(l.peak_rss_kib),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nMB/s is 10⁶ bytes per second, from the first byte sent to the last byte of the answer; \
+         peak RSS is that of a server started for this measurement alone."
+    );
 }
 
 fn stats(suite: &Suite, scenario: Scenario) -> Option<&crate::load::LoadStats> {

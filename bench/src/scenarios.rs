@@ -1,6 +1,7 @@
 //! The operations measured, as wire requests. Requests that never change are signed
-//! once and replayed; DeleteMessage carries a fresh receipt handle, so it is signed per
-//! request (a few microseconds of client CPU, none of the server's).
+//! once and replayed (PutObject and GetObject: one per key, prepared before the load);
+//! DeleteMessage carries a fresh receipt handle, so it is signed per request (a few
+//! microseconds of client CPU, none of the server's).
 
 use crate::http::{Conn, Response, encode_request};
 use crate::load::Outcome;
@@ -14,30 +15,70 @@ const SECRET_KEY: &str = "test";
 /// A typical small message: 128 bytes.
 const MESSAGE_BODY: &str = "kagami-bench: a small message body of a typical size for a work queue, padded to 128 bytes with dots...........................";
 
+/// The services a run can be limited to (`--scenarios`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Group {
+    Sqs,
+    Sts,
+    /// PutObject, GetObject and the large-object throughput.
+    S3,
+}
+
+impl Group {
+    pub const ALL: [Group; 3] = [Group::Sqs, Group::Sts, Group::S3];
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Scenario {
     SendMessage,
     ReceiveDeleteMessage,
     GetCallerIdentity,
+    PutObject,
+    GetObject,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 3] = [Scenario::SendMessage, Scenario::ReceiveDeleteMessage, Scenario::GetCallerIdentity];
+    pub const ALL: [Scenario; 5] = [
+        Scenario::SendMessage,
+        Scenario::ReceiveDeleteMessage,
+        Scenario::GetCallerIdentity,
+        Scenario::PutObject,
+        Scenario::GetObject,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
             Scenario::SendMessage => "SendMessage",
             Scenario::ReceiveDeleteMessage => "ReceiveMessage+DeleteMessage",
             Scenario::GetCallerIdentity => "GetCallerIdentity",
+            Scenario::PutObject => "PutObject 1 KiB",
+            Scenario::GetObject => "GetObject 1 KiB",
+        }
+    }
+
+    pub fn group(self) -> Group {
+        match self {
+            Scenario::SendMessage | Scenario::ReceiveDeleteMessage => Group::Sqs,
+            Scenario::GetCallerIdentity => Group::Sts,
+            Scenario::PutObject | Scenario::GetObject => Group::S3,
         }
     }
 }
 
+/// What the setup of the selected groups made on the server.
+pub struct Fixtures {
+    queue_url: Option<String>,
+}
+
+/// The operation run in the load loop, its fixed requests prepared.
+pub type Operation<'a> = Box<dyn Fn(&mut Conn) -> Result<Outcome> + Sync + 'a>;
+
 pub struct Target {
     pub addr: SocketAddr,
-    host: String,
+    pub(crate) host: String,
     sqs: Signer,
     sts: Signer,
+    pub(crate) s3: Signer,
 }
 
 impl Target {
@@ -48,7 +89,7 @@ impl Target {
             region: REGION.into(),
             service: service.into(),
         };
-        Target { addr, host: addr.to_string(), sqs: signer("sqs"), sts: signer("sts") }
+        Target { addr, host: addr.to_string(), sqs: signer("sqs"), sts: signer("sts"), s3: signer("s3") }
     }
 
     /// An SQS JSON-protocol request (what current SDKs send).
@@ -90,50 +131,77 @@ impl Target {
         )
     }
 
-    pub fn create_queue(&self, name: &str) -> Result<String> {
+    /// Creates what the scenarios of `groups` need: the queue, the bucket and the
+    /// objects GetObject reads (seeded over `connections` connections).
+    pub fn setup(&self, groups: &[Group], connections: usize) -> Result<Fixtures> {
+        let queue_url = if groups.contains(&Group::Sqs) {
+            Some(self.create_queue("kagami-bench").context("CreateQueue")?)
+        } else {
+            None
+        };
+        if groups.contains(&Group::S3) {
+            self.create_bucket().context("CreateBucket")?;
+            self.seed_objects(connections).context("seed the objects GetObject reads")?;
+        }
+        Ok(Fixtures { queue_url })
+    }
+
+    fn create_queue(&self, name: &str) -> Result<String> {
         let body = serde_json::json!({ "QueueName": name }).to_string();
         let response = ok(Conn::new(self.addr).roundtrip(&self.sqs_request("CreateQueue", &body))?)?;
         let value: serde_json::Value = serde_json::from_slice(&response.body).context("CreateQueue response")?;
         value["QueueUrl"].as_str().map(str::to_owned).context("CreateQueue answered no QueueUrl")
     }
 
-    /// The operation to run in the load loop, with its fixed requests prepared.
-    pub fn operation(&self, scenario: Scenario, queue_url: &str) -> impl Fn(&mut Conn) -> Result<Outcome> + Sync + '_ {
-        let send = self.sqs_request(
-            "SendMessage",
-            &serde_json::json!({ "QueueUrl": queue_url, "MessageBody": MESSAGE_BODY }).to_string(),
-        );
+    pub fn operation(&self, scenario: Scenario, fixtures: &Fixtures) -> Result<Operation<'_>> {
+        match scenario {
+            Scenario::SendMessage | Scenario::ReceiveDeleteMessage => {
+                let queue_url = fixtures.queue_url.clone().context("no queue: SQS was not set up")?;
+                Ok(self.sqs_operation(scenario == Scenario::SendMessage, queue_url))
+            }
+            Scenario::GetCallerIdentity => {
+                let caller_identity = self.sts_request("Action=GetCallerIdentity&Version=2011-06-15");
+                Ok(Box::new(move |conn: &mut Conn| {
+                    ok(conn.roundtrip(&caller_identity)?)?;
+                    Ok(Outcome::Done { requests: 1 })
+                }))
+            }
+            Scenario::PutObject => Ok(self.put_object_operation()),
+            Scenario::GetObject => Ok(self.get_object_operation()),
+        }
+    }
+
+    fn sqs_operation(&self, send: bool, queue_url: String) -> Operation<'_> {
+        if send {
+            let send = self.sqs_request(
+                "SendMessage",
+                &serde_json::json!({ "QueueUrl": queue_url, "MessageBody": MESSAGE_BODY }).to_string(),
+            );
+            return Box::new(move |conn: &mut Conn| {
+                ok(conn.roundtrip(&send)?)?;
+                Ok(Outcome::Done { requests: 1 })
+            });
+        }
         let receive = self.sqs_request(
             "ReceiveMessage",
             &serde_json::json!({ "QueueUrl": queue_url, "MaxNumberOfMessages": 1, "WaitTimeSeconds": 0 }).to_string(),
         );
-        let caller_identity = self.sts_request("Action=GetCallerIdentity&Version=2011-06-15");
-        let queue_url = queue_url.to_owned();
-        move |conn: &mut Conn| match scenario {
-            Scenario::SendMessage => {
-                ok(conn.roundtrip(&send)?)?;
-                Ok(Outcome::Done { requests: 1 })
-            }
-            Scenario::GetCallerIdentity => {
-                ok(conn.roundtrip(&caller_identity)?)?;
-                Ok(Outcome::Done { requests: 1 })
-            }
-            Scenario::ReceiveDeleteMessage => {
-                let response = ok(conn.roundtrip(&receive)?)?;
-                let value: serde_json::Value = serde_json::from_slice(&response.body).context("ReceiveMessage response")?;
-                let Some(handle) = value["Messages"].get(0).and_then(|m| m["ReceiptHandle"].as_str()) else {
-                    return Ok(Outcome::Drained);
-                };
-                let body = serde_json::json!({ "QueueUrl": queue_url, "ReceiptHandle": handle }).to_string();
-                ok(conn.roundtrip(&self.sqs_request("DeleteMessage", &body))?)?;
-                Ok(Outcome::Done { requests: 2 })
-            }
-        }
+        Box::new(move |conn: &mut Conn| {
+            let response = ok(conn.roundtrip(&receive)?)?;
+            let value: serde_json::Value = serde_json::from_slice(&response.body).context("ReceiveMessage response")?;
+            let Some(handle) = value["Messages"].get(0).and_then(|m| m["ReceiptHandle"].as_str()) else {
+                return Ok(Outcome::Drained);
+            };
+            let body = serde_json::json!({ "QueueUrl": queue_url, "ReceiptHandle": handle }).to_string();
+            ok(conn.roundtrip(&self.sqs_request("DeleteMessage", &body))?)?;
+            Ok(Outcome::Done { requests: 2 })
+        })
     }
 }
 
-fn ok(response: Response) -> Result<Response> {
-    if response.status != 200 {
+/// The response if it is a success (2xx; S3's DeleteObject answers 204).
+pub(crate) fn ok(response: Response) -> Result<Response> {
+    if !(200..300).contains(&response.status) {
         let snippet: String = String::from_utf8_lossy(&response.body).chars().take(300).collect();
         bail!("HTTP {}: {snippet}", response.status);
     }

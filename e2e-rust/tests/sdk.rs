@@ -1,53 +1,7 @@
 //! aws-sdk-rust against the release binary: the Rust SDK speaks the JSON protocol to
 //! SQS and the query protocol to STS, and must see AWS's shapes and error codes.
 
-use aws_credential_types::Credentials;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-struct Kagami {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Kagami {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start() -> Kagami {
-    let binary = std::env::var("KAGAMI_BINARY").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/kagami").to_string()
-    });
-    let mut child = Command::new(binary)
-        .args(["--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start kagami (build it with cargo build --release -p kagami)");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let endpoint = loop {
-        let line = lines.next().expect("kagami exited before listening").expect("read stdout");
-        if let Some(rest) = line.split("kagami listening on ").nth(1) {
-            break rest.trim().to_string();
-        }
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Kagami { child, endpoint }
-}
-
-async fn config(endpoint: &str, key: &str, secret: &str, token: Option<String>) -> aws_config::SdkConfig {
-    aws_config::from_env()
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(key, secret, token, None, "e2e"))
-        .load()
-        .await
-}
+use kagami_e2e_rust::{config, start};
 
 #[tokio::test]
 async fn sqs_send_receive_delete_round_trip() {

@@ -1,7 +1,7 @@
 //! The trait the gateway dispatches parsed requests to.
 
 use crate::RequestContext;
-use kagami_protocol::{ServiceError, Value};
+use kagami_protocol::{ByteStream, HttpResponse, ServiceError, Value};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -24,6 +24,76 @@ pub struct InternalResponse {
     pub body: serde_json::Value,
 }
 
+/// What a request on S3's browser-facing HTTP surface asks for: the parts of S3 that
+/// no botocore operation describes, so the protocol engine cannot parse them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpSurfaceKind {
+    /// A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) to a bucket or
+    /// object URL, answered from the bucket's CORS rules.
+    CorsPreflight,
+    /// The CORS headers for the answer to an actual request that carried `Origin`:
+    /// the response's headers are the ones to add (none when no rule matches).
+    CorsHeaders,
+    /// A GET or HEAD on a static website endpoint (`<bucket>.s3-website...`).
+    Website,
+    /// A browser form upload (POST of `multipart/form-data` to the bucket URL).
+    PostObject,
+}
+
+/// The signature fields of a browser POST form (SigV4 POST policy).
+#[derive(Debug, Clone, Copy)]
+pub struct PostSignature<'a> {
+    /// `x-amz-credential` (`AKID/YYYYMMDD/region/s3/aws4_request`), or for a version 2
+    /// form its `AWSAccessKeyId` alone.
+    pub credential: &'a str,
+    /// `policy`, base64 as sent: what the signature covers.
+    pub policy: &'a str,
+    /// `x-amz-signature` (hex), or a version 2 form's `signature` (base64).
+    pub signature: &'a str,
+    /// `x-amz-security-token`, for temporary credentials.
+    pub security_token: Option<&'a str>,
+}
+
+/// Resolves a POST form's credential to the account it acts in and, with
+/// `--verify-sigv4`, checks its signature; the gateway provides it, as it holds the
+/// credentials and SigV4.
+pub type PostCredentials =
+    std::sync::Arc<dyn Fn(&PostSignature<'_>) -> Result<String, ServiceError> + Send + Sync>;
+
+/// A request on that surface, addressed to one bucket (path style already resolved
+/// from virtual-hosted or website hosts).
+pub struct HttpSurfaceRequest {
+    pub kind: HttpSurfaceKind,
+    pub method: String,
+    pub bucket: String,
+    /// The object key, percent-decoded; empty for the bucket itself.
+    pub key: String,
+    /// Raw query string without `?`.
+    pub query: String,
+    /// Header names in lower case, values as sent.
+    pub headers: Vec<(String, String)>,
+    /// The request body, for `PostObject`; it streams as it arrives.
+    pub body: Option<ByteStream>,
+    /// The request came on a virtual-hosted or website host that names the bucket.
+    pub virtual_host: bool,
+    /// `KAGAMI_S3_CORS=aws`: buckets without a CORS configuration answer preflights
+    /// with 403 and actual requests without CORS headers, as AWS does. Otherwise
+    /// (LocalStack's default) the gateway's permissive CORS answers for them.
+    pub strict_cors: bool,
+    /// For `PostObject`: the form's credential check.
+    pub post_credentials: Option<PostCredentials>,
+}
+
+impl HttpSurfaceRequest {
+    /// The first header of that (lower-case) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// One AWS service. Implementations are usually a generated `dispatch` over typed
 /// shapes plus a provider that holds the service's state.
 pub trait Service: Send + Sync + 'static {
@@ -42,6 +112,18 @@ pub trait Service: Send + Sync + 'static {
 
     /// Forget all state (all accounts and regions), in memory and in the store.
     fn reset(&self);
+
+    /// S3's browser-facing HTTP surface (CORS, website endpoints, POST uploads).
+    /// `None`: the service has nothing to say, and the gateway answers as it would
+    /// without it (its permissive CORS, or the usual operation routing). An error is
+    /// serialized in the service's protocol.
+    fn http_surface<'a>(
+        &'a self,
+        _ctx: &'a RequestContext,
+        _req: HttpSurfaceRequest,
+    ) -> BoxFuture<'a, Option<Result<HttpResponse, ServiceError>>> {
+        Box::pin(async { None })
+    }
 
     /// Internal, non-AWS endpoints for tests (`GET /_kagami/sqs/messages`).
     fn internal(&self, _req: InternalRequest) -> BoxFuture<'_, Option<InternalResponse>> {

@@ -9,6 +9,7 @@
 // `ServiceError` is every provider's error, built at most once per request.
 #![allow(clippy::result_large_err)]
 
+use crate::sigv2;
 use crate::sigv4::{self, Auth, Location, ParseError, Signature, VerifyError};
 use kagami_core::identity::Identities;
 use kagami_core::{DEFAULT_REGION, Principal, ServiceError};
@@ -62,6 +63,9 @@ pub struct Check<'a> {
     pub flavour: Flavour,
     /// Region named by the Host (`sqs.eu-west-1.localhost.localstack.cloud`), for unsigned requests.
     pub host_region: Option<&'a str>,
+    /// The path-style path (`/bucket/key`) of an S3 request, even one addressed
+    /// virtually: what an S3 signature version 2 signs.
+    pub s3_path: &'a str,
 }
 
 /// Resolves the caller; with `verify`, refuses requests AWS would refuse.
@@ -116,6 +120,15 @@ pub fn authenticate(
         };
         sigv4::verify_payload(c.request, sig, secret, payload)
             .map_err(|e| refused(c.flavour, key, sig, e))?;
+    } else if verify && c.flavour == Flavour::S3 {
+        // S3's signature version 2, which boto3 still presigns with.
+        let Some(secret) = resolved.secret_access_key.as_deref() else {
+            return Err(unknown_key(c.flavour, key));
+        };
+        if resolved.expired {
+            return Err(expired_token(c.flavour));
+        }
+        check_v2(c, key, secret)?;
     } else if resolved.expired {
         // Expiry is no signature check: code that works against kagami must also
         // refresh its credentials as it will have to on AWS.
@@ -127,6 +140,160 @@ pub fn authenticate(
         principal: resolved.principal,
         region,
     })
+}
+
+/// The account a browser POST form acts in, from its `x-amz-credential`; with `verify`,
+/// its `x-amz-signature` must be the SigV4 signature of the base64 policy with the
+/// key's secret (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-post-example.html).
+pub fn post_policy(
+    identities: &Identities,
+    verify: bool,
+    form: &kagami_core::service::PostSignature<'_>,
+) -> Result<String, ServiceError> {
+    if !form.credential.contains('/') {
+        return post_policy_v2(identities, verify, form);
+    }
+    let mut parts = form.credential.split('/');
+    let scope = match (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
+        (Some(key), Some(date), Some(region), Some(service), Some(sigv4::TERMINATOR), None)
+            if !key.is_empty() =>
+        {
+            sigv4::Scope {
+                access_key_id: key.to_string(),
+                date: date.to_string(),
+                region: region.to_string(),
+                service: service.to_string(),
+            }
+        }
+        _ => {
+            return Err(ServiceError::new(
+                "InvalidArgument",
+                400,
+                format!(
+                    "Invalid according to Policy: Unable to parse credential: {}",
+                    form.credential
+                ),
+            )
+            .with_field("ArgumentName", "x-amz-credential")
+            .with_field("ArgumentValue", form.credential.to_string()));
+        }
+    };
+    let key = scope.access_key_id.as_str();
+    let resolved = identities.resolve(key);
+    if verify {
+        let Some(secret) = resolved.secret_access_key.as_deref() else {
+            return Err(unknown_key(Flavour::S3, key));
+        };
+        if let Some(issued) = identities.get(key)
+            && issued.session_token.is_some()
+            && issued.session_token.as_deref() != form.security_token
+        {
+            return Err(unknown_key(Flavour::S3, key));
+        }
+        if resolved.expired {
+            return Err(expired_token(Flavour::S3));
+        }
+        let expected = sigv4::sign(secret, &scope, form.policy);
+        if !expected.eq_ignore_ascii_case(form.signature.trim()) {
+            return Err(ServiceError::new(
+                "SignatureDoesNotMatch",
+                403,
+                "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+            )
+            .with_field("AWSAccessKeyId", key.to_string())
+            .with_field("StringToSign", form.policy.to_string())
+            .with_field("SignatureProvided", form.signature.to_string()));
+        }
+    } else if resolved.expired {
+        return Err(expired_token(Flavour::S3));
+    }
+    Ok(resolved.account_id)
+}
+
+/// Expiry (of a presigned URL) and signature of an S3 signature version 2.
+fn check_v2(c: &Check<'_>, key: &str, secret: &str) -> Result<(), ServiceError> {
+    let Some(v2) = sigv2::fields(c.request) else {
+        return Err(ServiceError::new(
+            "AccessDenied",
+            403,
+            "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters",
+        ));
+    };
+    if let Some(expires) = v2.expires {
+        let Ok(at) = expires.trim().parse::<i64>() else {
+            return Err(ServiceError::new(
+                "AccessDenied",
+                403,
+                format!("Invalid date (should be seconds since epoch): {expires}"),
+            ));
+        };
+        let now = real_now_secs();
+        if now > at {
+            return Err(ServiceError::new("AccessDenied", 403, "Request has expired")
+                .with_field("Expires", iso(at))
+                .with_field("ServerTime", iso(now)));
+        }
+    }
+    let string_to_sign = sigv2::string_to_sign(c.request, c.s3_path, v2.expires);
+    // A bucket's own resource is `/bucket/` to some signers (botocore) and `/bucket`
+    // to others, whichever path went on the wire.
+    let bucket_only = c.s3_path.trim_matches('/');
+    let alternative = (!bucket_only.is_empty() && !bucket_only.contains('/')).then(|| {
+        let other = if c.s3_path.ends_with('/') {
+            format!("/{bucket_only}")
+        } else {
+            format!("/{bucket_only}/")
+        };
+        sigv2::string_to_sign(c.request, &other, v2.expires)
+    });
+    let matches = |sts: &str| sigv2::sign(secret, sts) == v2.signature;
+    if !matches(&string_to_sign) && !alternative.as_deref().is_some_and(matches) {
+        return Err(ServiceError::new(
+            "SignatureDoesNotMatch",
+            403,
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+        )
+        .with_field("AWSAccessKeyId", key.to_string())
+        .with_field("StringToSign", string_to_sign)
+        .with_field("SignatureProvided", v2.signature));
+    }
+    Ok(())
+}
+
+/// A version 2 form: `signature` is the base64 HMAC-SHA1 of the policy.
+fn post_policy_v2(
+    identities: &Identities,
+    verify: bool,
+    form: &kagami_core::service::PostSignature<'_>,
+) -> Result<String, ServiceError> {
+    let key = form.credential;
+    let resolved = identities.resolve(key);
+    if resolved.expired {
+        return Err(expired_token(Flavour::S3));
+    }
+    if verify {
+        let Some(secret) = resolved.secret_access_key.as_deref() else {
+            return Err(unknown_key(Flavour::S3, key));
+        };
+        if sigv2::sign(secret, form.policy) != form.signature.trim() {
+            return Err(ServiceError::new(
+                "SignatureDoesNotMatch",
+                403,
+                "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+            )
+            .with_field("AWSAccessKeyId", key.to_string())
+            .with_field("StringToSign", form.policy.to_string())
+            .with_field("SignatureProvided", form.signature.to_string()));
+        }
+    }
+    Ok(resolved.account_id)
 }
 
 fn real_now_secs() -> i64 {
@@ -387,6 +554,7 @@ mod tests {
             operation: None,
             flavour,
             host_region: Some("ap-south-1"),
+            s3_path: "/",
         };
         authenticate(&Identities::ephemeral(), verify, &check)
     }
@@ -514,6 +682,7 @@ mod tests {
             operation: None,
             flavour,
             host_region: None,
+            s3_path: "/",
         };
         let e = authenticate(&identities, false, &check(Flavour::Query)).unwrap_err();
         assert_eq!((e.code.as_str(), e.status), ("ExpiredToken", 403));

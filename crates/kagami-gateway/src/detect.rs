@@ -351,9 +351,14 @@ fn preferred(
         .min_by_key(|e| rank(e, signing_name.unwrap_or(e.signing_name)))
 }
 
+/// Whether a host label names an AWS service (`sqs`, `lambda`) or its endpoint prefix.
+pub(crate) fn is_service_host_label(label: &str) -> bool {
+    INDEX.by_host_label.contains_key(label)
+}
+
 /// The service label of `<svc>[.<region>].localhost.localstack.cloud`,
 /// `<svc>[.<region>].amazonaws.com` or `<svc>.localhost` (with any bucket labels in front).
-fn host_service_label(host: &str) -> Option<&str> {
+pub(crate) fn host_service_label(host: &str) -> Option<&str> {
     let host = strip_port(host);
     let rest = ["localhost.localstack.cloud", "amazonaws.com", "localhost"]
         .iter()
@@ -394,7 +399,7 @@ fn strip_port(host: &str) -> &str {
 }
 
 /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `us-iso-east-1`.
-fn is_region(label: &str) -> bool {
+pub(crate) fn is_region(label: &str) -> bool {
     let mut parts = label.split('-');
     let Some(first) = parts.next() else {
         return false;

@@ -4,6 +4,8 @@
 use crate::auth::{self, Flavour};
 use crate::body::BodyError;
 use crate::panic::{CatchUnwind, catch};
+use crate::s3_host::{self, S3Host};
+use crate::s3_surface::{self, CorsDecision};
 use crate::{Gateway, ResponseBody, Unavailable, body, detect, handler, queue_path, sigv4};
 use bytes::Bytes;
 use http::header::HOST;
@@ -18,6 +20,9 @@ pub struct Outcome {
     pub response: Response<ResponseBody>,
     pub service: &'static str,
     pub operation: Option<String>,
+    /// S3 settled the CORS headers (from a bucket's rules, or by refusing them in
+    /// `KAGAMI_S3_CORS=aws` mode): the gateway's permissive CORS must not add its own.
+    pub cors_final: bool,
 }
 
 /// The X-Ray trace header that AWS SDKs forward (SQS keeps it as `AWSTraceHeader`).
@@ -28,6 +33,43 @@ const INTERNAL_FAILURE: &str =
     "The request processing has failed because of an unknown error, exception or failure.";
 
 pub async fn aws<B>(gw: &Gateway, head: &http::request::Parts, body: B) -> Outcome
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut outcome = answer(gw, head, body).await;
+    // Only browsers send Origin: other requests pay nothing here.
+    if outcome.service == "s3"
+        && outcome.operation.as_deref() != Some("Website")
+        && head.headers.contains_key(http::header::ORIGIN)
+    {
+        outcome.cors_final = settle_cors(gw, head, outcome.response.headers_mut()).await;
+    }
+    outcome
+}
+
+/// Adds the CORS headers of the bucket's matching rule to S3's answer; true when
+/// S3 settled them (the gateway must then add none of its own).
+async fn settle_cors(gw: &Gateway, head: &http::request::Parts, headers: &mut http::HeaderMap) -> bool {
+    let host = head.headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (path, virtual_host) = match s3_host::classify(host, gw.env.external_host.as_deref()) {
+        Some(h) => (s3_host::path_style(h.bucket(), head.uri.path()), true),
+        None => (head.uri.path().to_string(), false),
+    };
+    match s3_surface::cors_headers(gw, head, &path, virtual_host).await {
+        CorsDecision::Rules(found) => {
+            for (name, value) in found {
+                if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                    headers.append(n, v);
+                }
+            }
+            true
+        }
+        CorsDecision::NoConfiguration => gw.config.s3_cors_strict,
+    }
+}
+
+async fn answer<B>(gw: &Gateway, head: &http::request::Parts, body: B) -> Outcome
 where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -52,6 +94,28 @@ where
     let parsed = sigv4::parse(&signed);
     let auth_header = parsed.as_ref().ok().and_then(Option::as_ref);
 
+    // A host that names a bucket: website endpoints are S3's alone; virtual-hosted API
+    // requests are routed as their path-style twins, while the signature (above) keeps
+    // covering the path the client sent.
+    let s3_host = s3_host::classify(host, gw.env.external_host.as_deref());
+    let virtual_path = match s3_host {
+        Some(S3Host::Website(bucket)) => {
+            let answer = s3_surface::website(gw, head, bucket).await;
+            return Outcome {
+                response: answer.response,
+                service: answer.service,
+                operation: Some("Website".to_string()),
+                cors_final: false,
+            };
+        }
+        // A JSON-protocol call names its service by target, never by a bucket label.
+        Some(S3Host::Bucket(bucket)) if !head.headers.contains_key("x-amz-target") => {
+            Some(s3_host::path_style(bucket, path))
+        }
+        _ => None,
+    };
+    let path = virtual_path.as_deref().unwrap_or(path);
+
     // Route from the head first: only a form body (`Action=` of the query protocol) can
     // change where a request goes. A REST operation whose payload is a streaming blob
     // gets the body as it arrives; every other request is collected whole.
@@ -74,6 +138,18 @@ where
         _ => false,
     };
     let content_length = handler::content_length(head);
+    let is_s3 = matches!(&early, Some(Ok(d)) if d.entry.name == "s3");
+    if is_s3 && early_op.is_none() && s3_surface::is_post_object(head, path) {
+        let stream = ByteStream::new(body).with_content_length(content_length);
+        let answer =
+            s3_surface::post_object(gw, head, path, virtual_path.is_some(), stream).await;
+        return Outcome {
+            response: answer.response,
+            service: answer.service,
+            operation: Some("PostObject".to_string()),
+            cors_final: false,
+        };
+    }
     let (body, stream, body_error) = if streams {
         // Not polled until the provider reads it: hyper sends `100 Continue` then, so a
         // request refused before that never has its body sent. No size limit but the
@@ -102,6 +178,7 @@ where
                 response: unknown_service(&unknown),
                 service: "",
                 operation: None,
+                cors_final: false,
             };
         }
     };
@@ -120,6 +197,7 @@ where
         response: to_response(wire.error(op, e, &request_id)),
         service: entry.name,
         operation: op.map(|o| o.name.clone()),
+        cors_final: false,
     };
     let flavour = Flavour::of(
         entry.name,
@@ -143,6 +221,7 @@ where
         operation: operation.as_ref().ok().copied(),
         flavour,
         host_region: detect::host_region(host),
+        s3_path: path,
     };
     let caller = match auth::authenticate(&gw.env.identities, gw.config.verify_sigv4, &check) {
         Ok(c) => c,
@@ -221,6 +300,7 @@ where
         response: to_response(http),
         service: entry.name,
         operation: Some(op.name.clone()),
+        cors_final: false,
     }
 }
 

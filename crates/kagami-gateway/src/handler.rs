@@ -2,7 +2,7 @@
 
 use crate::body;
 use crate::panic::CatchUnwind;
-use crate::{Gateway, ResponseBody, cors, dispatch, internal};
+use crate::{Gateway, ResponseBody, cors, dispatch, internal, s3_surface};
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, ORIGIN};
 use http::{HeaderValue, Request, Response, StatusCode};
@@ -21,15 +21,17 @@ impl Gateway {
         let method = req.method().clone();
         let path = req.uri().path().to_string();
         let origin = req.headers().get(ORIGIN).cloned();
-        let (mut response, service, operation) = match CatchUnwind(Box::pin(self.route(req))).await
-        {
-            Ok(answer) => answer,
-            Err(panic) => {
-                tracing::error!(%method, %path, "request handling panicked: {panic}");
-                (internal_failure(), "", None)
-            }
-        };
-        cors::decorate(response.headers_mut(), origin.as_ref());
+        let (mut response, service, operation, cors_final) =
+            match CatchUnwind(Box::pin(self.route(req))).await {
+                Ok(answer) => answer,
+                Err(panic) => {
+                    tracing::error!(%method, %path, "request handling panicked: {panic}");
+                    (internal_failure(), "", None, false)
+                }
+            };
+        if !cors_final {
+            cors::decorate(response.headers_mut(), origin.as_ref());
+        }
         tracing::debug!(
             target: "kagami::access",
             "{method} {path} {} {}{}{} {}us",
@@ -45,14 +47,11 @@ impl Gateway {
     async fn route<B>(
         &self,
         req: Request<B>,
-    ) -> (Response<ResponseBody>, &'static str, Option<String>)
+    ) -> (Response<ResponseBody>, &'static str, Option<String>, bool)
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        if cors::is_preflight(req.method(), req.headers()) {
-            return (cors::preflight(req.headers()), "", None);
-        }
         let (mut head, body) = req.into_parts();
         // HTTP/2 carries the host in `:authority`; SigV4 signs it as `host`.
         if !head.headers.contains_key(HOST)
@@ -61,19 +60,32 @@ impl Gateway {
         {
             head.headers.insert(HOST, v);
         }
+        if cors::is_preflight(&head.method, &head.headers) {
+            // A bucket with CORS rules answers for itself; everything else is allowed.
+            if let Some(answer) = s3_surface::preflight(self, &head).await {
+                return (answer.response, answer.service, None, true);
+            }
+            return (cors::preflight(&head.headers), "", None, false);
+        }
         if internal::is_internal(head.uri.path()) {
             let body = body::collect(body, content_length(&head), self.config.max_body_bytes).await;
             return match body {
-                Ok(body) => (internal::handle(self, &head, body).await, "", None),
+                Ok(body) => (internal::handle(self, &head, body).await, "", None, false),
                 Err(e) => (
                     internal::error(StatusCode::BAD_REQUEST, &e.to_string()),
                     "",
                     None,
+                    false,
                 ),
             };
         }
         let outcome = dispatch::aws(self, &head, body).await;
-        (outcome.response, outcome.service, outcome.operation)
+        (
+            outcome.response,
+            outcome.service,
+            outcome.operation,
+            outcome.cors_final,
+        )
     }
 }
 

@@ -26,7 +26,10 @@ mod handler;
 mod internal;
 mod panic;
 mod queue_path;
+pub mod s3_host;
+mod s3_surface;
 mod server;
+pub mod sigv2;
 pub mod sigv4;
 
 pub use body::ResponseBody;
@@ -50,6 +53,20 @@ pub struct GatewayConfig {
     /// Every other service answers `NotImplemented`.
     pub enabled_services: Option<HashSet<String>>,
     pub max_body_bytes: usize,
+    /// `KAGAMI_S3_CORS=aws`: S3 buckets without a CORS configuration answer as AWS
+    /// does (preflights refused, no CORS headers). By default (`permissive`, as
+    /// LocalStack) they get the gateway's allow-all CORS; buckets with a configuration
+    /// always answer from their rules.
+    pub s3_cors_strict: bool,
+}
+
+/// The variable that selects S3's CORS mode: `aws` (strict) or `permissive`.
+pub const S3_CORS_ENV: &str = "KAGAMI_S3_CORS";
+
+/// Whether `KAGAMI_S3_CORS` asks for AWS's strict CORS on S3 buckets without a
+/// configuration.
+pub fn s3_cors_strict_from_env(var: impl Fn(&str) -> Option<String>) -> bool {
+    var(S3_CORS_ENV).is_some_and(|v| v.trim().eq_ignore_ascii_case("aws"))
 }
 
 impl Default for GatewayConfig {
@@ -58,6 +75,8 @@ impl Default for GatewayConfig {
             verify_sigv4: false,
             enabled_services: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            // Read here so that the binary needs no wiring for it.
+            s3_cors_strict: s3_cors_strict_from_env(|name| std::env::var(name).ok()),
         }
     }
 }

@@ -16,7 +16,7 @@ pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// SigV4a: parsed for its access key and region set, not verified.
 pub const ALGORITHM_ECDSA: &str = "AWS4-ECDSA-P256-SHA256";
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
-const TERMINATOR: &str = "aws4_request";
+pub(crate) const TERMINATOR: &str = "aws4_request";
 /// How far a request's date may be from the server's clock (AWS: 15 minutes).
 pub const MAX_SKEW_SECS: i64 = 15 * 60;
 /// Longest validity of a presigned URL (S3: one week).

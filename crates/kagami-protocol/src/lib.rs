@@ -44,6 +44,11 @@ pub use value::Value;
 
 use kagami_model::{Operation, ServiceModel};
 
+/// A pseudo-member of an output `Value` map that sets the HTTP status of a REST
+/// success response where the model binds no member to it (S3's `206 Partial Content`
+/// for ranged GetObject/HeadObject). It is never written to the wire as a member.
+pub const STATUS_MEMBER: &str = "x-kagami-status";
+
 /// The wire protocols of AWS services, as botocore names them in `metadata.protocol`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {

@@ -469,6 +469,14 @@ pub(crate) fn serialize_response(
     let empty = IndexMap::new();
     let map = output.as_map().unwrap_or(&empty);
     write_bindings(model, out_shape, map, &mut headers, &mut status);
+    if let Some(code) = map
+        .get(crate::STATUS_MEMBER)
+        .and_then(Value::as_i64)
+        .and_then(|c| u16::try_from(c).ok())
+        .filter(|c| (200..300).contains(c))
+    {
+        status = code;
+    }
     let mut content_type: Option<&str> = None;
     let mut stream = None;
     let body: Bytes = if let Some(payload) = &out_shape.payload {
@@ -561,6 +569,37 @@ pub(crate) fn error_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_status_pseudo_member_sets_a_success_status_and_is_not_written() {
+        let mut m: ServiceModel = serde_json::from_value(serde_json::json!({
+            "metadata": {"apiVersion": "1", "protocol": "rest-xml", "endpointPrefix": "t"},
+            "operations": {"Get": {"name": "Get", "http": {"method": "GET", "requestUri": "/"}, "output": {"shape": "Out"}}},
+            "shapes": {
+                "Out": {"type": "structure", "members": {
+                    "ContentRange": {"shape": "S", "location": "header", "locationName": "Content-Range"}}},
+                "S": {"type": "string"},
+            }
+        }))
+        .unwrap();
+        m.name = "s3".to_string();
+        let op = &m.operations["Get"];
+        let out = |status: Option<i64>| {
+            let mut map = IndexMap::from([("ContentRange".to_string(), Value::Str("bytes 0-1/9".into()))]);
+            if let Some(s) = status {
+                map.insert(crate::STATUS_MEMBER.to_string(), Value::Int(s));
+            }
+            serialize_response(&m, op, &Value::Map(map), "rid", Kind::Xml)
+        };
+        let partial = out(Some(206));
+        assert_eq!(partial.status, 206);
+        assert_eq!(partial.header("Content-Range"), Some("bytes 0-1/9"));
+        assert!(partial.header(crate::STATUS_MEMBER).is_none() && partial.body.is_empty());
+        assert_eq!(out(None).status, 200, "the model's status without the member");
+        // Only success statuses: an error must go through the error serializer.
+        assert_eq!(out(Some(412)).status, 200);
+        assert_eq!(out(Some(70_000)).status, 200);
+    }
 
     #[test]
     fn header_lists_split_on_unquoted_commas() {

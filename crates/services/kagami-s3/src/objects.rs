@@ -1,15 +1,20 @@
 //! PutObject, GetObject, HeadObject and DeleteObject over the versions of a key:
 //! bodies streamed between the connection and a file, never held whole in memory.
 
-use crate::body::{self, MAX_PUT_SIZE, header_checksum, parse_content_md5, trailer_checksum};
+use crate::body::{self, MAX_PUT_SIZE, parse_content_md5};
+use crate::checksums::{self, Declared};
 use crate::chunked::{is_aws_chunked, stored_encoding};
 use crate::errors::*;
 use crate::generated::*;
 use crate::persistence::ObjectRecord;
 use crate::state::{Bucket, S3};
 use crate::versions::{self, NULL_VERSION, Versioning};
+use crate::object_lock::DeleteAuth;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use crate::conditions::{self, Conditions};
+use crate::ranges::{self, Window};
+use crate::sse::{self, Customer};
 use kagami_core::{RequestContext, ServiceError, Timestamp, clock};
 
 /// The operations of this module that behave as AWS documents.
@@ -63,16 +68,9 @@ macro_rules! object_output {
             storage_class: record.storage_class.clone(),
             metadata: (!record.metadata.is_empty()).then(|| record.metadata.clone()),
             tag_count: i32::try_from(record.tags.len()).ok().filter(|n| *n > 0),
-            parts_count: i32::try_from(record.parts.len()).ok().filter(|n| *n > 0),
             ..Default::default()
         };
-        if let Some(sse) = &record.sse {
-            output.server_side_encryption = sse.algorithm.clone();
-            output.ssekms_key_id = sse.kms_key_id.clone();
-            output.bucket_key_enabled = sse.bucket_key_enabled;
-            output.sse_customer_algorithm = sse.customer_algorithm.clone();
-            output.sse_customer_key_md5 = sse.customer_key_md5.clone();
-        }
+        set_sse!(output, record.sse);
         if let Some(lock) = &record.lock {
             output.object_lock_mode = lock.mode.clone();
             output.object_lock_retain_until_date = lock.retain_until.map(Timestamp::from_millis);
@@ -86,11 +84,124 @@ macro_rules! object_output {
     }};
 }
 
+/// The encryption headers of an answer from a stored `Option<SseRecord>`; objects
+/// written before encryption was recorded are SSE-S3, S3's default.
+macro_rules! set_sse {
+    ($out:expr, $sse:expr) => {{
+        let sse = $sse.clone().unwrap_or_else(crate::sse::sse_s3);
+        $out.server_side_encryption = sse.algorithm;
+        $out.ssekms_key_id = sse.kms_key_id;
+        $out.bucket_key_enabled = sse.bucket_key_enabled;
+        $out.sse_customer_algorithm = sse.customer_algorithm;
+        $out.sse_customer_key_md5 = sse.customer_key_md5;
+    }};
+}
+pub(crate) use set_sse;
+
+/// The `Read` of a GetObjectRequest or HeadObjectRequest (same members, two types).
+macro_rules! read_of {
+    ($input:expr) => {
+        Read {
+            key: &$input.key,
+            version_id: $input.version_id.as_deref(),
+            range: $input.range.as_deref(),
+            part_number: $input.part_number,
+            conditions: Conditions {
+                if_match: $input.if_match.as_deref(),
+                if_none_match: $input.if_none_match.as_deref(),
+                if_modified_since: $input.if_modified_since.as_ref(),
+                if_unmodified_since: $input.if_unmodified_since.as_ref(),
+            },
+            customer: Customer {
+                algorithm: $input.sse_customer_algorithm.as_deref(),
+                key: $input.sse_customer_key.as_deref(),
+                key_md5: $input.sse_customer_key_md5.as_deref(),
+            },
+        }
+    };
+}
+
+/// The `response-*` query parameters of GetObject and HeadObject override the stored
+/// headers in this one answer.
+macro_rules! response_overrides {
+    ($out:expr, $input:expr) => {
+        let overrides = [
+            (&mut $out.content_type, &$input.response_content_type),
+            (&mut $out.content_disposition, &$input.response_content_disposition),
+            (&mut $out.content_encoding, &$input.response_content_encoding),
+            (&mut $out.content_language, &$input.response_content_language),
+            (&mut $out.cache_control, &$input.response_cache_control),
+        ];
+        for (field, value) in overrides {
+            if value.is_some() {
+                field.clone_from(value);
+            }
+        }
+        if let Some(expires) = &$input.response_expires {
+            $out.expires = Some(expires.to_rfc822());
+        }
+    };
+}
+
+/// The checksum of the part a read returns (`ranges::Window::part_checksum`).
+macro_rules! set_part_checksum {
+    ($out:expr, $part:expr) => {
+        if let Some((algorithm, value, checksum_type)) = $part {
+            match algorithm.as_str() {
+                "CRC32" => $out.checksum_crc32 = Some(value),
+                "CRC32C" => $out.checksum_crc32_c = Some(value),
+                "CRC64NVME" => $out.checksum_crc64_nvme = Some(value),
+                "SHA1" => $out.checksum_sha1 = Some(value),
+                "SHA256" => $out.checksum_sha256 = Some(value),
+                _ => {}
+            }
+            $out.checksum_type = checksum_type;
+        }
+    };
+}
+
 /// A version found for a read, with the version id to report.
 pub struct Found {
     pub record: ObjectRecord,
     pub version_id: Option<String>,
 }
+
+/// What a GetObject or HeadObject asks for, apart from the bucket.
+struct Read<'a> {
+    key: &'a str,
+    version_id: Option<&'a str>,
+    range: Option<&'a str>,
+    part_number: Option<i32>,
+    conditions: Conditions<'a>,
+    customer: Customer<'a>,
+}
+
+impl Read<'_> {
+    /// The version to read and the bytes of it to return, after S3's checks in S3's
+    /// order: the version, its encryption key, the conditions, then the range.
+    fn resolve(&self, bucket: &Bucket, head: bool) -> Result<(Found, Window), ServiceError> {
+        let found = find_version(bucket, self.key, self.version_id, head)?;
+        sse::check_read(found.record.sse.as_ref(), &self.customer)?;
+        self.conditions.check_read(&found.record, clock::now_millis())?;
+        let window = ranges::window(&found.record, self.range, self.part_number)?;
+        Ok((found, window))
+    }
+}
+
+/// The encryption headers of a PutObject.
+fn put_encryption(input: &PutObjectRequest) -> sse::Requested<'_> {
+    sse::Requested {
+        algorithm: input.server_side_encryption.as_deref(),
+        kms_key_id: input.ssekms_key_id.as_deref(),
+        bucket_key_enabled: input.bucket_key_enabled,
+        customer: Customer {
+            algorithm: input.sse_customer_algorithm.as_deref(),
+            key: input.sse_customer_key.as_deref(),
+            key_md5: input.sse_customer_key_md5.as_deref(),
+        },
+    }
+}
+
 
 /// The version id S3 reports for `record`: its id, `null` for the null version of a
 /// bucket that has had versioning, nothing in a bucket that never had it.
@@ -160,7 +271,17 @@ impl S3 {
         ctx: &RequestContext,
         mut input: PutObjectRequest,
     ) -> Result<PutObjectOutput, ServiceError> {
-        self.with_bucket(ctx, &input.bucket, |_| Ok(()))?;
+        // Conditions are checked before the body arrives (no upload wasted) and again
+        // under the write lock, where they decide.
+        let encryption = self.with_bucket(ctx, &input.bucket, |b| {
+            let current = b.objects.get(&input.key).and_then(|v| v.current());
+            conditions::check_write(&input.key, current, input.if_match.as_deref(), input.if_none_match.as_deref())?;
+            sse::for_new_object(ctx, &put_encryption(&input), b.config.get("Encryption").cloned())
+        })?;
+        // Tags, Object Lock and ACL headers are checked before the body arrives too.
+        let settings = self.with_bucket(ctx, &input.bucket, |b| {
+            crate::write_settings::WriteSettings::for_put(b, &ctx.account_id, &input)
+        })?;
         let expected_md5 = match input.content_md5.as_deref() {
             Some(m) => Some(parse_content_md5(m).ok_or_else(|| invalid_digest(m))?),
             None => None,
@@ -172,13 +293,24 @@ impl S3 {
         {
             return Err(entity_too_large(n, MAX_PUT_SIZE));
         }
+        let declared = Declared::new(
+            [
+                input.checksum_crc32.as_deref(),
+                input.checksum_crc32_c.as_deref(),
+                input.checksum_crc64_nvme.as_deref(),
+                input.checksum_sha1.as_deref(),
+                input.checksum_sha256.as_deref(),
+            ],
+            input.checksum_algorithm.as_deref(),
+        )?;
         let chunked = is_aws_chunked(input.content_encoding.as_deref());
         let temp = self.blobs.temp_path();
-        let received = match body::receive(
+        let received = match body::receive_hashing(
             input.body.take().unwrap_or_default(),
-            chunked,
+            Some(chunked),
             &temp,
             MAX_PUT_SIZE,
+            &declared.to_compute(&[checksums::DEFAULT]),
         )
         .await
         {
@@ -197,12 +329,18 @@ impl S3 {
                 &STANDARD.encode(received.md5),
             ));
         }
+        let checksum = match checksums::verify_object(&declared, &received, &temp).await {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&temp).await;
+                return Err(e);
+            }
+        };
         let file = kagami_core::ids::uuid_v4();
         if let Err(e) = self.blobs.commit(&temp, &file).await {
             let _ = tokio::fs::remove_file(&temp).await;
             return Err(io_error("storing the object body", &e));
         }
-        let checksum = header_checksum(&input).or_else(|| trailer_checksum(&received.trailers));
         let record = ObjectRecord {
             bucket: input.bucket.clone(),
             key: input.key.clone(),
@@ -224,12 +362,22 @@ impl S3 {
             website_redirect_location: input.website_redirect_location,
             storage_class: input.storage_class.filter(|c| c != "STANDARD"),
             metadata: input.metadata.unwrap_or_default(),
-            checksum,
+            checksum: Some(checksum),
+            checksum_type: Some("FULL_OBJECT".to_string()),
             ..Default::default()
+        };
+        let record = ObjectRecord {
+            sse: Some(encryption),
+            tags: settings.tags,
+            lock: settings.lock,
+            acl: settings.acl,
+            ..record
         };
         let seq = self.next_seq();
         let written = self
             .with_bucket_mut(ctx, &input.bucket, |bucket| {
+                let current = bucket.objects.get(&input.key).and_then(|v| v.current());
+                conditions::check_write(&input.key, current, input.if_match.as_deref(), input.if_none_match.as_deref())?;
                 let w = bucket.write_version(record, seq);
                 let version_id = reported_version(bucket, &w.stored);
                 Ok(((w.stored, version_id), w.ops, w.orphaned))
@@ -250,6 +398,7 @@ impl S3 {
             ..Default::default()
         };
         set_checksum!(output, stored);
+        set_sse!(output, stored.sse);
         Ok(output)
     }
 
@@ -258,25 +407,26 @@ impl S3 {
         ctx: &RequestContext,
         input: GetObjectRequest,
     ) -> Result<GetObjectOutput, ServiceError> {
-        if input.range.is_some() || input.part_number.is_some() {
-            return Err(ServiceError::new(
-                "NotImplemented",
-                501,
-                "Range and part reads of GetObject are not implemented by kagami yet",
-            ));
-        }
-        let (found, file) = self.with_bucket(ctx, &input.bucket, |b| {
-            let found = find_version(b, &input.key, input.version_id.as_deref(), false)?;
+        let read = read_of!(input);
+        let (found, window, file) = self.with_bucket(ctx, &input.bucket, |b| {
+            let (found, window) = read.resolve(b, false)?;
             // Opened under the lock: a concurrent overwrite may unlink the file, never
             // before it is open.
             let file = std::fs::File::open(self.blobs.object_path(&found.record.file))
                 .map_err(|e| io_error("opening the object body", &e))?;
-            Ok((found, file))
+            Ok((found, window, file))
         })?;
-        let size = found.record.size;
-        let body = body::read_stream(tokio::fs::File::from_std(file), 0, size).await?;
-        let mut output = object_output!(GetObjectOutput, found, input.checksum_mode);
+        let body =
+            body::read_stream(tokio::fs::File::from_std(file), window.start, window.len).await?;
+        let part_checksum = window.part_checksum(&found.record, input.part_number, input.checksum_mode.as_deref());
+        let checksum_mode = window.whole_object_checksum(&found.record, input.checksum_mode);
+        let mut output = object_output!(GetObjectOutput, found, checksum_mode);
+        set_part_checksum!(output, part_checksum);
+        output.content_length = i64::try_from(window.len).ok();
+        output.content_range = window.content_range;
+        output.parts_count = window.parts_count;
         output.body = Some(body);
+        response_overrides!(output, input);
         Ok(output)
     }
 
@@ -285,22 +435,24 @@ impl S3 {
         ctx: &RequestContext,
         input: &HeadObjectRequest,
     ) -> Result<HeadObjectOutput, ServiceError> {
-        if input.range.is_some() || input.part_number.is_some() {
-            return Err(ServiceError::new(
-                "NotImplemented",
-                501,
-                "Range and part reads of HeadObject are not implemented by kagami yet",
-            ));
-        }
-        let found = {
+        let read = read_of!(input);
+        let (found, window) = {
             let buckets = self.buckets.read();
             let bucket = buckets.get(&input.bucket).ok_or_else(not_found)?;
             if bucket.record.account != ctx.account_id {
                 return Err(ServiceError::new("Forbidden", 403, "Forbidden"));
             }
-            find_version(bucket, &input.key, input.version_id.as_deref(), true)?
+            read.resolve(bucket, true)?
         };
-        Ok(object_output!(HeadObjectOutput, found, input.checksum_mode))
+        let checksum_mode = window.whole_object_checksum(&found.record, input.checksum_mode.clone());
+        let part_checksum = window.part_checksum(&found.record, input.part_number, input.checksum_mode.as_deref());
+        let mut output = object_output!(HeadObjectOutput, found, checksum_mode);
+        set_part_checksum!(output, part_checksum);
+        output.content_length = i64::try_from(window.len).ok();
+        output.content_range = window.content_range;
+        output.parts_count = window.parts_count;
+        response_overrides!(output, input);
+        Ok(output)
     }
 
     /// Without a version id: removes the object of an unversioned bucket (a missing key
@@ -313,7 +465,8 @@ impl S3 {
     ) -> Result<DeleteObjectOutput, ServiceError> {
         let seq = self.next_seq();
         self.with_bucket_mut(ctx, &input.bucket, |bucket| {
-            delete_one(bucket, &input.key, input.version_id.as_deref(), ctx, seq)
+            let auth = DeleteAuth::new(input.bypass_governance_retention, input.mfa.as_deref());
+            delete_one(bucket, &input.key, input.version_id.as_deref(), ctx, seq, auth)
         })
         .await
     }
@@ -326,8 +479,10 @@ pub fn delete_one(
     version_id: Option<&str>,
     ctx: &RequestContext,
     seq: u64,
+    auth: DeleteAuth,
 ) -> Result<(DeleteObjectOutput, Vec<kagami_core::store::StoreOp>, Vec<String>), ServiceError> {
     if let Some(id) = version_id {
+        crate::object_lock::check_version_delete(bucket, key, id, auth)?;
         return Ok(match bucket.remove_version(key, id) {
             Some(w) => (
                 DeleteObjectOutput {
