@@ -419,14 +419,6 @@ def test_notification_configuration_is_empty_by_default_and_round_trips(s3, buck
     assert "QueueConfigurations" not in s3.get_bucket_notification_configuration(Bucket=bucket)
 
 
-# PUT/GET ?notification and ?lifecycle match both the current operation and its deprecated
-# predecessor; until the router prefers the current one, what only the current shapes
-# carry (key filters, several configurations of a kind, rule Filters) cannot arrive.
-NEEDS_CURRENT_OPERATION = pytest.mark.xfail(
-    strict=True, reason="router resolves ?notification / ?lifecycle to the deprecated operation")
-
-
-@NEEDS_CURRENT_OPERATION
 def test_notification_key_filters_and_several_configurations_round_trip(s3, bucket):
     queue_arn = "arn:aws:sqs:us-east-1:000000000000:events"
     rules = [{"Name": "prefix", "Value": "in/"}, {"Name": "suffix", "Value": ".csv"}]
@@ -441,7 +433,6 @@ def test_notification_key_filters_and_several_configurations_round_trip(s3, buck
     assert queues[1]["Events"] == ["s3:ObjectRemoved:*", "s3:ObjectRestore:*"]
 
 
-@NEEDS_CURRENT_OPERATION
 def test_notification_filter_rules_must_be_prefix_or_suffix(s3, bucket):
     err = error_of(s3.put_bucket_notification_configuration, Bucket=bucket, NotificationConfiguration={
         "QueueConfigurations": [{"QueueArn": "arn:aws:sqs:us-east-1:000000000000:events",

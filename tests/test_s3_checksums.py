@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
+import shutil
+import subprocess
 import zlib
+from pathlib import Path
 
 import botocore.config
 import pytest
 from awscrt import checksums as crt
 
 from conftest import sign_request
-from s3_helpers import error_of
+from s3_helpers import aws_s3, error_of
 
 MiB = 1024 * 1024
 ALGORITHMS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]
@@ -322,3 +326,73 @@ def test_create_refuses_checksum_types_aws_refuses(aws_client, bucket):
     assert e["Error"]["Code"] == "InvalidRequest"
     created = s3.create_multipart_upload(Bucket=bucket, Key="k", ChecksumAlgorithm="CRC64NVME")
     assert created["ChecksumType"] == "FULL_OBJECT"
+
+
+JS_MODULES = Path(__file__).parent / "js" / "node_modules"
+# UploadPart with stream bodies: the JS SDK sends them aws-chunked with a CRC32 trailer.
+JS_MULTIPART = r"""
+const { S3Client, CreateBucketCommand, CreateMultipartUploadCommand, UploadPartCommand,
+        CompleteMultipartUploadCommand, GetObjectCommand } = require("@aws-sdk/client-s3");
+const { Readable } = require("node:stream");
+const { createHash } = require("node:crypto");
+const client = new S3Client({ endpoint: process.env.KAGAMI_ENDPOINT, region: "us-east-1",
+  forcePathStyle: true, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+const bucket = process.argv[2];
+const sha256 = (b) => createHash("sha256").update(b).digest("hex");
+(async () => {
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "k" }));
+  const bodies = [Buffer.alloc(5 * 1024 * 1024, 97), Buffer.from("the last part")];
+  const parts = [];
+  for (const [i, body] of bodies.entries()) {
+    const r = await client.send(new UploadPartCommand({ Bucket: bucket, Key: "k", UploadId,
+      PartNumber: i + 1, Body: Readable.from([body]), ContentLength: body.length }));
+    parts.push({ PartNumber: i + 1, ETag: r.ETag, crc32: r.ChecksumCRC32 });
+  }
+  const done = await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "k",
+    UploadId, MultipartUpload: { Parts: parts.map(({ PartNumber, ETag }) => ({ PartNumber, ETag })) } }));
+  const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: "k" }));
+  const bytes = Buffer.from(await got.Body.transformToByteArray());
+  console.log(JSON.stringify({ etag: done.ETag, partCrc32: parts.map((p) => p.crc32),
+    sha256: sha256(bytes), expected: sha256(Buffer.concat(bodies)) }));
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+
+@pytest.mark.skipif(
+    (shutil.which("node") is None or not (JS_MODULES / "@aws-sdk" / "client-s3").is_dir())
+    and not os.environ.get("CI"),
+    reason="node or tests/js/node_modules missing (scripts/test.sh runs npm ci)",
+)
+def test_js_sdk_parts_sent_aws_chunked_with_trailers(kagami, unique_name, tmp_path):
+    script = tmp_path / "multipart.cjs"
+    script.write_text(JS_MULTIPART)
+    run = subprocess.run(
+        ["node", str(script), unique_name("js-mpu")],
+        env={**os.environ, "KAGAMI_ENDPOINT": kagami.endpoint, "NODE_PATH": str(JS_MODULES)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["sha256"] == seen["expected"], "the aws-chunked framing must not reach the object"
+    bodies = [b"a" * (5 * MiB), b"the last part"]
+    assert seen["partCrc32"] == [checksum("CRC32", b) for b in bodies]
+    joined = b"".join(hashlib.md5(b).digest() for b in bodies)
+    assert seen["etag"] == f'"{hashlib.md5(joined).hexdigest()}-2"'
+
+
+def test_aws_cli_cp_with_a_checksum_algorithm_uploads_a_composite_checksum(kagami, bucket, tmp_path):
+    data = os.urandom(9 * MiB + 5)
+    source = tmp_path / "cli.bin"
+    source.write_bytes(data)
+    aws_s3(kagami.endpoint, "s3", "cp", str(source), f"s3://{bucket}/cli.bin", "--checksum-algorithm", "CRC32C")
+    head = kagami.client("s3").head_object(Bucket=bucket, Key="cli.bin", ChecksumMode="ENABLED")
+    # The CLI sends 8 MiB parts, each with its CRC32C.
+    parts = [data[: 8 * MiB], data[8 * MiB :]]
+    assert head["ChecksumCRC32C"] == f"{b64(digest('CRC32C', b''.join(digest('CRC32C', p) for p in parts)))}-2"
+    assert head["ChecksumType"] == "COMPOSITE"
+    target = tmp_path / "cli.out"
+    aws_s3(kagami.endpoint, "s3", "cp", f"s3://{bucket}/cli.bin", str(target))
+    assert target.read_bytes() == data

@@ -195,3 +195,30 @@ def test_strict_mode_answers_buckets_without_cors_as_aws_does(kagami_process, un
         timeout=10,
     )
     assert r.headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+def test_form_uploads_and_website_pages_get_the_rules_headers(kagami, unique_name):
+    s3 = kagami.client("s3")
+    bucket = unique_name("corsweb")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={"CORSRules": [{"AllowedOrigins": [ORIGIN], "AllowedMethods": ["GET", "POST"]}]},
+    )
+    s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"home", ContentType="text/html")
+    site = f"{bucket}.s3-website.localhost.localstack.cloud:{kagami.port}"
+    r = requests.get(f"{kagami.endpoint}/", headers={"Host": site, "Origin": ORIGIN}, timeout=10)
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Allow-Origin"] == ORIGIN
+    r = preflight(kagami.endpoint, f"/{bucket}", method="POST", headers="content-type")
+    assert r.status_code == 403, "the rule allows no request headers"
+    r = preflight(kagami.endpoint, f"/{bucket}", method="POST")
+    assert r.status_code == 200
+    presigned = s3.generate_presigned_post(bucket, "form.txt")
+    r = requests.post(
+        presigned["url"], data=presigned["fields"], files={"file": ("form.txt", b"x")}, headers={"Origin": ORIGIN}, timeout=10
+    )
+    assert r.status_code == 204, r.text
+    assert r.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert r.headers["Access-Control-Allow-Methods"] == "GET, POST"

@@ -13,6 +13,7 @@ import json
 import time
 
 import pytest
+import requests
 
 from s3_helpers import error_of
 
@@ -43,14 +44,6 @@ def lifecycle(*rules: dict) -> dict:
 
 def expire_rule(rule_id: str = "expire", prefix: str = "", days: int = 1, **extra) -> dict:
     return {"ID": rule_id, "Status": "Enabled", "Prefix": prefix, "Expiration": {"Days": days}, **extra}
-
-
-# PUT/GET ?lifecycle match both PutBucketLifecycleConfiguration and the deprecated
-# PutBucketLifecycle; until the router prefers the current operation, what only its
-# shapes carry (rule Filters, x-amz-transition-default-minimum-object-size) cannot
-# arrive. Rules here select by the rule-level Prefix, which both accept.
-NEEDS_CURRENT_OPERATION = pytest.mark.xfail(
-    strict=True, reason="router resolves ?lifecycle to the deprecated PutBucketLifecycle / GetBucketLifecycle")
 
 
 def advance(server, seconds: float) -> None:
@@ -108,7 +101,6 @@ def test_lifecycle_round_trip(s3, bucket):
         "NoSuchLifecycleConfiguration", 404)
 
 
-@NEEDS_CURRENT_OPERATION
 def test_filters_and_the_transition_default_minimum_object_size_round_trip(s3, bucket):
     put = s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=lifecycle(
         {"ID": "tagged", "Status": "Enabled",
@@ -171,11 +163,8 @@ INVALID = [
 ]
 
 
-FILTER_CASES = {"no-filter-or-prefix", "filter-and-prefix", "two-filter-kinds", "abort-with-tags", "duplicate-tag-keys"}
-
-
 @pytest.mark.parametrize("rule,code,message", [
-    pytest.param(*i[1:], id=i[0], marks=[NEEDS_CURRENT_OPERATION] if i[0] in FILTER_CASES else [])
+    pytest.param(*i[1:], id=i[0])
     for i in INVALID])
 def test_invalid_lifecycle_rules_are_refused(s3, bucket, rule, code, message):
     err = error_of(s3.put_bucket_lifecycle_configuration, Bucket=bucket, LifecycleConfiguration=lifecycle(rule))
@@ -245,6 +234,22 @@ def test_current_objects_expire_after_days_rounded_to_midnight(server):
     assert s3.get_object(Bucket="expiring", Key="keep/data.txt")["Body"].read() == b"keep"
 
 
+def test_objects_expire_on_the_expiration_date(server):
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="dated")
+    s3.put_object(Bucket="dated", Key="k", Body=b"x")
+    now_ms = requests.get(server.url("/_kagami/clock"), timeout=10).json()["epoch_millis"]
+    day_ms = DAY * 1000
+    date = datetime.datetime.fromtimestamp((now_ms // day_ms + 2) * day_ms / 1000, tz=datetime.timezone.utc)
+    s3.put_bucket_lifecycle_configuration(Bucket="dated", LifecycleConfiguration=lifecycle(
+        {"ID": "d", "Status": "Enabled", "Prefix": "", "Expiration": {"Date": date}}))
+    advance(server, DAY)
+    time.sleep(1.5)
+    assert keys_of(s3, "dated") == ["k"]
+    advance(server, 2 * DAY)
+    wait_for(lambda: keys_of(s3, "dated") == [])
+
+
 def test_disabled_rules_expire_nothing(server):
     s3 = server.client("s3")
     s3.create_bucket(Bucket="disabled")
@@ -257,7 +262,6 @@ def test_disabled_rules_expire_nothing(server):
     assert keys_of(s3, "disabled") == ["k"]
 
 
-@NEEDS_CURRENT_OPERATION
 def test_tag_filters_expire_only_tagged_objects(server):
     s3 = server.client("s3")
     s3.create_bucket(Bucket="tagged")

@@ -373,6 +373,26 @@ def test_uploads_report_their_encryption_and_initiator(aws_client, bucket):
     assert len(created["UploadId"]) >= 64
 
 
+def test_sse_c_uploads_need_the_key_on_every_part(aws_client, bucket):
+    s3 = aws_client("s3")
+    customer = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": os.urandom(32)}
+    created = s3.create_multipart_upload(Bucket=bucket, Key="secret", **customer)
+    assert created["SSECustomerAlgorithm"] == "AES256"
+    upload_id = created["UploadId"]
+    e = error_of(s3.upload_part, Bucket=bucket, Key="secret", UploadId=upload_id, PartNumber=1, Body=b"x")
+    assert e["Error"]["Code"] == "InvalidRequest"
+    part = s3.upload_part(Bucket=bucket, Key="secret", UploadId=upload_id, PartNumber=1, Body=b"hidden", **customer)
+    assert part["SSECustomerAlgorithm"] == "AES256"
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="secret",
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+    assert s3.get_object(Bucket=bucket, Key="secret", **customer)["Body"].read() == b"hidden"
+    assert error_of(s3.get_object, Bucket=bucket, Key="secret")["Error"]["Code"] == "InvalidRequest"
+
+
 def test_abort_removes_the_upload_and_its_parts(aws_client, bucket):
     s3 = aws_client("s3")
     upload_id, _ = upload_parts(s3, bucket, "k", [b"one", b"two"])

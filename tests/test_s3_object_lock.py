@@ -6,8 +6,11 @@ version id still adds a marker. Retention ends on the emulated clock."""
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
 
+import botocore.config
 import pytest
 
 from s3_helpers import error_of
@@ -148,6 +151,30 @@ def test_lock_headers_must_come_together_and_lie_in_the_future(s3, locked_bucket
     err = error_of(s3.put_object_retention, Bucket=locked_bucket, Key="k",
                    Retention={"Mode": "GOVERNANCE", "RetainUntilDate": in_days(1)})
     assert err["Error"]["Code"] == "NoSuchKey"
+
+
+def test_a_locked_write_needs_content_md5_or_a_checksum(aws_client, s3, locked_bucket):
+    # Without checksums by default, botocore sends neither header, as older SDKs and
+    # presigned uploads do.
+    # A fresh client per request: after an early error to a request sent with
+    # `Expect: 100-continue`, the gateway leaves the kept-alive connection hanging.
+    def bare():
+        return aws_client("s3", config=botocore.config.Config(request_checksum_calculation="when_required"))
+
+    err = error_of(bare().put_object, Bucket=locked_bucket, Key="k", Body=b"",
+                   ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=in_days(1))
+    assert (err["Error"]["Code"], err["Error"]["Message"]) == (
+        "InvalidRequest",
+        "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters",
+    )
+    # The bucket's default retention makes every write a locked one.
+    bare().put_object(Bucket=locked_bucket, Key="plain", Body=b"no lock, no checksum needed")
+    s3.put_object_lock_configuration(Bucket=locked_bucket, ObjectLockConfiguration=rule("GOVERNANCE", Days=1))
+    err = error_of(bare().put_object, Bucket=locked_bucket, Key="k", Body=b"")
+    assert err["Error"]["Code"] == "InvalidRequest"
+    md5 = base64.b64encode(hashlib.md5(b"").digest()).decode()
+    version = bare().put_object(Bucket=locked_bucket, Key="k", Body=b"", ContentMD5=md5)["VersionId"]
+    assert s3.get_object_retention(Bucket=locked_bucket, Key="k", VersionId=version)["Retention"]["Mode"] == "GOVERNANCE"
 
 
 def test_governance_retention_yields_only_to_the_bypass_header(s3, locked_bucket):

@@ -144,7 +144,7 @@ pub fn authenticate(
 
 /// The account a browser POST form acts in, from its `x-amz-credential`; with `verify`,
 /// its `x-amz-signature` must be the SigV4 signature of the base64 policy with the
-/// key's secret (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-post-example.html).
+/// key's secret (<https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-post-example.html>).
 pub fn post_policy(
     identities: &Identities,
     verify: bool,
@@ -236,9 +236,11 @@ fn check_v2(c: &Check<'_>, key: &str, secret: &str) -> Result<(), ServiceError> 
         };
         let now = real_now_secs();
         if now > at {
-            return Err(ServiceError::new("AccessDenied", 403, "Request has expired")
-                .with_field("Expires", iso(at))
-                .with_field("ServerTime", iso(now)));
+            return Err(
+                ServiceError::new("AccessDenied", 403, "Request has expired")
+                    .with_field("Expires", iso(at))
+                    .with_field("ServerTime", iso(now)),
+            );
         }
     }
     let string_to_sign = sigv2::string_to_sign(c.request, c.s3_path, v2.expires);
@@ -707,5 +709,50 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.account_id, "000000000000");
+    }
+
+    #[test]
+    fn post_policies_are_verified_with_the_keys_secret() {
+        use kagami_core::service::PostSignature;
+        let identities = Identities::ephemeral();
+        let scope = sigv4::Scope {
+            access_key_id: "111122223333".into(),
+            date: "20260101".into(),
+            region: "us-east-1".into(),
+            service: "s3".into(),
+        };
+        let policy = "eyJjb25kaXRpb25zIjogW119";
+        fn form<'a>(signature: &'a str, credential: &'a str) -> PostSignature<'a> {
+            PostSignature {
+                credential,
+                policy: "eyJjb25kaXRpb25zIjogW119",
+                signature,
+                security_token: None,
+            }
+        }
+        let good = sigv4::sign("test", &scope, policy);
+        let good = good.as_str();
+        let credential = "111122223333/20260101/us-east-1/s3/aws4_request";
+        assert_eq!(
+            post_policy(&identities, true, &form(good, credential)).unwrap(),
+            "111122223333"
+        );
+        let e = post_policy(&identities, true, &form("00", credential)).unwrap_err();
+        assert_eq!((e.code.as_str(), e.status), ("SignatureDoesNotMatch", 403));
+        // Without verification the credential still names the account.
+        assert_eq!(
+            post_policy(&identities, false, &form("00", credential)).unwrap(),
+            "111122223333"
+        );
+        let e = post_policy(&identities, true, &form("00", "not-a-scope/x")).unwrap_err();
+        assert_eq!(e.code, "InvalidArgument");
+        // Version 2 forms: base64 HMAC-SHA1 of the policy.
+        let v2 = sigv2::sign("test", policy);
+        assert_eq!(
+            post_policy(&identities, true, &form(&v2, "test")).unwrap(),
+            "000000000000"
+        );
+        let e = post_policy(&identities, true, &form("AAAA", "test")).unwrap_err();
+        assert_eq!(e.code, "SignatureDoesNotMatch");
     }
 }

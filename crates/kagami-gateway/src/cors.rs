@@ -1,6 +1,7 @@
 //! CORS for browser SDKs: every origin may call kagami. S3 buckets with a CORS
-//! configuration will answer for themselves (a response that already carries
-//! `Access-Control-Allow-Origin` is left alone).
+//! configuration answer for themselves (`s3_surface`), and so do buckets without one
+//! under `KAGAMI_S3_CORS=aws`; a response that already carries
+//! `Access-Control-Allow-Origin` is left alone.
 
 use crate::ResponseBody;
 use http::header::{

@@ -39,10 +39,7 @@ where
 {
     let mut outcome = answer(gw, head, body).await;
     // Only browsers send Origin: other requests pay nothing here.
-    if outcome.service == "s3"
-        && outcome.operation.as_deref() != Some("Website")
-        && head.headers.contains_key(http::header::ORIGIN)
-    {
+    if outcome.service == "s3" && head.headers.contains_key(http::header::ORIGIN) {
         outcome.cors_final = settle_cors(gw, head, outcome.response.headers_mut()).await;
     }
     outcome
@@ -50,8 +47,16 @@ where
 
 /// Adds the CORS headers of the bucket's matching rule to S3's answer; true when
 /// S3 settled them (the gateway must then add none of its own).
-async fn settle_cors(gw: &Gateway, head: &http::request::Parts, headers: &mut http::HeaderMap) -> bool {
-    let host = head.headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+async fn settle_cors(
+    gw: &Gateway,
+    head: &http::request::Parts,
+    headers: &mut http::HeaderMap,
+) -> bool {
+    let host = head
+        .headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let (path, virtual_host) = match s3_host::classify(host, gw.env.external_host.as_deref()) {
         Some(h) => (s3_host::path_style(h.bucket(), head.uri.path()), true),
         None => (head.uri.path().to_string(), false),
@@ -59,7 +64,10 @@ async fn settle_cors(gw: &Gateway, head: &http::request::Parts, headers: &mut ht
     match s3_surface::cors_headers(gw, head, &path, virtual_host).await {
         CorsDecision::Rules(found) => {
             for (name, value) in found {
-                if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                if let (Ok(n), Ok(v)) = (
+                    HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
                     headers.append(n, v);
                 }
             }
@@ -141,8 +149,7 @@ where
     let is_s3 = matches!(&early, Some(Ok(d)) if d.entry.name == "s3");
     if is_s3 && early_op.is_none() && s3_surface::is_post_object(head, path) {
         let stream = ByteStream::new(body).with_content_length(content_length);
-        let answer =
-            s3_surface::post_object(gw, head, path, virtual_path.is_some(), stream).await;
+        let answer = s3_surface::post_object(gw, head, path, virtual_path.is_some(), stream).await;
         return Outcome {
             response: answer.response,
             service: answer.service,

@@ -1,9 +1,13 @@
 //! kagami's HTTP front: one server for every AWS service.
 //!
 //! A request goes through a short, fixed sequence ([`Gateway::handle`]): CORS
-//! preflight, internal endpoints (`/_kagami/*`, `/_localstack/health`,
-//! `/moto-api/reset`), service detection ([`detect`]), SigV4 ([`sigv4`], [`auth`]),
-//! the model-driven protocol parser, the service's provider, and the serializer.
+//! preflight (S3 buckets with CORS rules answer their own), internal endpoints
+//! (`/_kagami/*`, `/_localstack/health`, `/moto-api/reset`), S3 host names
+//! ([`s3_host`]: website endpoints, virtual-hosted buckets routed as path style),
+//! service detection ([`detect`]), SigV4 ([`sigv4`], [`auth`]; S3's version 2 in
+//! [`sigv2`]), the model-driven protocol parser, the service's provider, and the
+//! serializer. S3's browser form uploads and the CORS headers of its answers go
+//! through `Service::http_surface`.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {

@@ -35,7 +35,10 @@ impl<'a> S3Host<'a> {
 pub fn classify<'a>(host: &'a str, external: Option<&str>) -> Option<S3Host<'a>> {
     let host = strip_port(host);
     // `localhost`, IP addresses and the like: no label can name a bucket.
-    if !host.contains('.') || host.starts_with('[') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+    if !host.contains('.')
+        || host.starts_with('[')
+        || host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    {
         return None;
     }
     let (rest, bare_allowed) = SUFFIXES
@@ -44,7 +47,9 @@ pub fn classify<'a>(host: &'a str, external: Option<&str>) -> Option<S3Host<'a>>
             strip_domain(host, suffix).map(|rest| (rest, BARE_BUCKET_SUFFIXES.contains(suffix)))
         })
         .or_else(|| {
-            let external = external.map(strip_port).filter(|e| !e.is_empty() && host != *e)?;
+            let external = external
+                .map(strip_port)
+                .filter(|e| !e.is_empty() && host != *e)?;
             strip_domain(host, external).map(|rest| (rest, true))
         })?;
     let (bucket, last) = match rest.rsplit_once('.') {
@@ -161,10 +166,16 @@ mod tests {
     fn virtual_hosted_names_give_the_bucket() {
         for (host, bucket) in [
             ("photos.s3.localhost.localstack.cloud:4566", "photos"),
-            ("photos.s3.us-west-2.localhost.localstack.cloud:4566", "photos"),
+            (
+                "photos.s3.us-west-2.localhost.localstack.cloud:4566",
+                "photos",
+            ),
             ("photos.localhost:4566", "photos"),
             ("photos.localhost.localstack.cloud:4566", "photos"),
-            ("my.dotted.bucket.s3.localhost.localstack.cloud", "my.dotted.bucket"),
+            (
+                "my.dotted.bucket.s3.localhost.localstack.cloud",
+                "my.dotted.bucket",
+            ),
             ("my.dotted.bucket.localhost:4566", "my.dotted.bucket"),
             ("photos.s3.amazonaws.com", "photos"),
             ("photos.s3.eu-central-1.amazonaws.com", "photos"),
@@ -183,7 +194,11 @@ mod tests {
             "site.s3-website.eu-west-1.localhost.localstack.cloud",
             "site.s3-website-us-east-1.amazonaws.com",
         ] {
-            assert_eq!(classify(host, None), Some(S3Host::Website("site")), "{host}");
+            assert_eq!(
+                classify(host, None),
+                Some(S3Host::Website("site")),
+                "{host}"
+            );
         }
         assert_eq!(
             classify("a.b.s3-website.localhost.localstack.cloud", None),
@@ -222,7 +237,10 @@ mod tests {
             classify("photos.s3.kagami.internal", Some("kagami.internal")),
             Some(S3Host::Bucket("photos"))
         );
-        assert_eq!(classify("kagami.internal:4566", Some("kagami.internal")), None);
+        assert_eq!(
+            classify("kagami.internal:4566", Some("kagami.internal")),
+            None
+        );
         assert_eq!(classify("photos.elsewhere", Some("kagami.internal")), None);
     }
 

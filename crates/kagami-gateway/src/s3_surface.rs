@@ -3,6 +3,9 @@
 //! endpoints, and browser POST uploads. The gateway recognises these requests; the S3
 //! service answers them through [`Service::http_surface`].
 
+// `ServiceError` is every provider's error, built at most once per request.
+#![allow(clippy::result_large_err)]
+
 use crate::s3_host;
 use crate::{Gateway, ResponseBody, detect, dispatch, internal};
 use http::header::{ACCESS_CONTROL_REQUEST_HEADERS, CONTENT_TYPE, HOST};
@@ -131,27 +134,35 @@ pub fn error(e: &ServiceError, request_id: &str) -> Response<ResponseBody> {
 pub async fn preflight(gw: &Gateway, head: &http::request::Parts) -> Option<Answer> {
     let host = host_of(head);
     let path = head.uri.path();
-    let (bucket, key, virtual_host) =
-        match s3_host::classify(host, gw.env.external_host.as_deref()) {
-            Some(h) => (h.bucket(), path.trim_start_matches('/'), true),
-            None => {
-                if detect::host_service_label(host).is_some_and(|l| l != "s3")
-                    || internal::is_internal(path)
-                    || detect::is_queue_url_path(path)
-                    || asks_for_target(head)
-                {
-                    return None;
-                }
-                let (bucket, key) = s3_host::split_path(path);
-                if bucket.is_empty() {
-                    return None;
-                }
-                (bucket, key, false)
+    let (bucket, key, virtual_host) = match s3_host::classify(host, gw.env.external_host.as_deref())
+    {
+        Some(h) => (h.bucket(), path.trim_start_matches('/'), true),
+        None => {
+            if detect::host_service_label(host).is_some_and(|l| l != "s3")
+                || internal::is_internal(path)
+                || detect::is_queue_url_path(path)
+                || asks_for_target(head)
+            {
+                return None;
             }
-        };
+            let (bucket, key) = s3_host::split_path(path);
+            if bucket.is_empty() {
+                return None;
+            }
+            (bucket, key, false)
+        }
+    };
     let service = s3(gw)?;
     let ctx = context(gw, host, "PreflightRequest");
-    let req = request(gw, head, HttpSurfaceKind::CorsPreflight, bucket, key, virtual_host, None);
+    let req = request(
+        gw,
+        head,
+        HttpSurfaceKind::CorsPreflight,
+        bucket,
+        key,
+        virtual_host,
+        None,
+    );
     let response = ask(service, &ctx, req).await?;
     Some(Answer {
         response,
@@ -255,7 +266,15 @@ pub async fn cors_headers(
         return CorsDecision::NoConfiguration;
     };
     let ctx = context(gw, host_of(head), "CorsHeaders");
-    let req = request(gw, head, HttpSurfaceKind::CorsHeaders, bucket, key, virtual_host, None);
+    let req = request(
+        gw,
+        head,
+        HttpSurfaceKind::CorsHeaders,
+        bucket,
+        key,
+        virtual_host,
+        None,
+    );
     match service.http_surface(&ctx, req).await {
         Some(Ok(http)) => CorsDecision::Rules(http.headers),
         _ => CorsDecision::NoConfiguration,

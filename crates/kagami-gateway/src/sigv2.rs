@@ -1,7 +1,7 @@
 //! S3's legacy signature (version 2): `Authorization: AWS AKID:sig` or the presigned
 //! query `AWSAccessKeyId=..&Signature=..&Expires=..`, which boto3 still produces for
 //! `generate_presigned_url` in us-east-1
-//! (https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html).
+//! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html>).
 
 use crate::sigv4::{self, Request};
 use base64::Engine;
@@ -130,10 +130,10 @@ pub fn string_to_sign(req: &Request<'_>, resource_path: &str, expires: Option<&s
     let mut subresources: Vec<(String, Option<String>)> = sigv4::query_pairs(req.query)
         .filter(|(k, _)| SIGNED_SUBRESOURCES.contains(&k.as_str()))
         .map(|(k, v)| {
-            let has_value = req
-                .query
-                .split('&')
-                .any(|p| p.split_once('=').is_some_and(|(pk, _)| sigv4_decode(pk) == k));
+            let has_value = req.query.split('&').any(|p| {
+                p.split_once('=')
+                    .is_some_and(|(pk, _)| sigv4_decode(pk) == k)
+            });
             (k, has_value.then_some(v))
         })
         .collect();

@@ -66,7 +66,7 @@ fn literal_matches(literal: &str, raw: &str) -> bool {
 
 /// The rank of a candidate: literal segments, labels, query literals matched, whether
 /// every required binding is present, how many are; larger wins.
-type Rank = (u16, u16, u16, bool, u16, bool);
+type Rank = (u16, u16, u16, bool, u16, bool, bool);
 
 /// How specific a match is; a larger score wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -206,7 +206,9 @@ pub(crate) fn resolve<'m>(
         let Some(score) = match_path(tpath, &path, &mut labels) else { continue };
         let Some(query_literals) = match_query(tquery, &query) else { continue };
         let (all_required, required) = required_bindings(model, op, headers, &query);
-        let rank = (score.literals, score.labels, query_literals, all_required, required, score.exact_slash);
+        // Ties go to the current operation over the deprecated one it replaced
+        // (PutBucketLifecycleConfiguration over PutBucketLifecycle).
+        let rank = (score.literals, score.labels, query_literals, all_required, required, score.exact_slash, !op.deprecated);
         if best.as_ref().is_none_or(|(b, _)| rank > *b) {
             best = Some((rank, op));
         }

@@ -369,19 +369,37 @@ mod tests {
             err(generated::AttributeValue { s: Some("a".into()), n: Some("1".into()), ..g() }),
             "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
         );
-        assert_eq!(err(generated::AttributeValue { s: Some("a".into()), n: Some("b".into()), ..g() }), "The parameter cannot be converted to a numeric value: b");
-        assert_eq!(err(generated::AttributeValue { null: Some(false), ..g() }), format!("{p}Null attribute value types must have the value of true"));
+        assert_eq!(
+            err(generated::AttributeValue { s: Some("a".into()), n: Some("b".into()), ..g() }),
+            "The parameter cannot be converted to a numeric value: b"
+        );
+        assert_eq!(
+            err(generated::AttributeValue { null: Some(false), ..g() }),
+            format!("{p}Null attribute value types must have the value of true")
+        );
         assert_eq!(err(generated::AttributeValue { ss: Some(vec![]), ..g() }), format!("{p}An string set  may not be empty"));
         assert_eq!(err(generated::AttributeValue { ns: Some(vec![]), ..g() }), format!("{p}An number set  may not be empty"));
         assert_eq!(err(generated::AttributeValue { bs: Some(vec![]), ..g() }), format!("{p}Binary sets should not be empty"));
-        assert_eq!(err(generated::AttributeValue { ss: Some(vec!["a".into(), "a".into()]), ..g() }), format!("{p}Input collection [a, a] contains duplicates."));
+        assert_eq!(
+            err(generated::AttributeValue { ss: Some(vec!["a".into(), "a".into()]), ..g() }),
+            format!("{p}Input collection [a, a] contains duplicates.")
+        );
         assert_eq!(
             err(generated::AttributeValue { bs: Some(vec![Bytes::from_static(b"b"), Bytes::from_static(b"b")]), ..g() }),
             format!("{p}Input collection [Yg==, Yg==]of type BS contains duplicates.")
         );
-        assert_eq!(err(generated::AttributeValue { ns: Some(vec!["1".into(), "1.0".into()]), ..g() }), "Input collection contains duplicates");
-        assert_eq!(err(generated::AttributeValue { ns: Some(vec!["1".into(), "".into()]), ..g() }), "The parameter cannot be converted to a numeric value");
-        assert_eq!(err(generated::AttributeValue { ns: Some(vec!["1".into(), "b".into()]), ..g() }), "The parameter cannot be converted to a numeric value: b");
+        assert_eq!(
+            err(generated::AttributeValue { ns: Some(vec!["1".into(), "1.0".into()]), ..g() }),
+            "Input collection contains duplicates"
+        );
+        assert_eq!(
+            err(generated::AttributeValue { ns: Some(vec!["1".into(), "".into()]), ..g() }),
+            "The parameter cannot be converted to a numeric value"
+        );
+        assert_eq!(
+            err(generated::AttributeValue { ns: Some(vec!["1".into(), "b".into()]), ..g() }),
+            "The parameter cannot be converted to a numeric value: b"
+        );
         let nested = generated::AttributeValue { l: Some(vec![Box::new(g())]), ..g() };
         assert_eq!(err(nested), "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
     }
@@ -439,6 +457,9 @@ mod tests {
         assert_eq!(check_item_size(&item), Ok(()));
         item.insert("b".into(), AttributeValue::Bool(true));
         assert_eq!(check_item_size(&item).map_err(|e| e.message), Err("Item size has exceeded the maximum allowed size".into()));
-        assert_eq!(check_updated_item_size(&item).map_err(|e| e.message), Err("Item size to update has exceeded the maximum allowed size".into()));
+        assert_eq!(
+            check_updated_item_size(&item).map_err(|e| e.message),
+            Err("Item size to update has exceeded the maximum allowed size".into())
+        );
     }
 }

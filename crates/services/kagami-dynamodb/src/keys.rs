@@ -39,7 +39,7 @@ fn does_not_match() -> ValidationError {
 }
 
 /// Key values may not be empty: DynamoDB's message names the attribute.
-fn check_not_empty(name: &str, value: &AttributeValue) -> Result<(), ValidationError> {
+pub(crate) fn check_not_empty(name: &str, value: &AttributeValue) -> Result<(), ValidationError> {
     let kind = match value {
         AttributeValue::S(s) if s.is_empty() => "string",
         AttributeValue::B(b) if b.is_empty() => "binary",
@@ -136,12 +136,25 @@ impl KeySchema {
         }
     }
 
+    /// Key attributes of the table and of its indexes hold scalars: an update may not reach
+    /// into one with `.` or `[]`, whether it writes or reads there. `index_keys` are the
+    /// key attributes of the table's secondary indexes.
+    pub fn check_nested_key_access(update: &Update, index_keys: &[&str]) -> Result<(), ValidationError> {
+        match update.paths().into_iter().find(|p| p.is_nested() && index_keys.contains(&p.top())) {
+            Some(path) => Err(ValidationError::new(format!(
+                "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: IndexKey: {}",
+                path.top()
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// A Query's FilterExpression (or QueryFilter) may not read key attributes.
     pub fn check_query_filter(&self, filter: &Condition, legacy: bool) -> Result<(), ValidationError> {
         match filter.top_level_attributes().into_iter().find(|name| self.is_key_attribute(name)) {
-            Some(name) if legacy => Err(ValidationError::new(format!(
-                "QueryFilter can only contain non-primary key attributes: Primary key attribute: {name}"
-            ))),
+            Some(name) if legacy => {
+                Err(ValidationError::new(format!("QueryFilter can only contain non-primary key attributes: Primary key attribute: {name}")))
+            }
             Some(name) => Err(ValidationError::new(format!(
                 "Filter Expression can only contain non-primary key attributes: Primary key attribute: {name}"
             ))),
@@ -212,7 +225,13 @@ mod tests {
     #[test]
     fn a_key_parameter_must_match_the_schema_exactly() {
         let mismatch = Err("The provided key element does not match the schema".to_string());
-        for key in [item(&[]), item(&[("pk", s("a"))]), item(&[("pk", s("a")), ("sk", n(1)), ("x", n(1))]), item(&[("pk", n(1)), ("sk", n(1))]), item(&[("pk", s("a")), ("other", n(1))])] {
+        for key in [
+            item(&[]),
+            item(&[("pk", s("a"))]),
+            item(&[("pk", s("a")), ("sk", n(1)), ("x", n(1))]),
+            item(&[("pk", n(1)), ("sk", n(1))]),
+            item(&[("pk", s("a")), ("other", n(1))]),
+        ] {
             assert_eq!(schema(true).key_from_key(&key).map(|_| ()).map_err(|e| e.message), mismatch, "{key:?}");
         }
         assert!(schema(true).key_from_key(&item(&[("sk", n(1)), ("pk", s("a"))])).is_ok());
@@ -226,6 +245,15 @@ mod tests {
             schema(true).check_update(&update).map_err(|e| e.message),
             Err("One or more parameter values were invalid: Cannot update attribute sk. This attribute is part of the key".into())
         );
+        let reads_index_key = a.update("SET e = list_append(x, y), f = d[1]").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            KeySchema::check_nested_key_access(&reads_index_key, &["c", "d"]).map_err(|e| e.message),
+            Err("Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: IndexKey: d".into())
+        );
+        let writes_index_key = a.update("ADD d.b :v").unwrap_or_else(|e| panic!("{e}"));
+        assert!(KeySchema::check_nested_key_access(&writes_index_key, &["d"]).is_err());
+        let scalar = a.update("SET d = :v").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(KeySchema::check_nested_key_access(&scalar, &["d"]), Ok(()));
         let filter = a.condition(ExpressionKind::FilterExpression, "x = :v AND pk[1] = :v").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             schema(true).check_query_filter(&filter, false).map_err(|e| e.message),

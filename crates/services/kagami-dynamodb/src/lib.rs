@@ -18,16 +18,19 @@
 //! ```text
 //! expressions::check_parameters(...)?;                        // expression vs legacy parameters
 //! let mut attrs = ExpressionAttributes::new(names, values)?;   // the maps, checked
+//! // UpdateItem:
 //! let update    = attrs.update(update_expression)?;            // or legacy::attribute_updates
 //! let condition = attrs.condition(ExpressionKind::ConditionExpression, text)?; // or legacy::expected
-//! let keys      = attrs.key_condition(text)?;                  // or legacy::key_conditions
+//! // Query / Scan:
 //! let filter    = attrs.condition(ExpressionKind::FilterExpression, text)?;    // or legacy::filter
 //! let projection = attrs.projection(text)?;                    // or legacy::attributes_to_get
+//! let keys      = attrs.key_condition(text)?;                  // or legacy::key_conditions
 //! attrs.check_all_used()?;
 //! let key   = schema.key_from_key(&key_item)?;                 // GetItem/UpdateItem/DeleteItem
 //! schema.check_update(&update)?;
 //! let query = keys.resolve((hash_name, hash_type), range)?;    // partition + sort-key range
 //! if condition.evaluate(&current_item) { let outcome = update.apply(&current_item)?; ... }
+//! // (update.apply_new(&schema.key_item(&key)) when the item does not exist yet)
 //! ```
 //!
 //! Every refusal is a [`ValidationError`] carrying AWS's message; it converts into the

@@ -295,7 +295,15 @@ fn subtract_magnitudes(a: &[u8], b: &[u8]) -> Vec<u8> {
 
 impl Ord for Number {
     fn cmp(&self, other: &Number) -> Ordering {
-        let sign = |n: &Number| if n.is_zero() { 0 } else if n.negative { -1 } else { 1 };
+        let sign = |n: &Number| {
+            if n.is_zero() {
+                0
+            } else if n.negative {
+                -1
+            } else {
+                1
+            }
+        };
         let (sa, sb) = (sign(self), sign(other));
         if sa != sb || sa == 0 {
             return sa.cmp(&sb);
@@ -404,7 +412,8 @@ mod tests {
     #[test]
     fn texts_that_are_not_numbers_are_refused_with_aws_messages() {
         assert_eq!(Number::parse("").unwrap_err().to_string(), "The parameter cannot be converted to a numeric value");
-        for bad in ["NaN", "Infinity", "-Infinity", "-NaN", "dog", "-dog", " 1", "1 ", "1e", "e5", ".", "-", "1..2", "1e5.5", "0x10", "1,5"] {
+        for bad in ["NaN", "Infinity", "-Infinity", "-NaN", "dog", "-dog", " 1", "1 ", "1e", "e5", ".", "-", "1..2", "1e5.5", "0x10", "1,5"]
+        {
             assert_eq!(
                 Number::parse(bad).unwrap_err().to_string(),
                 format!("The parameter cannot be converted to a numeric value: {bad}"),
@@ -415,7 +424,14 @@ mod tests {
 
     #[test]
     fn magnitude_and_precision_limits_are_aws_limits() {
-        for ok in ["1e125", "9.99999999e125", "-9.9999999999999999999999999999999999999E+125", "1e-130", "-1e-130", "31415926535897932384626433832795028841e30"] {
+        for ok in [
+            "1e125",
+            "9.99999999e125",
+            "-9.9999999999999999999999999999999999999E+125",
+            "1e-130",
+            "-1e-130",
+            "31415926535897932384626433832795028841e30",
+        ] {
             assert!(Number::parse(ok).is_ok(), "{ok}");
         }
         let overflow = "Number overflow. Attempting to store a number with magnitude larger than supported range";
@@ -441,7 +457,22 @@ mod tests {
 
     #[test]
     fn comparison_is_numeric_and_exact() {
-        let ordered = ["-1e125", "-100", "-1.5", "-1", "-0.0001", "0", "1e-130", "0.1", "0.99999999999999999999999999999999999999", "1", "1.0000000000000000000000000000000000001", "2", "10", "9.9e125"];
+        let ordered = [
+            "-1e125",
+            "-100",
+            "-1.5",
+            "-1",
+            "-0.0001",
+            "0",
+            "1e-130",
+            "0.1",
+            "0.99999999999999999999999999999999999999",
+            "1",
+            "1.0000000000000000000000000000000000001",
+            "2",
+            "10",
+            "9.9e125",
+        ];
         for w in ordered.windows(2) {
             assert!(n(w[0]) < n(w[1]), "{} < {}", w[0], w[1]);
             assert!(n(w[1]) > n(w[0]), "{} > {}", w[1], w[0]);

@@ -156,10 +156,13 @@ mod tests {
     fn numbers_sort_numerically_not_as_text() {
         let mut keys = [n("10"), n("9"), n("-1"), n("1e2"), n("0.5"), n("-10.5"), n("0")];
         keys.sort();
-        let text: Vec<String> = keys.iter().map(|k| match k {
-            KeyValue::N(n) => n.to_string(),
-            _ => String::new(),
-        }).collect();
+        let text: Vec<String> = keys
+            .iter()
+            .map(|k| match k {
+                KeyValue::N(n) => n.to_string(),
+                _ => String::new(),
+            })
+            .collect();
         assert_eq!(text, ["-10.5", "-1", "0", "0.5", "9", "10", "100"]);
     }
 

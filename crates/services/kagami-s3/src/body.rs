@@ -171,25 +171,27 @@ pub async fn read_stream(
             .await
             .map_err(|e| io_error("seeking in the object body", &e))?;
     }
-    Ok(ByteStream::unfold((file, len), |(mut file, remaining)| async move {
-        if remaining == 0 {
-            return None;
-        }
-        let want = usize::try_from(remaining.min(READ_CHUNK)).unwrap_or(0);
-        let mut buf = vec![0u8; want];
-        match file.read(&mut buf).await {
-            Ok(0) => Some(Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "object body file is shorter than its record",
-            ))),
-            Ok(n) => {
-                buf.truncate(n);
-                Some(Ok((Bytes::from(buf), (file, remaining - n as u64))))
+    Ok(
+        ByteStream::unfold((file, len), |(mut file, remaining)| async move {
+            if remaining == 0 {
+                return None;
             }
-            Err(e) => Some(Err(e)),
-        }
-    })
-    .with_content_length(Some(len)))
+            let want = usize::try_from(remaining.min(READ_CHUNK)).unwrap_or(0);
+            let mut buf = vec![0u8; want];
+            match file.read(&mut buf).await {
+                Ok(0) => Some(Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "object body file is shorter than its record",
+                ))),
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some(Ok((Bytes::from(buf), (file, remaining - n as u64))))
+                }
+                Err(e) => Some(Err(e)),
+            }
+        })
+        .with_content_length(Some(len)),
+    )
 }
 
 #[cfg(test)]
@@ -200,7 +202,11 @@ mod tests {
     fn content_md5_must_be_the_base64_of_sixteen_bytes() {
         let digest: [u8; 16] = Md5::digest(b"payload").into();
         assert_eq!(parse_content_md5(&STANDARD.encode(digest)), Some(digest));
-        assert_eq!(parse_content_md5("bm90LWEtZGlnZXN0"), None, "base64, but not 16 bytes");
+        assert_eq!(
+            parse_content_md5("bm90LWEtZGlnZXN0"),
+            None,
+            "base64, but not 16 bytes"
+        );
         assert_eq!(parse_content_md5("%%%"), None, "not base64");
     }
 
@@ -214,7 +220,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_file_is_read_back_in_chunks_from_an_offset_up_to_a_length() {
-        let dir = std::env::temp_dir().join(format!("kagami-s3-unit-{}", kagami_core::ids::uuid_v4()));
+        let dir =
+            std::env::temp_dir().join(format!("kagami-s3-unit-{}", kagami_core::ids::uuid_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("body");
         let data: Vec<u8> = (0..READ_CHUNK * 2 + 5).map(|i| i as u8).collect();

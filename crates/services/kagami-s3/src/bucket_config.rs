@@ -27,14 +27,21 @@ use kagami_protocol::shapes::{FromValue, IntoValue};
 /// hand-edited store) gets here, so it is an internal error rather than "not set".
 fn undecodable(name: &str, e: &kagami_protocol::shapes::ShapeError) -> ServiceError {
     tracing::error!(configuration = name, error = %e, "stored S3 bucket configuration does not decode");
-    ServiceError::internal(format!("the stored {name} configuration does not decode: {e}"))
+    ServiceError::internal(format!(
+        "the stored {name} configuration does not decode: {e}"
+    ))
 }
 
 /// Decodes configuration `name` of a bucket already in hand (`None` when not set).
-pub(crate) fn config_in<T: FromValue>(bucket: &Bucket, name: &str) -> Result<Option<T>, ServiceError> {
+pub(crate) fn config_in<T: FromValue>(
+    bucket: &Bucket,
+    name: &str,
+) -> Result<Option<T>, ServiceError> {
     match bucket.config.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => T::from_value(v.clone()).map(Some).map_err(|e| undecodable(name, &e)),
+        Some(v) => T::from_value(v.clone())
+            .map(Some)
+            .map_err(|e| undecodable(name, &e)),
     }
 }
 

@@ -8,8 +8,8 @@ use crate::errors::*;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use crc_fast::CrcAlgorithm;
-use sha1::Sha1;
 use kagami_core::ServiceError;
+use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
 use std::path::Path;
 
@@ -161,7 +161,9 @@ fn crc_bytes(algorithm: Algorithm, value: u64) -> Vec<u8> {
 }
 
 fn crc_value(digest: &[u8]) -> u64 {
-    digest.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+    digest
+        .iter()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
 }
 
 /// The wire form of a digest.
@@ -179,7 +181,12 @@ pub fn decode(algorithm: Algorithm, value: &str) -> Option<Vec<u8>> {
 
 /// The CRC of `A || B` from the CRC of `A`, the CRC of `B` and the length of `B`; `None`
 /// for hash algorithms, which do not combine.
-pub fn combine(algorithm: Algorithm, first: &[u8], second: &[u8], second_len: u64) -> Option<Vec<u8>> {
+pub fn combine(
+    algorithm: Algorithm,
+    first: &[u8],
+    second: &[u8],
+    second_len: u64,
+) -> Option<Vec<u8>> {
     let crc = algorithm.crc()?;
     let combined = crc_fast::checksum_combine(crc, crc_value(first), crc_value(second), second_len);
     Some(crc_bytes(algorithm, combined))
@@ -208,7 +215,10 @@ pub struct Declared {
 impl Declared {
     /// From the request's checksum members (one per algorithm, in `Algorithm::ALL`
     /// order) and its ChecksumAlgorithm.
-    pub fn new(values: [Option<&str>; 5], algorithm: Option<&str>) -> Result<Declared, ServiceError> {
+    pub fn new(
+        values: [Option<&str>; 5],
+        algorithm: Option<&str>,
+    ) -> Result<Declared, ServiceError> {
         let mut header = None;
         for (a, v) in Algorithm::ALL.into_iter().zip(values) {
             let Some(v) = v else { continue };
@@ -216,7 +226,10 @@ impl Declared {
                 return Err(multiple_checksums());
             }
             if decode(a, v).is_none() {
-                return Err(invalid_checksum_value(&format!("x-amz-checksum-{}", a.lower())));
+                return Err(invalid_checksum_value(&format!(
+                    "x-amz-checksum-{}",
+                    a.lower()
+                )));
             }
             header = Some((a, v.trim().to_string()));
         }
@@ -252,9 +265,10 @@ pub async fn verify(
     received: &Received,
     file: &Path,
 ) -> Result<Option<(Algorithm, Vec<u8>)>, ServiceError> {
-    let trailer = received.trailers.iter().find_map(|(name, value)| {
-        Algorithm::from_header(name).map(|a| (a, value.clone()))
-    });
+    let trailer = received
+        .trailers
+        .iter()
+        .find_map(|(name, value)| Algorithm::from_header(name).map(|a| (a, value.clone())));
     let sent = declared.header.clone().or(trailer);
     let Some(algorithm) = sent.as_ref().map(|(a, _)| *a).or(declared.algorithm) else {
         return Ok(None);
@@ -301,7 +315,10 @@ mod tests {
         let check = b"123456789";
         assert_eq!(hex::encode(digest(Algorithm::Crc32, check)), "cbf43926");
         assert_eq!(hex::encode(digest(Algorithm::Crc32c, check)), "e3069283");
-        assert_eq!(hex::encode(digest(Algorithm::Crc64Nvme, check)), "ae8b14860a799888");
+        assert_eq!(
+            hex::encode(digest(Algorithm::Crc64Nvme, check)),
+            "ae8b14860a799888"
+        );
         assert_eq!(
             hex::encode(digest(Algorithm::Sha1, b"abc")),
             "a9993e364706816aba3e25717850c26c9cd0d89d"
@@ -330,7 +347,12 @@ mod tests {
         let second = b"multipart world";
         let joined = [&first[..], &second[..]].concat();
         for a in [Algorithm::Crc32, Algorithm::Crc32c, Algorithm::Crc64Nvme] {
-            let combined = combine(a, &digest(a, first), &digest(a, second), second.len() as u64);
+            let combined = combine(
+                a,
+                &digest(a, first),
+                &digest(a, second),
+                second.len() as u64,
+            );
             assert_eq!(combined, Some(digest(a, &joined)), "{}", a.name());
         }
         assert_eq!(combine(Algorithm::Sha256, b"x", b"y", 1), None);
@@ -338,19 +360,35 @@ mod tests {
 
     #[test]
     fn composite_is_the_checksum_of_part_checksums_with_the_part_count() {
-        let parts = vec![digest(Algorithm::Sha256, b"a"), digest(Algorithm::Sha256, b"b")];
+        let parts = vec![
+            digest(Algorithm::Sha256, b"a"),
+            digest(Algorithm::Sha256, b"b"),
+        ];
         let expected = encode(&digest(Algorithm::Sha256, &parts.concat()));
-        assert_eq!(composite(Algorithm::Sha256, &parts), format!("{expected}-2"));
+        assert_eq!(
+            composite(Algorithm::Sha256, &parts),
+            format!("{expected}-2")
+        );
     }
 
     #[test]
     fn names_headers_and_values_parse_as_s3_spells_them() {
         assert_eq!(Algorithm::parse("crc64nvme"), Some(Algorithm::Crc64Nvme));
         assert_eq!(Algorithm::parse("MD5"), None);
-        assert_eq!(Algorithm::from_header("x-amz-checksum-crc32c"), Some(Algorithm::Crc32c));
+        assert_eq!(
+            Algorithm::from_header("x-amz-checksum-crc32c"),
+            Some(Algorithm::Crc32c)
+        );
         assert_eq!(Algorithm::from_header("x-amz-checksum-md4"), None);
-        assert_eq!(decode(Algorithm::Crc32, "DUoRhQ=="), Some(vec![0x0d, 0x4a, 0x11, 0x85]));
-        assert_eq!(decode(Algorithm::Crc32, "AAAAAAAAAAA="), None, "8 bytes, not 4");
+        assert_eq!(
+            decode(Algorithm::Crc32, "DUoRhQ=="),
+            Some(vec![0x0d, 0x4a, 0x11, 0x85])
+        );
+        assert_eq!(
+            decode(Algorithm::Crc32, "AAAAAAAAAAA="),
+            None,
+            "8 bytes, not 4"
+        );
         assert_eq!(decode(Algorithm::Sha1, "!!"), None);
     }
 }

@@ -129,10 +129,7 @@ impl Upload {
     pub fn delete_ops(&self) -> Vec<StoreOp> {
         vec![
             StoreOp::delete(persistence::UPLOADS, self.record_key()),
-            StoreOp::delete_prefix(
-                persistence::UPLOADS,
-                format!("{}/", self.record_key()),
-            ),
+            StoreOp::delete_prefix(persistence::UPLOADS, format!("{}/", self.record_key())),
         ]
     }
 }
@@ -195,7 +192,9 @@ pub fn load(
                     b.uploads.insert(upload.upload_id.clone(), upload);
                 }
             }
-            Err(e) => tracing::warn!(key, error = %e, "skipping an upload record that does not decode"),
+            Err(e) => {
+                tracing::warn!(key, error = %e, "skipping an upload record that does not decode")
+            }
         }
     }
     for (key, bytes) in parts {

@@ -188,6 +188,19 @@ impl Read<'_> {
     }
 }
 
+/// Reads a small request body to its end before an early error answers: HTTP/1.1
+/// cannot reuse a connection whose request body was left unread, and clients that
+/// pool connections would race to reuse it. Large bodies are left (and the connection
+/// closed), as S3 does rather than receive gigabytes it will not store.
+async fn drain_small_body(body: Option<kagami_protocol::ByteStream>, declared: Option<i64>) {
+    const LIMIT: u64 = 1024 * 1024;
+    if let Some(body) = body
+        && declared.and_then(|n| u64::try_from(n).ok()).is_some_and(|n| n <= LIMIT)
+    {
+        let _ = body.collect(LIMIT).await;
+    }
+}
+
 /// The encryption headers of a PutObject.
 fn put_encryption(input: &PutObjectRequest) -> sse::Requested<'_> {
     sse::Requested {
@@ -273,11 +286,18 @@ impl S3 {
     ) -> Result<PutObjectOutput, ServiceError> {
         // Conditions are checked before the body arrives (no upload wasted) and again
         // under the write lock, where they decide.
-        let encryption = self.with_bucket(ctx, &input.bucket, |b| {
+        let early = self.with_bucket(ctx, &input.bucket, |b| {
             let current = b.objects.get(&input.key).and_then(|v| v.current());
             conditions::check_write(&input.key, current, input.if_match.as_deref(), input.if_none_match.as_deref())?;
             sse::for_new_object(ctx, &put_encryption(&input), b.config.get("Encryption").cloned())
-        })?;
+        });
+        let encryption = match early {
+            Ok(e) => e,
+            Err(e) => {
+                drain_small_body(input.body.take(), input.content_length).await;
+                return Err(e);
+            }
+        };
         // Tags, Object Lock and ACL headers are checked before the body arrives too.
         let settings = self.with_bucket(ctx, &input.bucket, |b| {
             crate::write_settings::WriteSettings::for_put(b, &ctx.account_id, &input)

@@ -3,6 +3,7 @@
 //! retention) and the ACL (`x-amz-acl`, `x-amz-grant-*`). PutObject applies them;
 //! CopyObject and multipart uploads can reuse `WriteSettings::resolve`.
 
+use crate::errors::invalid_request;
 use crate::generated::PutObjectRequest;
 use crate::object_acl::{self, AclHeaders};
 use crate::object_lock;
@@ -51,12 +52,14 @@ impl WriteSettings {
         Ok(WriteSettings { tags, lock, acl })
     }
 
+    /// PutObject's settings. A version that gets a lock (from headers or the bucket's
+    /// default retention) must come with an integrity check: Content-MD5 or a checksum.
     pub fn for_put(
         bucket: &Bucket,
         owner_account: &str,
         input: &PutObjectRequest,
     ) -> Result<WriteSettings, ServiceError> {
-        WriteSettings::resolve(
+        let settings = WriteSettings::resolve(
             bucket,
             owner_account,
             WriteHeaders {
@@ -73,6 +76,23 @@ impl WriteSettings {
                     write_acp: input.grant_write_acp.as_deref(),
                 },
             },
-        )
+        )?;
+        let checked = input.content_md5.is_some()
+            || input.checksum_algorithm.is_some()
+            || [
+                &input.checksum_crc32,
+                &input.checksum_crc32_c,
+                &input.checksum_crc64_nvme,
+                &input.checksum_sha1,
+                &input.checksum_sha256,
+            ]
+            .iter()
+            .any(|c| c.is_some());
+        if settings.lock.is_some() && !checked {
+            return Err(invalid_request(
+                "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters",
+            ));
+        }
+        Ok(settings)
     }
 }

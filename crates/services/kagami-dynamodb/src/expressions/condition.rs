@@ -241,11 +241,15 @@ impl Builder<'_, '_> {
                 self.operators += 1;
                 let (a, b) = (self.operand(a), self.operand(b));
                 self.distinct(op.symbol(), &a, &b);
+                if !matches!(op, Comparator::Eq | Comparator::Ne) {
+                    self.orderable(op.symbol(), &[&a, &b]);
+                }
                 Condition::Compare(*op, a, b)
             }
             RawCondition::Between(v, lo, hi) => {
                 self.operators += 1;
                 let (v, lo, hi) = (self.operand(v), self.operand(lo), self.operand(hi));
+                self.orderable("BETWEEN", &[&v, &lo, &hi]);
                 if let (Operand::Value(x), Operand::Value(y)) = (&lo, &hi) {
                     if x.type_name() != y.type_name() {
                         self.r.error(
@@ -295,15 +299,35 @@ impl Builder<'_, '_> {
         self.r.error(Slot::UnknownFunction, message);
     }
 
+    /// Only strings, numbers and binaries have an order: a literal of another type next to
+    /// `<`, `<=`, `>`, `>=` or BETWEEN is refused before any item is read.
+    fn orderable(&mut self, operator: &str, operands: &[&Operand]) {
+        for operand in operands {
+            if let Operand::Value(v) = operand
+                && v.scalar_type().is_none()
+                && !self.r.has(Slot::Undefined)
+            {
+                self.r.error(
+                    Slot::Function,
+                    format!(
+                        "Incorrect operand type for operator or function; operator or function: {operator}, operand type: {}",
+                        v.type_name()
+                    ),
+                );
+            }
+        }
+    }
+
     /// The first operand of a two-operand operator may not be the same path as the second.
     fn distinct(&mut self, operator: &str, a: &Operand, b: &Operand) {
         if let (Operand::Path(x), Operand::Path(y)) = (a, b)
-            && x == y {
-                self.r.error(
+            && x == y
+        {
+            self.r.error(
                     Slot::Distinct,
                     format!("The first operand must be distinct from the remaining operands for this operator or function; operator: {operator}, first operand: {x}"),
                 );
-            }
+        }
     }
 
     /// A function standing as a condition.
@@ -322,13 +346,19 @@ impl Builder<'_, '_> {
         };
         let args: Vec<Operand> = raw_args.iter().map(|a| self.operand(a)).collect();
         if name == "size" {
-            self.r.error(Slot::MisusedFunction, format!("The function is not allowed to be used this way in an expression; function: {name}"));
+            self.r.error(
+                Slot::MisusedFunction,
+                format!("The function is not allowed to be used this way in an expression; function: {name}"),
+            );
             return placeholder();
         }
         if args.len() != arity {
             self.r.error(
                 Slot::OperandCount,
-                format!("Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}", args.len()),
+                format!(
+                    "Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}",
+                    args.len()
+                ),
             );
             return placeholder();
         }
@@ -382,7 +412,9 @@ impl Builder<'_, '_> {
                     if let Some(shown) = shown {
                         self.r.error(
                             Slot::Function,
-                            format!("Incorrect operand type for operator or function; operator or function: begins_with, operand type: {shown}"),
+                            format!(
+                                "Incorrect operand type for operator or function; operator or function: begins_with, operand type: {shown}"
+                            ),
                         );
                     }
                 }
@@ -410,7 +442,10 @@ impl Builder<'_, '_> {
                 if built.len() != 1 {
                     self.r.error(
                         Slot::OperandCount,
-                        format!("Incorrect number of operands for operator or function; operator or function: size, number of operands: {}", built.len()),
+                        format!(
+                            "Incorrect number of operands for operator or function; operator or function: size, number of operands: {}",
+                            built.len()
+                        ),
                     );
                     return Operand::Value(AttributeValue::Null);
                 }
@@ -429,9 +464,13 @@ impl Builder<'_, '_> {
                 Operand::Size(Box::new(arg))
             }
             RawOperand::Call(name, args) => {
-                let known = matches!(name.as_str(), "attribute_exists" | "attribute_not_exists" | "attribute_type" | "begins_with" | "contains");
+                let known =
+                    matches!(name.as_str(), "attribute_exists" | "attribute_not_exists" | "attribute_type" | "begins_with" | "contains");
                 if known {
-                    self.r.error(Slot::MisusedFunction, format!("The function is not allowed to be used this way in an expression; function: {name}"));
+                    self.r.error(
+                        Slot::MisusedFunction,
+                        format!("The function is not allowed to be used this way in an expression; function: {name}"),
+                    );
                 } else {
                     self.unknown_function(name);
                 }

@@ -7,6 +7,7 @@ use super::condition::{Condition, Operand};
 use super::parser::Comparator;
 use crate::attribute::{AttributeValue, ScalarType};
 use crate::errors::ValidationError;
+use crate::keys::check_not_empty;
 use crate::ordering::{KeyValue, SortKeyCondition, compare_values};
 use std::cmp::Ordering;
 
@@ -25,7 +26,12 @@ pub enum KeyPredicate {
 impl KeyPredicate {
     fn values(&self) -> Vec<&AttributeValue> {
         match self {
-            KeyPredicate::Eq(v) | KeyPredicate::Lt(v) | KeyPredicate::Le(v) | KeyPredicate::Gt(v) | KeyPredicate::Ge(v) | KeyPredicate::BeginsWith(v) => vec![v],
+            KeyPredicate::Eq(v)
+            | KeyPredicate::Lt(v)
+            | KeyPredicate::Le(v)
+            | KeyPredicate::Gt(v)
+            | KeyPredicate::Ge(v)
+            | KeyPredicate::BeginsWith(v) => vec![v],
             KeyPredicate::Between(a, b) => vec![a, b],
         }
     }
@@ -87,19 +93,23 @@ impl KeyConditions {
             }
         }
         let mismatch = || ValidationError::parameter("Condition parameter type does not match schema type");
-        let key_value = |value: &AttributeValue, expected: ScalarType| -> Result<KeyValue, ValidationError> {
+        let key_value = |value: &AttributeValue, (name, expected): (&str, ScalarType)| -> Result<KeyValue, ValidationError> {
             match KeyValue::from_attribute(value) {
-                Some(k) if k.scalar_type() == expected => Ok(k),
+                Some(k) if k.scalar_type() == expected => {
+                    check_not_empty(name, value)?;
+                    Ok(k)
+                }
                 _ => Err(mismatch()),
             }
         };
-        let partition = key_value(hash_value, hash.1)?;
+        let partition = key_value(hash_value, hash)?;
         let sort = match (sort, range) {
-            (Some(predicate), Some((_, range_type))) => {
+            (Some(predicate), Some(range)) => {
+                let range_type = range.1;
                 for value in predicate.values() {
-                    key_value(value, range_type)?;
+                    key_value(value, range)?;
                 }
-                let k = |v: &AttributeValue| key_value(v, range_type);
+                let k = |v: &AttributeValue| key_value(v, range);
                 Some(match predicate {
                     KeyPredicate::Eq(v) => SortKeyCondition::Eq(k(v)?),
                     KeyPredicate::Lt(v) => SortKeyCondition::Lt(k(v)?),
@@ -200,7 +210,9 @@ fn push(
         match operand {
             Operand::Path(path) => {
                 if attribute.is_some() {
-                    return Err(ValidationError::new("Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition"));
+                    return Err(ValidationError::new(
+                        "Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition",
+                    ));
                 }
                 if path.is_nested() {
                     return Err(ValidationError::new("KeyConditionExpressions cannot have conditions on nested attributes"));

@@ -51,9 +51,13 @@ fn check_operator(operator: &str, args: &[AttributeValue]) -> Result<(), Validat
         }
     }
     if let [lo, hi] = args
-        && operator == "BETWEEN" && !bounds_ordered(lo, hi) {
-            return Err(ValidationError::new("The BETWEEN condition was provided a range where the lower bound is greater than the upper bound"));
-        }
+        && operator == "BETWEEN"
+        && !bounds_ordered(lo, hi)
+    {
+        return Err(ValidationError::new(
+            "The BETWEEN condition was provided a range where the lower bound is greater than the upper bound",
+        ));
+    }
     Ok(())
 }
 
@@ -88,7 +92,19 @@ fn comparison(attribute: &str, operator: &str, mut args: Vec<AttributeValue>) ->
     }
 }
 
+/// A request that sends ConditionalOperator without Expected, QueryFilter or ScanFilter.
+pub fn conditional_operator_without_conditions() -> ValidationError {
+    ValidationError::new("ConditionalOperator cannot be used without Filter or Expected")
+}
+
 fn combine(conditions: Vec<Condition>, conditional_operator: Option<&str>) -> Result<Option<Condition>, ValidationError> {
+    if conditional_operator.is_some() {
+        match conditions.len() {
+            0 => return Err(conditional_operator_without_conditions()),
+            1 => return Err(ValidationError::new("ConditionalOperator can only be used when Filter or Expected has two or more elements")),
+            _ => {}
+        }
+    }
     let or = match conditional_operator {
         None | Some("AND") => false,
         Some("OR") => true,
@@ -98,7 +114,9 @@ fn combine(conditions: Vec<Condition>, conditional_operator: Option<&str>) -> Re
             )));
         }
     };
-    Ok(conditions.into_iter().reduce(|a, b| if or { Condition::Or(Box::new(a), Box::new(b)) } else { Condition::And(Box::new(a), Box::new(b)) }))
+    Ok(conditions
+        .into_iter()
+        .reduce(|a, b| if or { Condition::Or(Box::new(a), Box::new(b)) } else { Condition::And(Box::new(a), Box::new(b)) }))
 }
 
 /// `Expected` (PutItem, UpdateItem, DeleteItem) with its `ConditionalOperator`.
@@ -109,16 +127,20 @@ pub fn expected(
     let mut conditions = Vec::with_capacity(expected.len());
     for (attribute, e) in expected {
         let invalid = |m: String| Err(ValidationError::parameter(m));
+        // The order of these checks is DynamoDB's: which message a request with several
+        // mistakes gets depends on it.
+        if e.exists.is_some() && e.comparison_operator.is_some() {
+            return invalid(format!("Exists and ComparisonOperator cannot be used together for Attribute: {attribute}"));
+        }
         if e.attribute_value_list.is_some() && e.value.is_some() {
             return invalid(format!("Value and AttributeValueList cannot be used together for Attribute: {attribute}"));
         }
         match e.comparison_operator {
             Some(operator) => {
-                if e.exists.is_some() {
-                    return invalid(format!("Exists and ComparisonOperator cannot be used together for Attribute: {attribute}"));
-                }
                 if !matches!(operator.as_str(), "NULL" | "NOT_NULL") && e.attribute_value_list.is_none() && e.value.is_none() {
-                    return invalid(format!("Value or AttributeValueList must be used with ComparisonOperator: {operator} for Attribute: {attribute}"));
+                    return invalid(format!(
+                        "Value or AttributeValueList must be used with ComparisonOperator: {operator} for Attribute: {attribute}"
+                    ));
                 }
                 let args = match e.value {
                     Some(v) => vec![AttributeValue::from_generated(v)?],
@@ -215,7 +237,10 @@ pub fn attribute_updates(updates: IndexMap<String, generated::AttributeValueUpda
             ("DELETE", None) => UpdateAction::Remove(path),
             ("DELETE", Some(v)) if v.is_set() => UpdateAction::Delete(path, v),
             ("DELETE", Some(v)) => {
-                return Err(ValidationError::parameter(format!("DELETE action with value is not supported for the type {}", v.type_name())));
+                return Err(ValidationError::parameter(format!(
+                    "DELETE action with value is not supported for the type {}",
+                    v.type_name()
+                )));
             }
             (_, None) => return Err(ValidationError::parameter("Only DELETE action is allowed when no attribute value is specified")),
             ("PUT", Some(v)) => UpdateAction::Set(path, SetValue::Operand(SetOperand::Value(v))),

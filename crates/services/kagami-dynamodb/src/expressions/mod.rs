@@ -2,9 +2,10 @@
 //! expressions parsed, checked and evaluated as DynamoDB does, with its error messages.
 //!
 //! An operation makes one [`ExpressionAttributes`] from the request's
-//! ExpressionAttributeNames/Values, parses each expression of the request through it (in
-//! the order Update, Condition, KeyCondition, Filter, Projection, which is the order
-//! DynamoDB reports errors in), then calls [`ExpressionAttributes::check_all_used`].
+//! ExpressionAttributeNames/Values, parses each expression of the request through it, then
+//! calls [`ExpressionAttributes::check_all_used`]. The order decides which error a request
+//! with several gets; DynamoDB's is UpdateExpression then ConditionExpression (UpdateItem),
+//! and FilterExpression, ProjectionExpression, KeyConditionExpression (Query, Scan).
 //! The legacy parameters (Expected, KeyConditions, QueryFilter, ScanFilter,
 //! AttributesToGet, AttributeUpdates) convert to the same trees in [`legacy`].
 
@@ -134,10 +135,14 @@ impl ExpressionAttributes {
             (!list.is_empty()).then(|| list.join(", "))
         };
         if let Some(keys) = unused(&mut self.names.keys(), &self.used_names) {
-            return Err(ValidationError::new(format!("Value provided in ExpressionAttributeNames unused in expressions: keys: {{{keys}}}")));
+            return Err(ValidationError::new(format!(
+                "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{keys}}}"
+            )));
         }
         if let Some(keys) = unused(&mut self.values.keys(), &self.used_values) {
-            return Err(ValidationError::new(format!("Value provided in ExpressionAttributeValues unused in expressions: keys: {{{keys}}}")));
+            return Err(ValidationError::new(format!(
+                "Value provided in ExpressionAttributeValues unused in expressions: keys: {{{keys}}}"
+            )));
         }
         Ok(())
     }
@@ -168,7 +173,9 @@ impl ExpressionAttributes {
             return Err(ValidationError::new(format!("Invalid {kind}: {message}")));
         }
         if operators > MAX_OPERATORS {
-            return Err(ValidationError::new(format!("Invalid {kind}: The expression contains too many operators; operator count: {operators}")));
+            return Err(ValidationError::new(format!(
+                "Invalid {kind}: The expression contains too many operators; operator count: {operators}"
+            )));
         }
         Ok(built)
     }
@@ -195,7 +202,8 @@ impl ExpressionAttributes {
         if let Some(m) = conflict {
             resolver.error(Slot::Conflict, m);
         }
-        if let Some(message) = resolver.first_error(&[Slot::Reserved, Slot::PathDepth, Slot::UndefinedName, Slot::Overlap, Slot::Conflict]) {
+        if let Some(message) = resolver.first_error(&[Slot::Reserved, Slot::PathDepth, Slot::UndefinedName, Slot::Overlap, Slot::Conflict])
+        {
             return Err(ValidationError::new(format!("Invalid {kind}: {message}")));
         }
         Ok(Projection::new(paths))

@@ -103,6 +103,28 @@ pub(crate) struct Parser<'a> {
     src: &'a str,
     tokens: Vec<Token>,
     pos: usize,
+    /// Parentheses, NOTs and function calls currently open.
+    depth: usize,
+}
+
+/// Nesting the parser accepts; an expression of at most 4 KB nesting deeper is refused
+/// as a syntax error rather than risking the stack.
+const MAX_NESTING: usize = 128;
+
+/// A parenthesised group is a condition, or an operand whose comparator follows the
+/// closing parenthesis (`(a) = :v`); the position is where that comparator was expected.
+enum Node {
+    Condition(RawCondition),
+    Operand(RawOperand, usize),
+}
+
+impl Node {
+    fn into_condition(self) -> Parsed<RawCondition> {
+        match self {
+            Node::Condition(c) => Ok(c),
+            Node::Operand(_, at) => Err(SyntaxError { at }),
+        }
+    }
 }
 
 const CONDITION_KEYWORDS: &[&str] = &["AND", "OR", "NOT", "BETWEEN", "IN"];
@@ -110,7 +132,7 @@ const UPDATE_KEYWORDS: &[&str] = &["SET", "REMOVE", "ADD", "DELETE"];
 
 impl<'a> Parser<'a> {
     pub fn new(src: &'a str) -> Parser<'a> {
-        Parser { src, tokens: tokenize(src), pos: 0 }
+        Parser { src, tokens: tokenize(src), pos: 0, depth: 0 }
     }
 
     /// `Syntax error; token: "x", near: "a x b"`: the offending token with its neighbours.
@@ -174,74 +196,68 @@ impl<'a> Parser<'a> {
     }
 
     // ---- condition expressions -------------------------------------------------------
+    //
+    // A `(` may open a condition or an operand (`(a) = :v`). Rather than trying both (which
+    // costs twice per level of nesting), a parenthesised group is parsed once as a `Node`:
+    // a condition, or an operand still waiting for its comparator.
 
     pub fn condition_expression(&mut self) -> Parsed<RawCondition> {
-        let c = self.or()?;
+        let c = self.or()?.into_condition()?;
         self.end()?;
         Ok(c)
     }
 
-    fn or(&mut self) -> Parsed<RawCondition> {
+    fn or(&mut self) -> Parsed<Node> {
         let mut left = self.and()?;
         while self.at_keyword("OR") {
+            let a = left.into_condition()?;
             self.pos += 1;
-            let right = self.and()?;
-            left = RawCondition::Or(Box::new(left), Box::new(right));
+            let b = self.and()?.into_condition()?;
+            left = Node::Condition(RawCondition::Or(Box::new(a), Box::new(b)));
         }
         Ok(left)
     }
 
-    fn and(&mut self) -> Parsed<RawCondition> {
+    fn and(&mut self) -> Parsed<Node> {
         let mut left = self.not()?;
         while self.at_keyword("AND") {
+            let a = left.into_condition()?;
             self.pos += 1;
-            let right = self.not()?;
-            left = RawCondition::And(Box::new(left), Box::new(right));
+            let b = self.not()?.into_condition()?;
+            left = Node::Condition(RawCondition::And(Box::new(a), Box::new(b)));
         }
         Ok(left)
     }
 
-    fn not(&mut self) -> Parsed<RawCondition> {
+    fn not(&mut self) -> Parsed<Node> {
         if self.at_keyword("NOT") {
             self.pos += 1;
-            return Ok(RawCondition::Not(Box::new(self.not()?)));
+            let inner = self.nested(|p| p.not())?.into_condition()?;
+            return Ok(Node::Condition(RawCondition::Not(Box::new(inner))));
         }
         self.primary()
     }
 
-    fn primary(&mut self) -> Parsed<RawCondition> {
-        if self.peek() == Some(&Tok::LParen) {
-            // `(` opens either a condition or an operand (`(a) = :v`): try the condition
-            // first and keep whichever attempt read further when both fail.
-            let start = self.pos;
-            let as_condition = (|| {
-                self.pos += 1;
-                let inner = self.or()?;
-                self.expect(Tok::RParen)?;
-                if self.peek_is_comparison_continuation() {
-                    return self.error();
-                }
-                Ok(RawCondition::Paren(Box::new(inner)))
-            })();
-            match as_condition {
-                Ok(c) => return Ok(c),
-                Err(first) => {
-                    let after_condition = self.pos;
-                    self.pos = start;
-                    match self.comparison() {
-                        Ok(c) => return Ok(c),
-                        Err(second) => {
-                            if first.at >= second.at {
-                                self.pos = after_condition;
-                                return Err(first);
-                            }
-                            return Err(second);
-                        }
-                    }
-                }
-            }
+    fn primary(&mut self) -> Parsed<Node> {
+        if self.peek() != Some(&Tok::LParen) {
+            let left = self.operand(false)?;
+            return self.comparison(left);
         }
-        self.comparison()
+        self.pos += 1;
+        let inner = self.nested(|p| p.or())?;
+        self.expect(Tok::RParen)?;
+        if self.peek_is_comparison_continuation() {
+            let operand = match inner {
+                Node::Operand(op, _) => op,
+                Node::Condition(RawCondition::Call(name, args)) => RawOperand::Call(name, args),
+                Node::Condition(_) => return self.error(),
+            };
+            return self.comparison(RawOperand::Paren(Box::new(operand)));
+        }
+        Ok(match inner {
+            Node::Condition(c) => Node::Condition(RawCondition::Paren(Box::new(c))),
+            Node::Operand(op, _) => Node::Operand(RawOperand::Paren(Box::new(op)), self.pos),
+        })
     }
 
     fn peek_is_comparison_continuation(&self) -> bool {
@@ -250,8 +266,10 @@ impl<'a> Parser<'a> {
             || self.at_keyword("IN")
     }
 
-    fn comparison(&mut self) -> Parsed<RawCondition> {
-        let left = self.operand(false)?;
+    /// What follows the left operand: a comparator, BETWEEN or IN; or nothing, when the
+    /// operand is a function standing as a condition (or an operand inside parentheses
+    /// whose comparator comes after the closing one).
+    fn comparison(&mut self, left: RawOperand) -> Parsed<Node> {
         let comparator = match self.peek() {
             Some(Tok::Eq) => Some(Comparator::Eq),
             Some(Tok::Ne) => Some(Comparator::Ne),
@@ -264,7 +282,7 @@ impl<'a> Parser<'a> {
         if let Some(comparator) = comparator {
             self.pos += 1;
             let right = self.operand(false)?;
-            return Ok(RawCondition::Compare(comparator, left, right));
+            return Ok(Node::Condition(RawCondition::Compare(comparator, left, right)));
         }
         if self.at_keyword("BETWEEN") {
             self.pos += 1;
@@ -274,18 +292,29 @@ impl<'a> Parser<'a> {
             }
             self.pos += 1;
             let high = self.operand(false)?;
-            return Ok(RawCondition::Between(left, low, high));
+            return Ok(Node::Condition(RawCondition::Between(left, low, high)));
         }
         if self.at_keyword("IN") {
             self.pos += 1;
             self.expect(Tok::LParen)?;
             let list = self.arguments()?;
-            return Ok(RawCondition::In(left, list));
+            return Ok(Node::Condition(RawCondition::In(left, list)));
         }
-        match left {
-            RawOperand::Call(name, args) => Ok(RawCondition::Call(name, args)),
-            _ => self.error(),
+        Ok(match left {
+            RawOperand::Call(name, args) => Node::Condition(RawCondition::Call(name, args)),
+            other => Node::Operand(other, self.pos),
+        })
+    }
+
+    /// Runs `f` one level deeper, refusing nesting deep enough to exhaust the stack.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Parsed<T>) -> Parsed<T> {
+        if self.depth >= MAX_NESTING {
+            return self.error();
         }
+        self.depth += 1;
+        let result = f(self);
+        self.depth -= 1;
+        result
     }
 
     /// Operands after an opening parenthesis, up to and including the closing one.
@@ -305,7 +334,7 @@ impl<'a> Parser<'a> {
         match self.peek() {
             Some(Tok::LParen) if !update => {
                 self.pos += 1;
-                let inner = self.operand(false)?;
+                let inner = self.nested(|p| p.operand(false))?;
                 self.expect(Tok::RParen)?;
                 Ok(RawOperand::Paren(Box::new(inner)))
             }
@@ -321,7 +350,7 @@ impl<'a> Parser<'a> {
                 }
                 let name = self.text_at(self.pos).to_string();
                 self.pos += 2;
-                let args = self.arguments()?;
+                let args = self.nested(|p| p.arguments())?;
                 Ok(RawOperand::Call(name, args))
             }
             _ => Ok(RawOperand::Path(self.path(update)?)),
@@ -478,7 +507,7 @@ impl<'a> Parser<'a> {
     fn update_operand(&mut self) -> Parsed<RawOperand> {
         if self.peek() == Some(&Tok::LParen) {
             self.pos += 1;
-            let inner = self.update_operand()?;
+            let inner = self.nested(|p| p.update_operand())?;
             self.expect(Tok::RParen)?;
             return Ok(RawOperand::Paren(Box::new(inner)));
         }
@@ -526,16 +555,62 @@ mod tests {
 
     #[test]
     fn malformed_expressions_are_syntax_errors() {
-        for src in ["things are not gonna be ok", "a > 4", "(size(a))[0] > a", "a =", "a = :v OR", "NOT", "a BETWEEN :x", "a IN :x", "a IN ()", "a[x] = :v", "a[] = :v", "a = = :v", "a = :v :w", "(a = :v", "a.:v = :w", "a = \"x\""] {
+        for src in [
+            "things are not gonna be ok",
+            "a > 4",
+            "(size(a))[0] > a",
+            "a =",
+            "a = :v OR",
+            "NOT",
+            "a BETWEEN :x",
+            "a IN :x",
+            "a IN ()",
+            "a[x] = :v",
+            "a[] = :v",
+            "a = = :v",
+            "a = :v :w",
+            "(a = :v",
+            "a.:v = :w",
+            "a = \"x\"",
+        ] {
             let mut p = Parser::new(src);
             assert!(p.condition_expression().is_err(), "{src}");
         }
         for src in [
-            "whatever", "set a", "add a", "delete a", "set a=set", "remove a = b", "add a = b", "delete a = b", "delete a b",
-            "remove a b", "set a b", "set :a = b", "add :a b", "delete :a b", "remove :a", "set a = b / c", "set a = b * c",
-            "set a[1] = \"eight\"", "set a[1] = 1", "SET if_not_exist(a, b) = a", "set (a = (b + c))", "set a = b + c + d",
-            "set a = :v,", "SET a = :v REMOVE", "SET _abc = :v", "SET 123a = :v", "SET hi-there = :v", "SET hi$there = :v", "SET a = :",
-            "SET a[:xyz] = :v", "SET a[#xyz] = :v", "SET c = if_not_exists(c, :val1+:val2)", "SET a = _f(b)", "HELLO b = :v",
+            "whatever",
+            "set a",
+            "add a",
+            "delete a",
+            "set a=set",
+            "remove a = b",
+            "add a = b",
+            "delete a = b",
+            "delete a b",
+            "remove a b",
+            "set a b",
+            "set :a = b",
+            "add :a b",
+            "delete :a b",
+            "remove :a",
+            "set a = b / c",
+            "set a = b * c",
+            "set a[1] = \"eight\"",
+            "set a[1] = 1",
+            "SET if_not_exist(a, b) = a",
+            "set (a = (b + c))",
+            "set a = b + c + d",
+            "set a = :v,",
+            "SET a = :v REMOVE",
+            "SET _abc = :v",
+            "SET 123a = :v",
+            "SET hi-there = :v",
+            "SET hi$there = :v",
+            "SET a = :",
+            "SET a[:xyz] = :v",
+            "SET a[#xyz] = :v",
+            "SET c = if_not_exists(c, :val1+:val2)",
+            "SET a = _f(b)",
+            "HELLO b = :v",
         ] {
             let mut p = Parser::new(src);
             assert!(p.update_expression().is_err(), "{src}");
@@ -554,11 +629,27 @@ mod tests {
 
     #[test]
     fn parentheses_group_conditions_and_operands() {
-        for src in ["(a = :v)", "(a) = :v", "(a = :v) AND (b = :w OR c = :x)", "NOT (a = :v)", "((a = :v))", "size(a) > :v", "begins_with(a, :p)", "a BETWEEN :x AND :y", "a IN (:x, :y)", "#n.b[2].c <> :v"] {
+        for src in [
+            "(a = :v)",
+            "(a) = :v",
+            "(a = :v) AND (b = :w OR c = :x)",
+            "NOT (a = :v)",
+            "((a = :v))",
+            "size(a) > :v",
+            "begins_with(a, :p)",
+            "a BETWEEN :x AND :y",
+            "a IN (:x, :y)",
+            "#n.b[2].c <> :v",
+        ] {
             let mut p = Parser::new(src);
             assert!(p.condition_expression().is_ok(), "{src}: {:?}", Parser::new(src).condition_expression());
         }
-        for src in ["SET a = (b + c)", "SET a = (b) + c", "SET a = if_not_exists(a, :z) + :one, b = list_append(b, :l) REMOVE c[1], d ADD e :n DELETE f :s", "set a = b - :c"] {
+        for src in [
+            "SET a = (b + c)",
+            "SET a = (b) + c",
+            "SET a = if_not_exists(a, :z) + :one, b = list_append(b, :l) REMOVE c[1], d ADD e :n DELETE f :s",
+            "set a = b - :c",
+        ] {
             let mut p = Parser::new(src);
             assert!(p.update_expression().is_ok(), "{src}");
         }

@@ -67,7 +67,8 @@ impl<'a> Resolver<'a> {
             RawName::Placeholder(placeholder) => match self.attrs.use_name(placeholder) {
                 Some(name) => name,
                 None => {
-                    let message = format!("An expression attribute name used in the document path is not defined; attribute name: {placeholder}");
+                    let message =
+                        format!("An expression attribute name used in the document path is not defined; attribute name: {placeholder}");
                     self.error(Slot::Undefined, message.clone());
                     self.error(Slot::UndefinedName, message);
                     placeholder.clone()

@@ -55,8 +55,20 @@ fn product() -> Item {
         ("Color", l(vec![s("Red"), s("Black")])),
         ("RelatedItems", ns(&["341", "472", "649"])),
         ("Tags", ss(&["bike", "outdoor"])),
-        ("Pictures", m(&[("FrontView", s("http://example.com/products/456_front.jpg")), ("SideView", s("http://example.com/products/456_left_side.jpg"))])),
-        ("ProductReviews", m(&[("FiveStar", l(vec![s("Excellent! Can't recommend it highly enough! Buy it!")])), ("OneStar", l(vec![s("Terrible product!")]))])),
+        (
+            "Pictures",
+            m(&[
+                ("FrontView", s("http://example.com/products/456_front.jpg")),
+                ("SideView", s("http://example.com/products/456_left_side.jpg")),
+            ]),
+        ),
+        (
+            "ProductReviews",
+            m(&[
+                ("FiveStar", l(vec![s("Excellent! Can't recommend it highly enough! Buy it!")])),
+                ("OneStar", l(vec![s("Terrible product!")])),
+            ]),
+        ),
         ("Thumb", AttributeValue::B(Bytes::from_static(b"\x01\x02\x03"))),
     ])
 }
@@ -87,7 +99,13 @@ fn conditions_evaluate_as_the_developer_guide_describes() {
         (":472", n("472")),
         (":bike", s("bike")),
         (":true", AttributeValue::Bool(true)),
-        (":pics", m(&[("SideView", s("http://example.com/products/456_left_side.jpg")), ("FrontView", s("http://example.com/products/456_front.jpg"))])),
+        (
+            ":pics",
+            m(&[
+                ("SideView", s("http://example.com/products/456_left_side.jpg")),
+                ("FrontView", s("http://example.com/products/456_front.jpg")),
+            ]),
+        ),
         (":tags", ss(&["outdoor", "bike"])),
         (":x01", AttributeValue::B(Bytes::from_static(b"\x01"))),
         (":three", n("3")),
@@ -175,7 +193,18 @@ fn conditions_list_the_attributes_they_read() {
 
 #[test]
 fn condition_expressions_are_refused_with_aws_messages() {
-    let v = || vec![(":v", s("v")), (":a", s("a")), (":b", s("b")), (":n", n("1")), (":type", s("STRING")), (":s", s("S"))];
+    let v = || {
+        vec![
+            (":v", s("v")),
+            (":a", s("a")),
+            (":b", s("b")),
+            (":n", n("1")),
+            (":type", s("STRING")),
+            (":s", s("S")),
+            (":l", l(vec![])),
+            (":t", AttributeValue::Bool(true)),
+        ]
+    };
     let prefix = "Invalid ConditionExpression: ";
     let cases: Vec<(&str, &str)> = vec![
         ("status = :v", "Attribute name is a reserved keyword; reserved keyword: status"),
@@ -188,11 +217,23 @@ fn condition_expressions_are_refused_with_aws_messages() {
         ("BEGINS_WITH(a, :v)", "Invalid function name; function: BEGINS_WITH"),
         ("begins_with(a, :v) = :v", "The function is not allowed to be used this way in an expression; function: begins_with"),
         ("size(a)", "The function is not allowed to be used this way in an expression; function: size"),
-        ("attribute_exists(a, b)", "Incorrect number of operands for operator or function; operator or function: attribute_exists, number of operands: 2"),
-        ("begins_with(a)", "Incorrect number of operands for operator or function; operator or function: begins_with, number of operands: 1"),
+        (
+            "attribute_exists(a, b)",
+            "Incorrect number of operands for operator or function; operator or function: attribute_exists, number of operands: 2",
+        ),
+        (
+            "begins_with(a)",
+            "Incorrect number of operands for operator or function; operator or function: begins_with, number of operands: 1",
+        ),
         ("size(a, b) > :n", "Incorrect number of operands for operator or function; operator or function: size, number of operands: 2"),
-        ("a = a", "The first operand must be distinct from the remaining operands for this operator or function; operator: =, first operand: [a]"),
-        ("begins_with(a.b, a.b)", "The first operand must be distinct from the remaining operands for this operator or function; operator: begins_with, first operand: [a, b]"),
+        (
+            "a = a",
+            "The first operand must be distinct from the remaining operands for this operator or function; operator: =, first operand: [a]",
+        ),
+        (
+            "begins_with(a.b, a.b)",
+            "The first operand must be distinct from the remaining operands for this operator or function; operator: begins_with, first operand: [a, b]",
+        ),
         ("attribute_exists(:v)", "Operator or function requires a document path; operator or function: attribute_exists"),
         ("attribute_not_exists(size(a))", "Operator or function requires a document path; operator or function: attribute_not_exists"),
         ("attribute_type(a, :type)", "Invalid attribute type name found; type: STRING, valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}"),
@@ -207,6 +248,9 @@ fn condition_expressions_are_refused_with_aws_messages() {
             "a BETWEEN :n AND :a",
             "The BETWEEN operator requires same data type for lower and upper bounds; lower bound operand: AttributeValue: {N:1}, upper bound operand: AttributeValue: {S:a}",
         ),
+        ("a < :l", "Incorrect operand type for operator or function; operator or function: <, operand type: L"),
+        (":t >= a", "Incorrect operand type for operator or function; operator or function: >=, operand type: BOOL"),
+        ("a BETWEEN :l AND :l", "Incorrect operand type for operator or function; operator or function: BETWEEN, operand type: L"),
         ("((a = :v))", "The expression has redundant parentheses;"),
         ("a = ((:v))", "The expression has redundant parentheses;"),
         ("a x b", r#"Syntax error; token: "x", near: "a x b""#),
@@ -214,7 +258,10 @@ fn condition_expressions_are_refused_with_aws_messages() {
         // Priorities: a reserved word is reported before an undefined value, a misused
         // function before both, redundant parentheses before everything.
         ("status = :undefined", "Attribute name is a reserved keyword; reserved keyword: status"),
-        ("contains(a, :v) = :undefined AND status = :v", "The function is not allowed to be used this way in an expression; function: contains"),
+        (
+            "contains(a, :v) = :undefined AND status = :v",
+            "The function is not allowed to be used this way in an expression; function: contains",
+        ),
         ("((status = :v))", "The expression has redundant parentheses;"),
     ];
     for (text, message) in cases {
@@ -237,7 +284,10 @@ fn in_takes_at_most_100_operands() {
 #[test]
 fn empty_and_oversized_expressions_are_refused() {
     let mut a = attrs(&[], &[]);
-    assert_eq!(a.condition(ExpressionKind::ConditionExpression, "").map_err(|e| e.message), Err("Invalid ConditionExpression: The expression can not be empty;".to_string()));
+    assert_eq!(
+        a.condition(ExpressionKind::ConditionExpression, "").map_err(|e| e.message),
+        Err("Invalid ConditionExpression: The expression can not be empty;".to_string())
+    );
     assert_eq!(a.update("  ").map_err(|e| e.message), Err("Invalid UpdateExpression: The expression can not be empty;".to_string()));
     assert_eq!(a.projection("").map_err(|e| e.message), Err("Invalid ProjectionExpression: The expression can not be empty;".to_string()));
     let long = vec!["a = b"; 1000].join(" AND ");
@@ -265,12 +315,20 @@ fn g(value: AttributeValue) -> generated::AttributeValue {
 #[test]
 fn attribute_maps_are_checked_before_any_expression() {
     let names = |pairs: &[(&str, &str)]| Some(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<IndexMap<_, _>>());
-    let values = |pairs: Vec<(&str, generated::AttributeValue)>| Some(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<IndexMap<_, _>>());
+    let values = |pairs: Vec<(&str, generated::AttributeValue)>| {
+        Some(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<IndexMap<_, _>>())
+    };
     let err = |r: Result<ExpressionAttributes, ValidationError>| r.map(|_| ()).map_err(|e| e.message);
     assert_eq!(err(ExpressionAttributes::new(names(&[]), None)), Err("ExpressionAttributeNames must not be empty".into()));
-    assert_eq!(err(ExpressionAttributes::new(names(&[("a", "a")]), None)), Err("ExpressionAttributeNames contains invalid key: Syntax error; key: \"a\"".into()));
+    assert_eq!(
+        err(ExpressionAttributes::new(names(&[("a", "a")]), None)),
+        Err("ExpressionAttributeNames contains invalid key: Syntax error; key: \"a\"".into())
+    );
     assert_eq!(err(ExpressionAttributes::new(None, values(vec![]))), Err("ExpressionAttributeValues must not be empty".into()));
-    assert_eq!(err(ExpressionAttributes::new(None, values(vec![("b", g(s("a")))]))), Err("ExpressionAttributeValues contains invalid key: Syntax error; key: \"b\"".into()));
+    assert_eq!(
+        err(ExpressionAttributes::new(None, values(vec![("b", g(s("a")))]))),
+        Err("ExpressionAttributeValues contains invalid key: Syntax error; key: \"b\"".into())
+    );
     assert_eq!(
         err(ExpressionAttributes::new(None, values(vec![(":b", generated::AttributeValue::default())]))),
         Err("ExpressionAttributeValues contains invalid value: Supplied AttributeValue is empty, must contain exactly one of the supported datatypes for key :b".into())
@@ -291,10 +349,16 @@ fn unused_names_and_values_are_refused_after_all_expressions() {
     let mut a = attrs(&[("#a", "a"), ("#b", "b"), ("#c", "c")], &[(":a", s("a")), (":b", s("b")), (":c", s("c"))]);
     assert!(a.update("REMOVE #c SET x = list_append(x, if_not_exists(y, :a))").is_ok());
     assert!(a.condition(ExpressionKind::ConditionExpression, "z = :b").is_ok());
-    assert_eq!(a.check_all_used().map_err(|e| e.message), Err("Value provided in ExpressionAttributeNames unused in expressions: keys: {#a, #b}".into()));
+    assert_eq!(
+        a.check_all_used().map_err(|e| e.message),
+        Err("Value provided in ExpressionAttributeNames unused in expressions: keys: {#a, #b}".into())
+    );
     let mut a = attrs(&[("#a", "a")], &[(":a", s("a")), (":b", s("b")), (":c", s("c"))]);
     assert!(a.condition(ExpressionKind::ConditionExpression, "#a = :b").is_ok());
-    assert_eq!(a.check_all_used().map_err(|e| e.message), Err("Value provided in ExpressionAttributeValues unused in expressions: keys: {:a, :c}".into()));
+    assert_eq!(
+        a.check_all_used().map_err(|e| e.message),
+        Err("Value provided in ExpressionAttributeValues unused in expressions: keys: {:a, :c}".into())
+    );
     let mut a = attrs(&[("#a", "a")], &[(":b", s("b"))]);
     assert!(a.condition(ExpressionKind::ConditionExpression, "#a = :b").is_ok());
     assert_eq!(a.check_all_used(), Ok(()));
@@ -312,7 +376,8 @@ fn mixing_expression_and_legacy_parameters_is_refused() {
     );
     assert_eq!(
         check_parameters(&[], &[], &["UpdateExpression", "ConditionExpression"], false, true).map_err(|e| e.message),
-        Err("ExpressionAttributeValues can only be specified when using expressions: UpdateExpression and ConditionExpression are null".into())
+        Err("ExpressionAttributeValues can only be specified when using expressions: UpdateExpression and ConditionExpression are null"
+            .into())
     );
     assert_eq!(check_parameters(&["UpdateExpression"], &[], &["UpdateExpression", "ConditionExpression"], true, true), Ok(()));
 }
@@ -369,12 +434,21 @@ fn key_conditions_of_the_wrong_shape_are_refused_with_aws_messages() {
         ("a in (:a, :b)", "Invalid operator used in KeyConditionExpression: IN"),
         ("attribute_exists(a)", "Invalid operator used in KeyConditionExpression: attribute_exists"),
         ("attribute_not_exists(a)", "Invalid operator used in KeyConditionExpression: attribute_not_exists"),
-        ("attribute_type(a, :a)", "Invalid KeyConditionExpression: Invalid attribute type name found; type: 1, valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}"),
+        (
+            "attribute_type(a, :a)",
+            "Invalid KeyConditionExpression: Invalid attribute type name found; type: 1, valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}",
+        ),
         ("contains(a.d, :b)", "Invalid operator used in KeyConditionExpression: contains"),
         ("not a > :b", "Invalid operator used in KeyConditionExpression: NOT"),
         ("a <> :b", "Invalid operator used in KeyConditionExpression: <>"),
-        (":a between :a and :b and b > :b", "Invalid condition in KeyConditionExpression: BETWEEN operator must have the key attribute as its first operand"),
-        ("begins_with(:a, b) and a > :b", "Invalid condition in KeyConditionExpression: begins_with operator must have the key attribute as its first operand"),
+        (
+            ":a between :a and :b and b > :b",
+            "Invalid condition in KeyConditionExpression: BETWEEN operator must have the key attribute as its first operand",
+        ),
+        (
+            "begins_with(:a, b) and a > :b",
+            "Invalid condition in KeyConditionExpression: begins_with operator must have the key attribute as its first operand",
+        ),
         ("size(b) > :a AND a = :b", "KeyConditionExpressions cannot contain nested operations"),
         ("a > size(b.d)", "KeyConditionExpressions cannot contain nested operations"),
         ("b > a.b", "Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition"),
@@ -394,7 +468,7 @@ fn key_conditions_of_the_wrong_shape_are_refused_with_aws_messages() {
 
 #[test]
 fn key_conditions_are_checked_against_the_key_schema() {
-    let values = [(":p", s("x")), (":a", s("1")), (":n", n("1"))];
+    let values = [(":p", s("x")), (":a", s("1")), (":n", n("1")), (":empty", s(""))];
     let hash_only = None;
     let range = Some(("sk", ScalarType::S));
     let cases: Vec<(&str, Range, &str)> = vec![
@@ -407,7 +481,21 @@ fn key_conditions_are_checked_against_the_key_schema() {
         ("pk = :p AND extra = :a", range, "Query condition missed key schema element: sk"),
         ("pk = :n", range, "One or more parameter values were invalid: Condition parameter type does not match schema type"),
         ("pk = :p AND sk > :n", range, "One or more parameter values were invalid: Condition parameter type does not match schema type"),
-        ("pk = :p AND begins_with(sk, :a)", Some(("sk", ScalarType::N)), "One or more parameter values were invalid: Condition parameter type does not match schema type"),
+        (
+            "pk = :p AND begins_with(sk, :a)",
+            Some(("sk", ScalarType::N)),
+            "One or more parameter values were invalid: Condition parameter type does not match schema type",
+        ),
+        (
+            "pk = :empty",
+            range,
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk",
+        ),
+        (
+            "pk = :p AND begins_with(sk, :empty)",
+            range,
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: sk",
+        ),
     ];
     for (text, range, message) in cases {
         assert_eq!(key_query(text, &values, range), Err(message.to_string()), "{text}");
@@ -420,7 +508,9 @@ fn key_conditions_are_checked_against_the_key_schema() {
 fn projections_return_the_named_parts_of_an_item() {
     let target = product();
     let mut a = attrs(&[("#pr", "ProductReviews"), ("#c", "Color")], &[]);
-    let p = a.projection("Title, Pictures.SideView, #c[1], #pr.FiveStar[0], Absent, Pictures.Absent, RelatedItems[0]").unwrap_or_else(|e| panic!("{e}"));
+    let p = a
+        .projection("Title, Pictures.SideView, #c[1], #pr.FiveStar[0], Absent, Pictures.Absent, RelatedItems[0]")
+        .unwrap_or_else(|e| panic!("{e}"));
     let expected = item(&[
         ("Title", s("Mountain bike")),
         ("Pictures", m(&[("SideView", s("http://example.com/products/456_left_side.jpg"))])),
@@ -440,15 +530,25 @@ fn projections_return_the_named_parts_of_an_item() {
 fn projections_are_refused_with_aws_messages() {
     let cases: &[(&str, &str)] = &[
         ("a, b, a", "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a], path two: [a]"),
-        ("a.b, a", "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a, b], path two: [a]"),
-        ("a.b, a[1]", "Two document paths conflict with each other; must remove or rewrite one of these paths; path one: [a, b], path two: [a, [1]]"),
+        (
+            "a.b, a",
+            "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a, b], path two: [a]",
+        ),
+        (
+            "a.b, a[1]",
+            "Two document paths conflict with each other; must remove or rewrite one of these paths; path one: [a, b], path two: [a, [1]]",
+        ),
         ("#x", "An expression attribute name used in the document path is not defined; attribute name: #x"),
         ("name, a", "Attribute name is a reserved keyword; reserved keyword: name"),
         ("a b", r#"Syntax error; token: "b", near: "a b""#),
         ("a,", r#"Syntax error; token: "<EOF>", near: ",""#),
     ];
     for (text, message) in cases {
-        assert_eq!(attrs(&[], &[]).projection(text).map_err(|e| e.message), Err(format!("Invalid ProjectionExpression: {message}")), "{text}");
+        assert_eq!(
+            attrs(&[], &[]).projection(text).map_err(|e| e.message),
+            Err(format!("Invalid ProjectionExpression: {message}")),
+            "{text}"
+        );
     }
     assert!(attrs(&[], &[]).projection("a.b, a.c[2], b[1], b[2]").is_ok());
 }
@@ -568,13 +668,25 @@ fn updates_change_the_item_as_the_developer_guide_describes() {
         ("SET Sold = if_not_exists(Sold, :zero)", "Sold", n("0")),
         ("SET Price = if_not_exists(Price, :zero)", "Price", n("52")),
         ("SET Visits = if_not_exists(Visits, :zero) + :p", "Visits", n("5")),
-        ("SET RelatedItems = list_append(RelatedItems, :ri)", "RelatedItems", l(vec![s("Hammer"), s("Nails"), s("Screwdriver"), s("Wrench")])),
-        ("SET RelatedItems = list_append(:ri, RelatedItems)", "RelatedItems", l(vec![s("Wrench"), s("Hammer"), s("Nails"), s("Screwdriver")])),
+        (
+            "SET RelatedItems = list_append(RelatedItems, :ri)",
+            "RelatedItems",
+            l(vec![s("Hammer"), s("Nails"), s("Screwdriver"), s("Wrench")]),
+        ),
+        (
+            "SET RelatedItems = list_append(:ri, RelatedItems)",
+            "RelatedItems",
+            l(vec![s("Wrench"), s("Hammer"), s("Nails"), s("Screwdriver")]),
+        ),
         ("SET RelatedItems[1] = :pr", "RelatedItems", l(vec![s("Hammer"), s("Great!"), s("Screwdriver")])),
         ("SET RelatedItems[10] = :pr", "RelatedItems", l(vec![s("Hammer"), s("Nails"), s("Screwdriver"), s("Great!")])),
         ("REMOVE RelatedItems[1], RelatedItems[2]", "RelatedItems", l(vec![s("Hammer")])),
         ("REMOVE RelatedItems[7]", "RelatedItems", l(vec![s("Hammer"), s("Nails"), s("Screwdriver")])),
-        ("SET ProductReviews.OneStar = :ri", "ProductReviews", m(&[("FiveStar", l(vec![s("Best product ever!")])), ("OneStar", l(vec![s("Wrench")]))])),
+        (
+            "SET ProductReviews.OneStar = :ri",
+            "ProductReviews",
+            m(&[("FiveStar", l(vec![s("Best product ever!")])), ("OneStar", l(vec![s("Wrench")]))]),
+        ),
         ("SET ProductReviews.FiveStar[0] = :pr", "ProductReviews", m(&[("FiveStar", l(vec![s("Great!")]))])),
         ("REMOVE ProductReviews.FiveStar", "ProductReviews", m(&[])),
         ("ADD Price :p", "Price", n("57")),
@@ -601,7 +713,14 @@ fn updates_change_the_item_as_the_developer_guide_describes() {
 
 #[test]
 fn updates_that_cannot_apply_are_refused_with_aws_messages() {
-    let before = item(&[("a", s("key")), ("b", s("text")), ("c", m(&[("1", s("a"))])), ("d", l(vec![s("a"), s("b")])), ("e", n("1")), ("f", ns(&["1"]))]);
+    let before = item(&[
+        ("a", s("key")),
+        ("b", s("text")),
+        ("c", m(&[("1", s("a"))])),
+        ("d", l(vec![s("a"), s("b")])),
+        ("e", n("1")),
+        ("f", ns(&["1"])),
+    ]);
     let values = [(":a", ss(&["a"])), (":n", n("1")), (":l", l(vec![])), (":ns", ns(&["1"]))];
     let doc_path = "The document path provided in the update expression is invalid for update";
     let missing = "The provided expression refers to an attribute that does not exist in the item";
@@ -633,7 +752,8 @@ fn updates_that_cannot_apply_are_refused_with_aws_messages() {
         ("set e = e + :big", "Number overflow. Attempting to store a number with magnitude larger than supported range"),
     ];
     for (text, message) in cases {
-        let mut a = attrs(&[("#one", "1")], &[(":a", ss(&["a"])), (":n", n("1")), (":l", l(vec![])), (":ns", ns(&["1"])), (":big", n("9.9e125"))]);
+        let mut a =
+            attrs(&[("#one", "1")], &[(":a", ss(&["a"])), (":n", n("1")), (":l", l(vec![])), (":ns", ns(&["1"])), (":big", n("9.9e125"))]);
         let update = a.update(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(update.apply(&before).map(|_| ()).map_err(|e| e.message), Err(message.to_string()), "{text}");
     }
@@ -645,7 +765,8 @@ fn updates_report_the_attributes_they_touch_and_what_changed() {
     let mut a = attrs(&[], &[(":n", n("1")), (":v", s("new"))]);
     let update = a.update("SET m.x = :v, top = :v ADD hits :n REMOVE gone, m.y").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(update.touched_attributes(), vec!["m", "top", "hits", "gone"]);
-    let before = item(&[("pk", s("k")), ("m", m(&[("x", s("old")), ("y", s("bye")), ("z", s("keep"))])), ("hits", n("41")), ("gone", s("g"))]);
+    let before =
+        item(&[("pk", s("k")), ("m", m(&[("x", s("old")), ("y", s("bye")), ("z", s("keep"))])), ("hits", n("41")), ("gone", s("g"))]);
     let outcome = update.apply(&before).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(outcome.updated_old(&before), item(&[("m", m(&[("x", s("old")), ("y", s("bye"))])), ("hits", n("41")), ("gone", s("g"))]));
     assert_eq!(outcome.updated_new(), item(&[("m", m(&[("x", s("new"))])), ("top", s("new")), ("hits", n("42"))]));
@@ -662,7 +783,12 @@ fn an_update_on_an_absent_item_creates_it() {
 
 // ---- legacy parameters --------------------------------------------------------------------------------
 
-fn expected_value(value: Option<AttributeValue>, exists: Option<bool>, op: Option<&str>, list: Option<Vec<AttributeValue>>) -> generated::ExpectedAttributeValue {
+fn expected_value(
+    value: Option<AttributeValue>,
+    exists: Option<bool>,
+    op: Option<&str>,
+    list: Option<Vec<AttributeValue>>,
+) -> generated::ExpectedAttributeValue {
     generated::ExpectedAttributeValue {
         value: value.map(g),
         exists,
@@ -692,12 +818,18 @@ fn expected_converts_to_the_equivalent_condition() {
         (vec![("Title", expected_value(Some(s("Mountain")), None, Some("BEGINS_WITH"), None))], None, true),
         (vec![("Absent", expected_value(None, None, Some("NE"), Some(vec![s("x")])))], None, true),
         (
-            vec![("Price", expected_value(Some(n("1")), None, None, None)), ("Title", expected_value(Some(s("Mountain bike")), None, None, None))],
+            vec![
+                ("Price", expected_value(Some(n("1")), None, None, None)),
+                ("Title", expected_value(Some(s("Mountain bike")), None, None, None)),
+            ],
             Some("OR"),
             true,
         ),
         (
-            vec![("Price", expected_value(Some(n("1")), None, None, None)), ("Title", expected_value(Some(s("Mountain bike")), None, None, None))],
+            vec![
+                ("Price", expected_value(Some(n("1")), None, None, None)),
+                ("Title", expected_value(Some(s("Mountain bike")), None, None, None)),
+            ],
             Some("AND"),
             false,
         ),
@@ -713,19 +845,53 @@ fn expected_converts_to_the_equivalent_condition() {
 fn malformed_expected_is_refused_with_aws_messages() {
     let p = "One or more parameter values were invalid: ";
     let cases: Vec<(generated::ExpectedAttributeValue, String)> = vec![
-        (expected_value(Some(s("a")), None, Some("EQ"), Some(vec![s("a")])), format!("{p}Value and AttributeValueList cannot be used together for Attribute: a")),
-        (expected_value(None, Some(true), Some("EQ"), Some(vec![s("a")])), format!("{p}Exists and ComparisonOperator cannot be used together for Attribute: a")),
-        (expected_value(None, None, Some("EQ"), None), format!("{p}Value or AttributeValueList must be used with ComparisonOperator: EQ for Attribute: a")),
-        (expected_value(None, None, None, Some(vec![s("a")])), format!("{p}AttributeValueList can only be used with a ComparisonOperator for Attribute: a")),
+        (
+            expected_value(Some(s("a")), None, Some("EQ"), Some(vec![s("a")])),
+            format!("{p}Value and AttributeValueList cannot be used together for Attribute: a"),
+        ),
+        (
+            expected_value(Some(s("a")), Some(true), Some("EQ"), Some(vec![s("a")])),
+            format!("{p}Exists and ComparisonOperator cannot be used together for Attribute: a"),
+        ),
+        (
+            expected_value(None, Some(true), Some("EQ"), Some(vec![s("a")])),
+            format!("{p}Exists and ComparisonOperator cannot be used together for Attribute: a"),
+        ),
+        (
+            expected_value(None, None, Some("EQ"), None),
+            format!("{p}Value or AttributeValueList must be used with ComparisonOperator: EQ for Attribute: a"),
+        ),
+        (
+            expected_value(None, None, None, Some(vec![s("a")])),
+            format!("{p}AttributeValueList can only be used with a ComparisonOperator for Attribute: a"),
+        ),
         (expected_value(None, None, None, None), format!("{p}Value must be provided when Exists is null for Attribute: a")),
         (expected_value(None, Some(true), None, None), format!("{p}Value must be provided when Exists is true for Attribute: a")),
         (expected_value(Some(s("a")), Some(false), None, None), format!("{p}Value cannot be used when Exists is false for Attribute: a")),
-        (expected_value(None, None, Some("EQ"), Some(vec![s("a"), s("b")])), format!("{p}Invalid number of argument(s) for the EQ ComparisonOperator")),
-        (expected_value(None, None, Some("NULL"), Some(vec![s("a")])), format!("{p}Invalid number of argument(s) for the NULL ComparisonOperator")),
-        (expected_value(None, None, Some("IN"), Some(vec![s("a"), n("1")])), format!("{p}AttributeValues inside AttributeValueList must be of same type")),
-        (expected_value(None, None, Some("LT"), Some(vec![AttributeValue::Bool(true)])), format!("{p}ComparisonOperator LT is not valid for BOOL AttributeValue type")),
-        (expected_value(None, None, Some("BEGINS_WITH"), Some(vec![n("1")])), format!("{p}ComparisonOperator BEGINS_WITH is not valid for N AttributeValue type")),
-        (expected_value(None, None, Some("CONTAINS"), Some(vec![ss(&["a"])])), format!("{p}ComparisonOperator CONTAINS is not valid for SS AttributeValue type")),
+        (
+            expected_value(None, None, Some("EQ"), Some(vec![s("a"), s("b")])),
+            format!("{p}Invalid number of argument(s) for the EQ ComparisonOperator"),
+        ),
+        (
+            expected_value(None, None, Some("NULL"), Some(vec![s("a")])),
+            format!("{p}Invalid number of argument(s) for the NULL ComparisonOperator"),
+        ),
+        (
+            expected_value(None, None, Some("IN"), Some(vec![s("a"), n("1")])),
+            format!("{p}AttributeValues inside AttributeValueList must be of same type"),
+        ),
+        (
+            expected_value(None, None, Some("LT"), Some(vec![AttributeValue::Bool(true)])),
+            format!("{p}ComparisonOperator LT is not valid for BOOL AttributeValue type"),
+        ),
+        (
+            expected_value(None, None, Some("BEGINS_WITH"), Some(vec![n("1")])),
+            format!("{p}ComparisonOperator BEGINS_WITH is not valid for N AttributeValue type"),
+        ),
+        (
+            expected_value(None, None, Some("CONTAINS"), Some(vec![ss(&["a"])])),
+            format!("{p}ComparisonOperator CONTAINS is not valid for SS AttributeValue type"),
+        ),
         (
             expected_value(None, None, Some("BETWEEN"), Some(vec![s("b"), s("a")])),
             "The BETWEEN condition was provided a range where the lower bound is greater than the upper bound".to_string(),
@@ -769,7 +935,11 @@ fn legacy_key_conditions_resolve_like_expressions() {
     assert_eq!(q, Ok(KeyQuery { partition: kv_s("user#1"), sort: Some(SortKeyCondition::BeginsWith(kv_s("2024-"))) }));
     for op in ["NE", "CONTAINS", "NOT_CONTAINS", "IN"] {
         let c: IndexMap<String, generated::Condition> = [("pk".to_string(), legacy_condition(op, vec![s("a")]))].into_iter().collect();
-        assert_eq!(legacy::key_conditions(c).map_err(|e| e.message), Err("Attempted conditional constraint is not an indexable operation".into()), "{op}");
+        assert_eq!(
+            legacy::key_conditions(c).map_err(|e| e.message),
+            Err("Attempted conditional constraint is not an indexable operation".into()),
+            "{op}"
+        );
     }
     assert_eq!(legacy::key_conditions(IndexMap::new()).map_err(|e| e.message), Err("Conditions can be of length 1 or 2 only".into()));
 }
@@ -802,10 +972,14 @@ fn attribute_updates_convert_to_update_actions() {
     .collect();
     let update = legacy::attribute_updates(updates).unwrap_or_else(|e| panic!("{e}"));
     let outcome = update.apply(&before).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(outcome.item, item(&[("pk", s("k")), ("b", ns(&["2", "3"])), ("n", n("4")), ("l", l(vec![s("x"), s("y")])), ("p", s("put"))]));
+    assert_eq!(
+        outcome.item,
+        item(&[("pk", s("k")), ("b", ns(&["2", "3"])), ("n", n("4")), ("l", l(vec![s("x"), s("y")])), ("p", s("put"))])
+    );
     assert_eq!(update.touched_attributes(), vec!["b", "c", "n", "l", "p"]);
 
-    let mismatch: IndexMap<String, generated::AttributeValueUpdate> = [("c".to_string(), attribute_update(Some("ADD"), Some(n("1"))))].into_iter().collect();
+    let mismatch: IndexMap<String, generated::AttributeValueUpdate> =
+        [("c".to_string(), attribute_update(Some("ADD"), Some(n("1"))))].into_iter().collect();
     let result = legacy::attribute_updates(mismatch).and_then(|u| u.apply(&before));
     assert_eq!(result.map(|_| ()).map_err(|e| e.message), Err("Type mismatch for attribute to update".into()));
 }
@@ -844,7 +1018,11 @@ fn updated_old_and_new_hold_exactly_the_updated_paths() {
         ("SET rootList[99] = :v", Item::new(), Item::new()),
         ("REMOVE m.a.b", item(&[("m", m(&[("a", m(&[("b", s("old-b"))]))]))]), Item::new()),
         // After REMOVE l[0] the next element has moved into the removed index.
-        ("REMOVE l[0]", item(&[("l", l(vec![m(&[("a", s("old0")), ("b", s("b0"))])]))]), item(&[("l", l(vec![m(&[("a", s("old1")), ("b", s("b1"))])]))])),
+        (
+            "REMOVE l[0]",
+            item(&[("l", l(vec![m(&[("a", s("old0")), ("b", s("b0"))])]))]),
+            item(&[("l", l(vec![m(&[("a", s("old1")), ("b", s("b1"))])]))]),
+        ),
         ("ADD m.a.c :inc", item(&[("m", m(&[("a", m(&[("c", n("1"))]))]))]), item(&[("m", m(&[("a", m(&[("c", n("4"))]))]))])),
     ];
     for (text, old, new) in cases {
@@ -883,7 +1061,10 @@ fn legacy_filters_are_refused_with_aws_messages() {
         (legacy_condition("IN", vec![]), format!("{p}Invalid number of argument(s) for the IN ComparisonOperator")),
         (legacy_condition("GT", vec![AttributeValue::Null]), format!("{p}ComparisonOperator GT is not valid for NULL AttributeValue type")),
         (legacy_condition("IN", vec![m(&[])]), format!("{p}ComparisonOperator IN is not valid for M AttributeValue type")),
-        (legacy_condition("BETWEEN", vec![l(vec![]), l(vec![])]), format!("{p}ComparisonOperator BETWEEN is not valid for L AttributeValue type")),
+        (
+            legacy_condition("BETWEEN", vec![l(vec![]), l(vec![])]),
+            format!("{p}ComparisonOperator BETWEEN is not valid for L AttributeValue type"),
+        ),
     ];
     for (c, message) in cases {
         let filter: IndexMap<String, generated::Condition> = [("a".to_string(), c.clone())].into_iter().collect();
@@ -909,7 +1090,20 @@ fn document_paths_nest_at_most_32_levels() {
 
 #[test]
 fn projection_overlap_and_conflict_are_judged_on_the_paths_alone() {
-    for text in ["a, a", "a.b, a.b", "a[1], a[1]", "a, a.b", "a.b, a", "a.b, a.b[2]", "a.b, a.b.c", "a, a.b[2].c", "a.b.d, a.b", "a.b.d.e, a.b", "a.b, a.b.d", "a.b, a.b.d.e"] {
+    for text in [
+        "a, a",
+        "a.b, a.b",
+        "a[1], a[1]",
+        "a, a.b",
+        "a.b, a",
+        "a.b, a.b[2]",
+        "a.b, a.b.c",
+        "a, a.b[2].c",
+        "a.b.d, a.b",
+        "a.b.d.e, a.b",
+        "a.b, a.b.d",
+        "a.b, a.b.d.e",
+    ] {
         let e = attrs(&[], &[]).projection(text).map(|_| ()).map_err(|e| e.message);
         assert!(e.as_ref().is_err_and(|m| m.contains("Two document paths overlap")), "{text}: {e:?}");
     }
@@ -924,7 +1118,8 @@ fn projection_overlap_and_conflict_are_judged_on_the_paths_alone() {
 
 #[test]
 fn projections_of_missing_or_mistyped_paths_return_nothing() {
-    let target = item(&[("a", m(&[("b", l(vec![n("2"), n("4"), m(&[("x", s("hi")), ("y", s("yo"))])])), ("c", n("5"))])), ("b", s("hello"))]);
+    let target =
+        item(&[("a", m(&[("b", l(vec![n("2"), n("4"), m(&[("x", s("hi")), ("y", s("yo"))])])), ("c", n("5"))])), ("b", s("hello"))]);
     let cases: Vec<(&str, Item)> = vec![
         ("a.b[0]", item(&[("a", m(&[("b", l(vec![n("2")]))]))])),
         ("a.b[2].y", item(&[("a", m(&[("b", l(vec![m(&[("y", s("yo"))])]))]))])),
@@ -956,11 +1151,9 @@ fn list_indexes_refer_to_the_list_before_the_update() {
     // Appended elements are sorted by their element numbers.
     let before = item(&[("a", l(vec![s("one"), s("two"), s("three"), s("hello")]))]);
     let values = [(":val1", s("a1")), (":val2", s("a2")), (":val3", s("a3")), (":val4", s("a4"))];
-    let outcome = apply("SET a[84] = :val1, a[37] = :val2, a[17] = :val3, a[50] = :val4", &values, &before).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        outcome.item.get("a"),
-        Some(&l(vec![s("one"), s("two"), s("three"), s("hello"), s("a3"), s("a2"), s("a4"), s("a1")]))
-    );
+    let outcome =
+        apply("SET a[84] = :val1, a[37] = :val2, a[17] = :val3, a[50] = :val4", &values, &before).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(outcome.item.get("a"), Some(&l(vec![s("one"), s("two"), s("three"), s("hello"), s("a3"), s("a2"), s("a4"), s("a1")])));
     // Removing the last member leaves an empty document, not a missing attribute.
     let before = item(&[("m", m(&[("b", n("1"))])), ("l", l(vec![n("1")]))]);
     let outcome = apply("REMOVE m.b, l[0]", &[], &before).unwrap_or_else(|e| panic!("{e}"));
@@ -981,4 +1174,42 @@ fn a_nested_remove_on_an_absent_item_is_ignored() {
     }
     let update = attrs(&[], &[(":v", n("7"))]).update("SET c.c = :v").unwrap_or_else(|e| panic!("{e}"));
     assert!(update.apply_new(&key).is_err(), "SET under a missing attribute is refused even for a new item");
+}
+
+#[test]
+fn deep_nesting_is_refused_quickly_not_by_exhausting_the_stack() {
+    let start = std::time::Instant::now();
+    for depth in [30usize, 127, 129, 2000] {
+        let text = format!("{}a{} = :v", "(".repeat(depth), ")".repeat(depth));
+        let e = attrs(&[], &[(":v", n("1"))]).condition(ExpressionKind::ConditionExpression, &text).map_err(|e| e.message);
+        assert!(e.is_err(), "{depth}");
+        let nots = format!("{}a = :v", "NOT ".repeat(depth));
+        let _ = attrs(&[], &[(":v", n("1"))]).condition(ExpressionKind::ConditionExpression, &nots);
+        let update = format!("SET a = {}:v{}", "(".repeat(depth), ")".repeat(depth));
+        let refused = attrs(&[], &[(":v", n("1"))]).update(&update).is_err();
+        assert_eq!(refused, depth > 1000, "{depth}");
+    }
+    assert_eq!(
+        attrs(&[], &[(":v", n("1"))])
+            .condition(ExpressionKind::ConditionExpression, &format!("{}a{} = :v", "(".repeat(30), ")".repeat(30)))
+            .map_err(|e| e.message),
+        Err("Invalid ConditionExpression: The expression has redundant parentheses;".into())
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(2), "parsing took {:?}", start.elapsed());
+}
+
+#[test]
+fn conditional_operator_needs_two_or_more_conditions() {
+    let one: IndexMap<String, generated::ExpectedAttributeValue> =
+        [("a".to_string(), expected_value(Some(s("x")), None, None, None))].into_iter().collect();
+    assert_eq!(
+        legacy::expected(one.clone(), Some("OR")).map(|_| ()).map_err(|e| e.message),
+        Err("ConditionalOperator can only be used when Filter or Expected has two or more elements".into())
+    );
+    assert!(legacy::expected(one, None).is_ok());
+    assert_eq!(
+        legacy::filter(IndexMap::new(), Some("AND")).map(|_| ()).map_err(|e| e.message),
+        Err("ConditionalOperator cannot be used without Filter or Expected".into())
+    );
+    assert_eq!(legacy::conditional_operator_without_conditions().message, "ConditionalOperator cannot be used without Filter or Expected");
 }

@@ -130,6 +130,37 @@ impl Update {
         names
     }
 
+    /// Every path the update writes or reads, targets first.
+    pub fn paths(&self) -> Vec<&Path> {
+        fn operand_paths<'a>(operand: &'a SetOperand, out: &mut Vec<&'a Path>) {
+            match operand {
+                SetOperand::Path(p) => out.push(p),
+                SetOperand::Value(_) => {}
+                SetOperand::IfNotExists(p, fallback) => {
+                    out.push(p);
+                    operand_paths(fallback, out);
+                }
+                SetOperand::ListAppend(a, b) => {
+                    operand_paths(a, out);
+                    operand_paths(b, out);
+                }
+            }
+        }
+        let mut out: Vec<&Path> = self.actions.iter().map(UpdateAction::path).collect();
+        for action in &self.actions {
+            if let UpdateAction::Set(_, value) = action {
+                match value {
+                    SetValue::Operand(o) => operand_paths(o, &mut out),
+                    SetValue::Plus(a, b) | SetValue::Minus(a, b) => {
+                        operand_paths(a, &mut out);
+                        operand_paths(b, &mut out);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn data_type_error(&self) -> ValidationError {
         if self.legacy {
             ValidationError::new("Type mismatch for attribute to update")
@@ -367,7 +398,10 @@ pub(crate) fn build(clauses: &[RawClause], r: &mut Resolver) -> Update {
                     if !allowed && !r.has(Slot::Undefined) {
                         r.error(
                             Slot::Operand,
-                            format!("Incorrect operand type for operator or function; operator: {keyword}, operand type: {}", value.long_type_name()),
+                            format!(
+                                "Incorrect operand type for operator or function; operator: {keyword}, operand type: {}",
+                                value.long_type_name()
+                            ),
                         );
                     }
                     actions.push(if add { UpdateAction::Add(path, value) } else { UpdateAction::Delete(path, value) });
@@ -394,12 +428,17 @@ fn set_value(raw: &RawOperand, r: &mut Resolver) -> SetValue {
             let (a, b) = (set_operand(a, r), set_operand(b, r));
             for side in [&a, &b] {
                 if let SetOperand::Value(v) = side
-                    && !matches!(v, AttributeValue::N(_)) && !r.has(Slot::Undefined) {
-                        r.error(
-                            Slot::Function,
-                            format!("Incorrect operand type for operator or function; operator or function: {symbol}, operand type: {}", v.type_name()),
-                        );
-                    }
+                    && !matches!(v, AttributeValue::N(_))
+                    && !r.has(Slot::Undefined)
+                {
+                    r.error(
+                        Slot::Function,
+                        format!(
+                            "Incorrect operand type for operator or function; operator or function: {symbol}, operand type: {}",
+                            v.type_name()
+                        ),
+                    );
+                }
             }
             if symbol == "+" { SetValue::Plus(a, b) } else { SetValue::Minus(a, b) }
         }
@@ -420,8 +459,10 @@ fn set_operand(raw: &RawOperand, r: &mut Resolver) -> SetOperand {
         RawOperand::Call(name, args) => {
             let known = matches!(name.as_str(), "if_not_exists" | "list_append");
             if !known {
-                let condition_function =
-                    matches!(name.as_str(), "attribute_exists" | "attribute_not_exists" | "attribute_type" | "begins_with" | "contains" | "size");
+                let condition_function = matches!(
+                    name.as_str(),
+                    "attribute_exists" | "attribute_not_exists" | "attribute_type" | "begins_with" | "contains" | "size"
+                );
                 let message = if condition_function {
                     format!("The function is not allowed in an update expression; function: {name}")
                 } else {
@@ -436,7 +477,10 @@ fn set_operand(raw: &RawOperand, r: &mut Resolver) -> SetOperand {
             if built.len() != 2 {
                 r.error(
                     Slot::Function,
-                    format!("Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}", built.len()),
+                    format!(
+                        "Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}",
+                        built.len()
+                    ),
                 );
                 return SetOperand::Value(AttributeValue::Null);
             }
@@ -454,12 +498,17 @@ fn set_operand(raw: &RawOperand, r: &mut Resolver) -> SetOperand {
             }
             for side in [&first, &second] {
                 if let SetOperand::Value(v) = side
-                    && !matches!(v, AttributeValue::L(_)) && !r.has(Slot::Undefined) {
-                        r.error(
-                            Slot::Function,
-                            format!("Incorrect operand type for operator or function; operator or function: list_append, operand type: {}", v.type_name()),
-                        );
-                    }
+                    && !matches!(v, AttributeValue::L(_))
+                    && !r.has(Slot::Undefined)
+                {
+                    r.error(
+                        Slot::Function,
+                        format!(
+                            "Incorrect operand type for operator or function; operator or function: list_append, operand type: {}",
+                            v.type_name()
+                        ),
+                    );
+                }
             }
             SetOperand::ListAppend(Box::new(first), Box::new(second))
         }

@@ -120,7 +120,11 @@ fn header_grants(header: &str, value: &str, permission: &str) -> Result<Vec<Gran
     let mut grants = Vec::new();
     for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let Some((kind, id)) = item.split_once('=') else {
-            return Err(invalid_argument("Argument format not recognized", header, item));
+            return Err(invalid_argument(
+                "Argument format not recognized",
+                header,
+                item,
+            ));
         };
         let id = id.trim().trim_matches('"');
         let grantee = match kind.trim() {
@@ -133,7 +137,13 @@ fn header_grants(header: &str, value: &str, permission: &str) -> Result<Vec<Gran
                 type_: BY_EMAIL.to_string(),
                 ..Default::default()
             },
-            _ => return Err(invalid_argument("Argument format not recognized", header, item)),
+            _ => {
+                return Err(invalid_argument(
+                    "Argument format not recognized",
+                    header,
+                    item,
+                ));
+            }
         };
         grants.push(grant(grantee, permission));
     }
@@ -151,7 +161,11 @@ fn validate_policy_body(acp: &AccessControlPolicy) -> Result<(), ServiceError> {
         return Err(invalid_argument("Invalid id", "CanonicalUser/ID", owner_id));
     }
     for g in acp.grants.iter().flatten() {
-        if !g.permission.as_deref().is_some_and(|p| PERMISSIONS.contains(&p)) {
+        if !g
+            .permission
+            .as_deref()
+            .is_some_and(|p| PERMISSIONS.contains(&p))
+        {
             return Err(malformed_acl_error());
         }
         let grantee = g.grantee.as_ref().ok_or_else(malformed_acl_error)?;
@@ -176,9 +190,16 @@ fn validate_policy_body(acp: &AccessControlPolicy) -> Result<(), ServiceError> {
 }
 
 /// The ACL a PutBucketAcl request asks for, from whichever of its three forms it uses.
-fn requested_acl(input: PutBucketAclRequest, owner_id: &str) -> Result<AccessControlPolicy, ServiceError> {
+fn requested_acl(
+    input: PutBucketAclRequest,
+    owner_id: &str,
+) -> Result<AccessControlPolicy, ServiceError> {
     let headers = [
-        ("x-amz-grant-full-control", &input.grant_full_control, "FULL_CONTROL"),
+        (
+            "x-amz-grant-full-control",
+            &input.grant_full_control,
+            "FULL_CONTROL",
+        ),
         ("x-amz-grant-read", &input.grant_read, "READ"),
         ("x-amz-grant-read-acp", &input.grant_read_acp, "READ_ACP"),
         ("x-amz-grant-write", &input.grant_write, "WRITE"),

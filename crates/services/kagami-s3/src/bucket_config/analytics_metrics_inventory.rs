@@ -96,7 +96,11 @@ impl S3 {
         let name = record_name(family, id);
         let prefix = record_name(family, "");
         let (exists, count) = self.with_bucket(ctx, bucket, |b| {
-            let count = b.config.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).count();
+            let count = b
+                .config
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .count();
             Ok((b.config.contains_key(&name), count))
         })?;
         if !exists && count >= MAX_CONFIGURATIONS {
@@ -159,7 +163,9 @@ impl S3 {
             let mut items = Vec::new();
             for (name, value) in entries.by_ref().take(PAGE_SIZE) {
                 let item = T::from_value(value.clone()).map_err(|e| {
-                    ServiceError::internal(format!("the stored configuration {name} does not decode: {e}"))
+                    ServiceError::internal(format!(
+                        "the stored configuration {name} does not decode: {e}"
+                    ))
                 })?;
                 items.push(item);
             }
@@ -184,8 +190,7 @@ fn validate_inventory(id: &str, c: &InventoryConfiguration) -> Result<(), Servic
     if !INVENTORY_FORMATS.contains(&destination.format.as_str())
         || !INVENTORY_FREQUENCIES.contains(&c.schedule.frequency.as_str())
         || !INVENTORY_VERSIONS.contains(&c.included_object_versions.as_str())
-        || c
-            .optional_fields
+        || c.optional_fields
             .iter()
             .flatten()
             .any(|f| !INVENTORY_FIELDS.contains(&f.as_str()))
@@ -230,8 +235,14 @@ impl S3 {
     ) -> Result<(), ServiceError> {
         self.check_expected_owner(ctx, &input.bucket, input.expected_bucket_owner.as_deref())?;
         check_id(&input.id, &input.analytics_configuration.id)?;
-        self.put_by_id(ctx, &input.bucket, ANALYTICS, &input.id, input.analytics_configuration)
-            .await
+        self.put_by_id(
+            ctx,
+            &input.bucket,
+            ANALYTICS,
+            &input.id,
+            input.analytics_configuration,
+        )
+        .await
     }
 
     pub fn get_bucket_analytics_configuration(
@@ -241,7 +252,12 @@ impl S3 {
     ) -> Result<GetBucketAnalyticsConfigurationOutput, ServiceError> {
         self.check_expected_owner(ctx, &input.bucket, input.expected_bucket_owner.as_deref())?;
         Ok(GetBucketAnalyticsConfigurationOutput {
-            analytics_configuration: Some(self.get_by_id(ctx, &input.bucket, ANALYTICS, &input.id)?),
+            analytics_configuration: Some(self.get_by_id(
+                ctx,
+                &input.bucket,
+                ANALYTICS,
+                &input.id,
+            )?),
         })
     }
 
@@ -251,7 +267,8 @@ impl S3 {
         input: &DeleteBucketAnalyticsConfigurationRequest,
     ) -> Result<(), ServiceError> {
         self.check_expected_owner(ctx, &input.bucket, input.expected_bucket_owner.as_deref())?;
-        self.delete_by_id(ctx, &input.bucket, ANALYTICS, &input.id).await
+        self.delete_by_id(ctx, &input.bucket, ANALYTICS, &input.id)
+            .await
     }
 
     pub fn list_bucket_analytics_configurations(
@@ -260,7 +277,12 @@ impl S3 {
         input: &ListBucketAnalyticsConfigurationsRequest,
     ) -> Result<ListBucketAnalyticsConfigurationsOutput, ServiceError> {
         self.check_expected_owner(ctx, &input.bucket, input.expected_bucket_owner.as_deref())?;
-        let page = self.list_by_id(ctx, &input.bucket, ANALYTICS, input.continuation_token.as_deref())?;
+        let page = self.list_by_id(
+            ctx,
+            &input.bucket,
+            ANALYTICS,
+            input.continuation_token.as_deref(),
+        )?;
         Ok(ListBucketAnalyticsConfigurationsOutput {
             is_truncated: Some(page.next.is_some()),
             continuation_token: input.continuation_token.clone(),
@@ -276,8 +298,14 @@ impl S3 {
     ) -> Result<(), ServiceError> {
         self.check_expected_owner(ctx, &input.bucket, input.expected_bucket_owner.as_deref())?;
         check_id(&input.id, &input.metrics_configuration.id)?;
-        self.put_by_id(ctx, &input.bucket, METRICS, &input.id, input.metrics_configuration)
-            .await
+        self.put_by_id(
+            ctx,
+            &input.bucket,
+            METRICS,
+            &input.id,
+            input.metrics_configuration,
+        )
+        .await
     }
 
     pub fn get_bucket_metrics_configuration(
@@ -297,7 +325,8 @@ impl S3 {
         input: &DeleteBucketMetricsConfigurationRequest,
     ) -> Result<(), ServiceError> {
         self.check_expected_owner(ctx, &input.bucket, input.expected_bucket_owner.as_deref())?;
-        self.delete_by_id(ctx, &input.bucket, METRICS, &input.id).await
+        self.delete_by_id(ctx, &input.bucket, METRICS, &input.id)
+            .await
     }
 
     pub fn list_bucket_metrics_configurations(
@@ -306,7 +335,12 @@ impl S3 {
         input: &ListBucketMetricsConfigurationsRequest,
     ) -> Result<ListBucketMetricsConfigurationsOutput, ServiceError> {
         self.check_expected_owner(ctx, &input.bucket, input.expected_bucket_owner.as_deref())?;
-        let page = self.list_by_id(ctx, &input.bucket, METRICS, input.continuation_token.as_deref())?;
+        let page = self.list_by_id(
+            ctx,
+            &input.bucket,
+            METRICS,
+            input.continuation_token.as_deref(),
+        )?;
         Ok(ListBucketMetricsConfigurationsOutput {
             is_truncated: Some(page.next.is_some()),
             continuation_token: input.continuation_token.clone(),
@@ -322,8 +356,14 @@ impl S3 {
     ) -> Result<(), ServiceError> {
         self.check_expected_owner(ctx, &input.bucket, input.expected_bucket_owner.as_deref())?;
         validate_inventory(&input.id, &input.inventory_configuration)?;
-        self.put_by_id(ctx, &input.bucket, INVENTORY, &input.id, input.inventory_configuration)
-            .await
+        self.put_by_id(
+            ctx,
+            &input.bucket,
+            INVENTORY,
+            &input.id,
+            input.inventory_configuration,
+        )
+        .await
     }
 
     pub fn get_bucket_inventory_configuration(
@@ -333,7 +373,12 @@ impl S3 {
     ) -> Result<GetBucketInventoryConfigurationOutput, ServiceError> {
         self.check_expected_owner(ctx, &input.bucket, input.expected_bucket_owner.as_deref())?;
         Ok(GetBucketInventoryConfigurationOutput {
-            inventory_configuration: Some(self.get_by_id(ctx, &input.bucket, INVENTORY, &input.id)?),
+            inventory_configuration: Some(self.get_by_id(
+                ctx,
+                &input.bucket,
+                INVENTORY,
+                &input.id,
+            )?),
         })
     }
 
@@ -343,7 +388,8 @@ impl S3 {
         input: &DeleteBucketInventoryConfigurationRequest,
     ) -> Result<(), ServiceError> {
         self.check_expected_owner(ctx, &input.bucket, input.expected_bucket_owner.as_deref())?;
-        self.delete_by_id(ctx, &input.bucket, INVENTORY, &input.id).await
+        self.delete_by_id(ctx, &input.bucket, INVENTORY, &input.id)
+            .await
     }
 
     pub fn list_bucket_inventory_configurations(
@@ -352,7 +398,12 @@ impl S3 {
         input: &ListBucketInventoryConfigurationsRequest,
     ) -> Result<ListBucketInventoryConfigurationsOutput, ServiceError> {
         self.check_expected_owner(ctx, &input.bucket, input.expected_bucket_owner.as_deref())?;
-        let page = self.list_by_id(ctx, &input.bucket, INVENTORY, input.continuation_token.as_deref())?;
+        let page = self.list_by_id(
+            ctx,
+            &input.bucket,
+            INVENTORY,
+            input.continuation_token.as_deref(),
+        )?;
         Ok(ListBucketInventoryConfigurationsOutput {
             continuation_token: input.continuation_token.clone(),
             inventory_configuration_list: Some(page.items),

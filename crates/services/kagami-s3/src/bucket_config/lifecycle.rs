@@ -59,13 +59,21 @@ fn positive(days: Option<i32>, message: &str, name: &str) -> Result<(), ServiceE
 /// Whether the rule's filter selects objects by tag (which some actions do not allow).
 fn filters_by_tags(rule: &LifecycleRule) -> bool {
     rule.filter.as_ref().is_some_and(|f| {
-        f.tag.is_some() || f.and.as_ref().is_some_and(|a| a.tags.as_ref().is_some_and(|t| !t.is_empty()))
+        f.tag.is_some()
+            || f.and
+                .as_ref()
+                .is_some_and(|a| a.tags.as_ref().is_some_and(|t| !t.is_empty()))
     })
 }
 
 fn validate_filter(filter: &LifecycleRuleFilter) -> Result<(), ServiceError> {
     let sizes = filter.object_size_greater_than.is_some() || filter.object_size_less_than.is_some();
-    let kinds = [filter.prefix.is_some(), filter.tag.is_some(), filter.and.is_some(), sizes];
+    let kinds = [
+        filter.prefix.is_some(),
+        filter.tag.is_some(),
+        filter.and.is_some(),
+        sizes,
+    ];
     if kinds.iter().filter(|k| **k).count() > 1 {
         return Err(malformed_xml());
     }
@@ -81,11 +89,19 @@ fn validate_filter(filter: &LifecycleRuleFilter) -> Result<(), ServiceError> {
 }
 
 fn validate_expiration(rule: &LifecycleRule, e: &LifecycleExpiration) -> Result<(), ServiceError> {
-    let given = [e.date.is_some(), e.days.is_some(), e.expired_object_delete_marker.is_some()];
+    let given = [
+        e.date.is_some(),
+        e.days.is_some(),
+        e.expired_object_delete_marker.is_some(),
+    ];
     if given.iter().filter(|g| **g).count() != 1 {
         return Err(malformed_xml());
     }
-    positive(e.days, "'Days' for Expiration action must be a positive integer", "Days")?;
+    positive(
+        e.days,
+        "'Days' for Expiration action must be a positive integer",
+        "Days",
+    )?;
     if let Some(date) = &e.date
         && date.as_millis().rem_euclid(DAY_MILLIS) != 0
     {
@@ -103,7 +119,11 @@ fn validate_expiration(rule: &LifecycleRule, e: &LifecycleExpiration) -> Result<
     Ok(())
 }
 
-fn validate_transition(days: Option<i32>, has_date: bool, class: Option<&str>) -> Result<(), ServiceError> {
+fn validate_transition(
+    days: Option<i32>,
+    has_date: bool,
+    class: Option<&str>,
+) -> Result<(), ServiceError> {
     let Some(class) = class.filter(|c| TRANSITION_STORAGE_CLASSES.contains(c)) else {
         return Err(malformed_xml());
     };
@@ -164,10 +184,15 @@ pub fn validate_rules(rules: &mut [LifecycleRule]) -> Result<(), ServiceError> {
         let has_action = rule.expiration.is_some()
             || rule.transitions.as_ref().is_some_and(|t| !t.is_empty())
             || rule.noncurrent_version_expiration.is_some()
-            || rule.noncurrent_version_transitions.as_ref().is_some_and(|t| !t.is_empty())
+            || rule
+                .noncurrent_version_transitions
+                .as_ref()
+                .is_some_and(|t| !t.is_empty())
             || rule.abort_incomplete_multipart_upload.is_some();
         if !has_action {
-            return Err(invalid_request("At least one action needs to be specified in a rule"));
+            return Err(invalid_request(
+                "At least one action needs to be specified in a rule",
+            ));
         }
         if let Some(e) = &rule.expiration {
             validate_expiration(rule, e)?;
@@ -310,7 +335,8 @@ impl S3 {
                 abort_incomplete_multipart_upload: r.abort_incomplete_multipart_upload,
             })
             .collect();
-        self.store_lifecycle(ctx, &input.bucket, rules, None).await?;
+        self.store_lifecycle(ctx, &input.bucket, rules, None)
+            .await?;
         Ok(())
     }
 
@@ -382,7 +408,10 @@ mod tests {
     #[test]
     fn rules_need_exactly_one_of_filter_and_prefix() {
         assert_eq!(error_of(rule(|r| r.filter = None)).0, "MalformedXML");
-        assert_eq!(error_of(rule(|r| r.prefix = Some("a".into()))).0, "MalformedXML");
+        assert_eq!(
+            error_of(rule(|r| r.prefix = Some("a".into()))).0,
+            "MalformedXML"
+        );
         let mut prefix_only = rule(|r| {
             r.filter = None;
             r.prefix = Some("a/".into());
@@ -422,7 +451,10 @@ mod tests {
         });
         assert_eq!(
             error_of(duplicate),
-            ("InvalidRequest".into(), "Duplicate Tag Keys are not allowed.".into())
+            (
+                "InvalidRequest".into(),
+                "Duplicate Tag Keys are not allowed.".into()
+            )
         );
         let abort = rule(|r| {
             r.expiration = None;

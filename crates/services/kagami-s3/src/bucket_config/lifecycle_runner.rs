@@ -5,7 +5,8 @@
 //!   marker where versioning is enabled or suspended;
 //! - removes noncurrent versions (`NoncurrentVersionExpiration`, keeping the newest
 //!   `NewerNoncurrentVersions`) and expired object delete markers (a delete marker that
-//!   is the only version left, with `ExpiredObjectDeleteMarker`);
+//!   is the only version left, with `ExpiredObjectDeleteMarker`, or once it is as old as
+//!   an expiration rule's `Days`);
 //! - moves versions to the storage class of their due `Transition`;
 //! - aborts multipart uploads `DaysAfterInitiation` days after they were initiated.
 //!
@@ -79,8 +80,12 @@ impl Selector {
                 if let Some(p) = &a.prefix {
                     s.prefix.clone_from(p);
                 }
-                s.tags
-                    .extend(a.tags.iter().flatten().map(|t| (t.key.clone(), t.value.clone())));
+                s.tags.extend(
+                    a.tags
+                        .iter()
+                        .flatten()
+                        .map(|t| (t.key.clone(), t.value.clone())),
+                );
                 s.greater_than = a.object_size_greater_than.or(s.greater_than);
                 s.less_than = a.object_size_less_than.or(s.less_than);
             }
@@ -99,9 +104,7 @@ impl Selector {
             return self.tags.is_empty() && self.greater_than.is_none() && self.less_than.is_none();
         }
         let size = i64::try_from(record.size).unwrap_or(i64::MAX);
-        self.tags
-            .iter()
-            .all(|(k, v)| record.tags.get(k) == Some(v))
+        self.tags.iter().all(|(k, v)| record.tags.get(k) == Some(v))
             && self.greater_than.is_none_or(|g| size > g)
             && self.less_than.is_none_or(|l| size < l)
     }
@@ -119,10 +122,24 @@ fn locked(record: &ObjectRecord, now: i64) -> bool {
 /// One change the runner makes; `seq` identifies the version it was planned for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Action {
-    ExpireCurrent { key: String, seq: u64 },
-    RemoveVersion { key: String, version_id: String, seq: u64 },
-    Transition { key: String, version_id: String, seq: u64, storage_class: String },
-    AbortUpload { upload_id: String },
+    ExpireCurrent {
+        key: String,
+        seq: u64,
+    },
+    RemoveVersion {
+        key: String,
+        version_id: String,
+        seq: u64,
+    },
+    Transition {
+        key: String,
+        version_id: String,
+        seq: u64,
+        storage_class: String,
+    },
+    AbortUpload {
+        upload_id: String,
+    },
 }
 
 /// The storage class of the latest transition due for a version, if it differs.
@@ -135,7 +152,9 @@ fn due_transition<'a>(
     if record.delete_marker || (!small_objects_move && record.size < MIN_TRANSITION_SIZE) {
         return None;
     }
-    let (_, class) = transitions.filter(|(due, _)| *due <= now).max_by_key(|(due, _)| *due)?;
+    let (_, class) = transitions
+        .filter(|(due, _)| *due <= now)
+        .max_by_key(|(due, _)| *due)?;
     let current = record.storage_class.as_deref().unwrap_or("STANDARD");
     (current != class).then(|| class.to_string())
 }
@@ -154,7 +173,8 @@ fn plan_key(
     if let Some(current) = versions.current().filter(|c| selector.selects(c)) {
         let expiration = rule.expiration.as_ref();
         let expired = expiration.is_some_and(|e| {
-            e.days.is_some_and(|d| now >= due_after(current.last_modified, d))
+            e.days
+                .is_some_and(|d| now >= due_after(current.last_modified, d))
                 || e.date.as_ref().is_some_and(|d| now >= d.as_millis())
         });
         if expired {
@@ -185,10 +205,12 @@ fn plan_key(
         && latest.delete_marker
         && count == 1
         && selector.selects(latest)
-        && rule
-            .expiration
-            .as_ref()
-            .is_some_and(|e| e.expired_object_delete_marker == Some(true))
+        && rule.expiration.as_ref().is_some_and(|e| {
+            // A Days rule cleans up lone delete markers once they are old enough.
+            e.expired_object_delete_marker == Some(true)
+                || e.days
+                    .is_some_and(|d| now >= due_after(latest.last_modified, d))
+        })
     {
         out.push(Action::RemoveVersion {
             key: key.to_string(),
@@ -199,8 +221,10 @@ fn plan_key(
     // Noncurrent versions, newest first; each became noncurrent when its successor was written.
     let noncurrent = (0..count.saturating_sub(1)).rev().enumerate();
     for (rank, index) in noncurrent {
-        let (Some(version), Some(successor)) = (versions.versions.get(index), versions.versions.get(index + 1))
-        else {
+        let (Some(version), Some(successor)) = (
+            versions.versions.get(index),
+            versions.versions.get(index + 1),
+        ) else {
             continue;
         };
         if !selector.selects(version) || locked(version, now) {
@@ -226,7 +250,12 @@ fn plan_key(
             .noncurrent_version_transitions
             .iter()
             .flatten()
-            .filter_map(|t| Some((due_after(since, t.noncurrent_days?), t.storage_class.as_deref()?)));
+            .filter_map(|t| {
+                Some((
+                    due_after(since, t.noncurrent_days?),
+                    t.storage_class.as_deref()?,
+                ))
+            });
         if let Some(class) = due_transition(transitions, version, now, small_objects_move) {
             out.push(Action::Transition {
                 key: key.to_string(),
@@ -260,7 +289,15 @@ fn plan(bucket: &Bucket, now: i64) -> Vec<Action> {
             if !selector.selects_key(key) {
                 break;
             }
-            plan_key(rule, &selector, key, versions, now, small_objects_move, &mut actions);
+            plan_key(
+                rule,
+                &selector,
+                key,
+                versions,
+                now,
+                small_objects_move,
+                &mut actions,
+            );
         }
         if let Some(days) = rule
             .abort_incomplete_multipart_upload
@@ -283,7 +320,12 @@ fn plan(bucket: &Bucket, now: i64) -> Vec<Action> {
 }
 
 /// The record of the version `seq` of `key`, if it is still there.
-fn still_there<'a>(bucket: &'a Bucket, key: &str, version_id: &str, seq: u64) -> Option<&'a ObjectRecord> {
+fn still_there<'a>(
+    bucket: &'a Bucket,
+    key: &str,
+    version_id: &str,
+    seq: u64,
+) -> Option<&'a ObjectRecord> {
     bucket
         .objects
         .get(key)?
@@ -293,7 +335,12 @@ fn still_there<'a>(bucket: &'a Bucket, key: &str, version_id: &str, seq: u64) ->
 
 /// Applies a plan under the write lock, skipping what changed since it was made.
 /// Returns the store ops and the body files to remove after they commit.
-fn apply(s3: &S3, bucket: &mut Bucket, actions: Vec<Action>, now: i64) -> (Vec<StoreOp>, Vec<String>) {
+fn apply(
+    s3: &S3,
+    bucket: &mut Bucket,
+    actions: Vec<Action>,
+    now: i64,
+) -> (Vec<StoreOp>, Vec<String>) {
     let mut ops = Vec::new();
     let mut orphaned = Vec::new();
     for action in actions {
@@ -322,7 +369,11 @@ fn apply(s3: &S3, bucket: &mut Bucket, actions: Vec<Action>, now: i64) -> (Vec<S
                     orphaned.extend(w.orphaned);
                 }
             }
-            Action::RemoveVersion { key, version_id, seq } => {
+            Action::RemoveVersion {
+                key,
+                version_id,
+                seq,
+            } => {
                 if still_there(bucket, &key, &version_id, seq).is_none() {
                     continue;
                 }
@@ -331,7 +382,12 @@ fn apply(s3: &S3, bucket: &mut Bucket, actions: Vec<Action>, now: i64) -> (Vec<S
                     orphaned.extend(w.orphaned);
                 }
             }
-            Action::Transition { key, version_id, seq, storage_class } => {
+            Action::Transition {
+                key,
+                version_id,
+                seq,
+                storage_class,
+            } => {
                 let record = bucket
                     .objects
                     .get_mut(&key)
@@ -457,7 +513,15 @@ mod tests {
 
     fn actions(rule: &LifecycleRule, versions: &ObjectVersions, now: i64) -> Vec<Action> {
         let mut out = Vec::new();
-        plan_key(rule, &Selector::of(rule), "logs/a", versions, now, false, &mut out);
+        plan_key(
+            rule,
+            &Selector::of(rule),
+            "logs/a",
+            versions,
+            now,
+            false,
+            &mut out,
+        );
         out
     }
 
@@ -474,7 +538,13 @@ mod tests {
         };
         let due = due_after(T0, 1);
         assert!(actions(&r, &v, due - 1).is_empty());
-        assert_eq!(actions(&r, &v, due), vec![Action::ExpireCurrent { key: "logs/a".into(), seq: 1 }]);
+        assert_eq!(
+            actions(&r, &v, due),
+            vec![Action::ExpireCurrent {
+                key: "logs/a".into(),
+                seq: 1
+            }]
+        );
     }
 
     #[test]
@@ -496,7 +566,11 @@ mod tests {
         // v2 is the newest noncurrent version and is kept; v1 goes.
         assert_eq!(
             actions(&r, &v, later),
-            vec![Action::RemoveVersion { key: "logs/a".into(), version_id: "v1".into(), seq: 1 }]
+            vec![Action::RemoveVersion {
+                key: "logs/a".into(),
+                version_id: "v1".into(),
+                seq: 1
+            }]
         );
     }
 
@@ -532,12 +606,38 @@ mod tests {
         };
         assert_eq!(
             actions(&r, &lone, T0),
-            vec![Action::RemoveVersion { key: "logs/a".into(), version_id: "v1".into(), seq: 1 }]
+            vec![Action::RemoveVersion {
+                key: "logs/a".into(),
+                version_id: "v1".into(),
+                seq: 1
+            }]
         );
         let with_history = ObjectVersions {
             versions: vec![version(1, T0, false), version(2, T0, true)],
         };
         assert!(actions(&r, &with_history, T0 + 10 * DAY_MILLIS).is_empty());
+    }
+
+    #[test]
+    fn expiration_days_also_remove_lone_delete_markers_once_old_enough() {
+        let r = rule(|r| {
+            r.expiration = Some(LifecycleExpiration {
+                days: Some(2),
+                ..Default::default()
+            })
+        });
+        let lone = ObjectVersions {
+            versions: vec![version(1, T0, true)],
+        };
+        assert!(actions(&r, &lone, due_after(T0, 2) - 1).is_empty());
+        assert_eq!(
+            actions(&r, &lone, due_after(T0, 2)),
+            vec![Action::RemoveVersion {
+                key: "logs/a".into(),
+                version_id: "v1".into(),
+                seq: 1
+            }]
+        );
     }
 
     #[test]
@@ -562,7 +662,9 @@ mod tests {
             versions: vec![version(1, T0, false)],
         };
         assert!(actions(&r, &untagged, later).is_empty());
-        let tagged = ObjectVersions { versions: vec![tagged] };
+        let tagged = ObjectVersions {
+            versions: vec![tagged],
+        };
         assert_eq!(actions(&r, &tagged, later).len(), 1);
     }
 
@@ -571,7 +673,10 @@ mod tests {
     #[tokio::test]
     async fn filtered_rules_expire_through_the_runner() {
         use kagami_core::{RequestContext, Store};
-        let dir = std::env::temp_dir().join(format!("kagami-s3-lifecycle-{}", kagami_core::ids::uuid_v4()));
+        let dir = std::env::temp_dir().join(format!(
+            "kagami-s3-lifecycle-{}",
+            kagami_core::ids::uuid_v4()
+        ));
         let s3 = S3::new(Store::open(&dir).unwrap()).unwrap();
         let ctx = RequestContext::system("000000000000", "us-east-1", "s3");
         let create = CreateBucketRequest {
@@ -620,11 +725,30 @@ mod tests {
             lifecycle_configuration: Some(BucketLifecycleConfiguration { rules: vec![rule] }),
             ..Default::default()
         };
-        let out = s3.put_bucket_lifecycle_configuration(&ctx, put).await.unwrap();
-        assert_eq!(out.transition_default_minimum_object_size.as_deref(), Some(ALL_STORAGE_CLASSES_128K));
+        let out = s3
+            .put_bucket_lifecycle_configuration(&ctx, put)
+            .await
+            .unwrap();
+        assert_eq!(
+            out.transition_default_minimum_object_size.as_deref(),
+            Some(ALL_STORAGE_CLASSES_128K)
+        );
         s3.run_lifecycle(T0 + DAY_MILLIS).await;
-        let keys = |s3: &S3| -> Vec<String> { s3.buckets.read().get("lifecycle-unit").unwrap().objects.keys().cloned().collect() };
-        assert_eq!(keys(&s3), ["keep/c", "tmp/a", "tmp/b"], "not due a day after creation");
+        let keys = |s3: &S3| -> Vec<String> {
+            s3.buckets
+                .read()
+                .get("lifecycle-unit")
+                .unwrap()
+                .objects
+                .keys()
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            keys(&s3),
+            ["keep/c", "tmp/a", "tmp/b"],
+            "not due a day after creation"
+        );
         s3.run_lifecycle(T0 + 2 * DAY_MILLIS).await;
         assert_eq!(keys(&s3), ["keep/c", "tmp/b"]);
         let get = GetBucketLifecycleConfigurationRequest {

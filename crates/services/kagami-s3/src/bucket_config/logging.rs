@@ -22,7 +22,8 @@ impl S3 {
             // An empty BucketLoggingStatus turns logging off.
             return self.delete_config(ctx, &input.bucket, CONFIG).await;
         };
-        let source_region = self.with_bucket(ctx, &input.bucket, |b| Ok(b.record.region.clone()))?;
+        let source_region =
+            self.with_bucket(ctx, &input.bucket, |b| Ok(b.record.region.clone()))?;
         {
             let buckets = self.buckets.read();
             let target = &enabled.target_bucket;

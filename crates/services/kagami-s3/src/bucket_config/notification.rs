@@ -257,7 +257,10 @@ mod tests {
     fn filter_rules_are_prefix_or_suffix_in_any_case() {
         assert!(validate(&mut queue(&["s3:ObjectCreated:*"], "Suffix")).is_ok());
         let e = validate(&mut queue(&["s3:ObjectCreated:*"], "middle")).unwrap_err();
-        assert_eq!(e.message, "filter rule name must be either prefix or suffix");
+        assert_eq!(
+            e.message,
+            "filter rule name must be either prefix or suffix"
+        );
     }
 
     #[test]

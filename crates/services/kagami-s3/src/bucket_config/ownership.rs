@@ -22,7 +22,11 @@ pub const OPERATIONS: &[&str] = &[
 const CONFIG: &str = "OwnershipControls";
 
 pub const BUCKET_OWNER_ENFORCED: &str = "BucketOwnerEnforced";
-const OBJECT_OWNERSHIPS: &[&str] = &["BucketOwnerPreferred", "ObjectWriter", BUCKET_OWNER_ENFORCED];
+const OBJECT_OWNERSHIPS: &[&str] = &[
+    "BucketOwnerPreferred",
+    "ObjectWriter",
+    BUCKET_OWNER_ENFORCED,
+];
 
 /// The bucket's ownership controls in force: `BucketOwnerEnforced` until put or deleted.
 pub fn ownership_controls(bucket: &Bucket) -> Option<OwnershipControls> {

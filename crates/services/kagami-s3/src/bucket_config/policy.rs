@@ -26,7 +26,11 @@ const CONFIG: &str = "Policy";
 const MAX_POLICY_BYTES: usize = 20 * 1024;
 
 fn no_such_bucket_policy(bucket: &str) -> ServiceError {
-    configuration_not_found("NoSuchBucketPolicy", "The bucket policy does not exist", bucket)
+    configuration_not_found(
+        "NoSuchBucketPolicy",
+        "The bucket policy does not exist",
+        bucket,
+    )
 }
 
 /// A policy element that may be one string or a list of strings.
@@ -63,7 +67,8 @@ fn glob_matches(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
 }
 
 /// Whether a Resource names this bucket or objects in it.
@@ -77,7 +82,8 @@ fn resource_is_of_bucket(resource: &str, bucket: &str) -> bool {
 
 /// S3's checks of a policy document, with its MalformedPolicy messages.
 pub fn validate_policy(text: &str, bucket: &str) -> Result<Json, ServiceError> {
-    let not_json = || malformed_policy("Policies must be valid JSON and the first byte must be '{'");
+    let not_json =
+        || malformed_policy("Policies must be valid JSON and the first byte must be '{'");
     if !text.trim_start().starts_with('{') {
         return Err(not_json());
     }
@@ -92,7 +98,9 @@ pub fn validate_policy(text: &str, bucket: &str) -> Result<Json, ServiceError> {
         Some(_) => return Err(malformed_policy("Statement is not well formed")),
     };
     if statements.is_empty() {
-        return Err(malformed_policy("Could not parse the policy: Statement is empty!"));
+        return Err(malformed_policy(
+            "Could not parse the policy: Statement is empty!",
+        ));
     }
     for statement in statements {
         let Some(s) = statement.as_object() else {
@@ -147,7 +155,8 @@ pub fn is_public(doc: &Json) -> bool {
     statements.iter().any(|s| {
         s.get("Effect").and_then(Json::as_str) == Some("Allow")
             && s.get("Principal").is_some_and(is_everyone)
-            && s.get("Condition").is_none_or(|c| c.as_object().is_none_or(|m| m.is_empty()))
+            && s.get("Condition")
+                .is_none_or(|c| c.as_object().is_none_or(|m| m.is_empty()))
     })
 }
 

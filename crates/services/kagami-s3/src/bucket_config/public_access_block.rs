@@ -102,4 +102,3 @@ impl S3 {
             .await
     }
 }
-

@@ -30,8 +30,13 @@ impl S3 {
         if !PAYERS.contains(&input.request_payment_configuration.payer.as_str()) {
             return Err(malformed_xml());
         }
-        self.put_config(ctx, &input.bucket, REQUEST_PAYMENT, input.request_payment_configuration)
-            .await
+        self.put_config(
+            ctx,
+            &input.bucket,
+            REQUEST_PAYMENT,
+            input.request_payment_configuration,
+        )
+        .await
     }
 
     pub fn get_bucket_request_payment(
@@ -64,8 +69,13 @@ impl S3 {
         if !status.is_some_and(|s| ACCELERATE_STATUSES.contains(&s)) {
             return Err(malformed_xml());
         }
-        self.put_config(ctx, &input.bucket, ACCELERATE, input.accelerate_configuration)
-            .await
+        self.put_config(
+            ctx,
+            &input.bucket,
+            ACCELERATE,
+            input.accelerate_configuration,
+        )
+        .await
     }
 
     pub fn get_bucket_accelerate_configuration(

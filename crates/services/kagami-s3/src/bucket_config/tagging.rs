@@ -7,7 +7,11 @@ use crate::state::S3;
 use kagami_core::{RequestContext, ServiceError};
 use std::collections::HashSet;
 
-pub const OPERATIONS: &[&str] = &["DeleteBucketTagging", "GetBucketTagging", "PutBucketTagging"];
+pub const OPERATIONS: &[&str] = &[
+    "DeleteBucketTagging",
+    "GetBucketTagging",
+    "PutBucketTagging",
+];
 
 const CONFIG: &str = "Tagging";
 
@@ -31,10 +35,14 @@ pub fn validate_tags(tags: &[Tag], max_tags: usize, too_many: &str) -> Result<()
             return Err(invalid_tag("The TagValue you have provided is invalid"));
         }
         if tag.key.to_ascii_lowercase().starts_with("aws:") {
-            return Err(invalid_tag("System tags cannot be added/updated by requester"));
+            return Err(invalid_tag(
+                "System tags cannot be added/updated by requester",
+            ));
         }
         if !keys.insert(tag.key.as_str()) {
-            return Err(invalid_tag("Cannot provide multiple Tags with the same key"));
+            return Err(invalid_tag(
+                "Cannot provide multiple Tags with the same key",
+            ));
         }
     }
     Ok(())
@@ -56,7 +64,8 @@ impl S3 {
             // An empty tag set leaves the bucket without tags, as DeleteBucketTagging does.
             return self.delete_config(ctx, &input.bucket, CONFIG).await;
         }
-        self.put_config(ctx, &input.bucket, CONFIG, input.tagging).await
+        self.put_config(ctx, &input.bucket, CONFIG, input.tagging)
+            .await
     }
 
     pub fn get_bucket_tagging(
@@ -65,9 +74,9 @@ impl S3 {
         input: &GetBucketTaggingRequest,
     ) -> Result<GetBucketTaggingOutput, ServiceError> {
         self.check_expected_owner(ctx, &input.bucket, input.expected_bucket_owner.as_deref())?;
-        let tagging: Tagging = self
-            .config_of(ctx, &input.bucket, CONFIG)?
-            .ok_or_else(|| configuration_not_found("NoSuchTagSet", "The TagSet does not exist", &input.bucket))?;
+        let tagging: Tagging = self.config_of(ctx, &input.bucket, CONFIG)?.ok_or_else(|| {
+            configuration_not_found("NoSuchTagSet", "The TagSet does not exist", &input.bucket)
+        })?;
         Ok(GetBucketTaggingOutput {
             tag_set: tagging.tag_set,
         })

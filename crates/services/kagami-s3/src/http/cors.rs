@@ -20,7 +20,8 @@ const METHODS: &[&str] = &["GET", "PUT", "HEAD", "POST", "DELETE"];
 
 const NOT_ALLOWED: &str = "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.";
 const NOT_ENABLED: &str = "CORSResponse: CORS is not enabled for this bucket.";
-const PREFLIGHT_VARY: &str = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method";
+const PREFLIGHT_VARY: &str =
+    "Origin, Access-Control-Request-Headers, Access-Control-Request-Method";
 
 impl S3 {
     pub async fn put_bucket_cors(
@@ -111,7 +112,12 @@ fn validate(config: &CORSConfiguration) -> Result<(), ServiceError> {
                 )));
             }
         }
-        if let Some(h) = rule.expose_headers.iter().flatten().find(|h| h.contains('*')) {
+        if let Some(h) = rule
+            .expose_headers
+            .iter()
+            .flatten()
+            .find(|h| h.contains('*'))
+        {
             return Err(invalid_request(format!(
                 "ExposeHeader \"{h}\" contains wildcard. We currently do not support wildcard for ExposeHeader."
             )));
@@ -140,7 +146,9 @@ fn matching_rule<'r>(
     headers: &[String],
 ) -> Option<&'r CORSRule> {
     rules.iter().find(|rule| {
-        rule.allowed_origins.iter().any(|o| wildcard_match(o, origin))
+        rule.allowed_origins
+            .iter()
+            .any(|o| wildcard_match(o, origin))
             && rule.allowed_methods.iter().any(|m| m == method)
             && headers.iter().all(|h| {
                 rule.allowed_headers
@@ -189,7 +197,11 @@ fn bad_request(message: &str) -> ServiceError {
 /// unless strict CORS is on.
 pub fn preflight(s3: &S3, req: &HttpSurfaceRequest) -> Option<Result<HttpResponse, ServiceError>> {
     let method = req.header("access-control-request-method").unwrap_or("");
-    let resource_type = if req.key.is_empty() { "BUCKET" } else { "OBJECT" };
+    let resource_type = if req.key.is_empty() {
+        "BUCKET"
+    } else {
+        "OBJECT"
+    };
     let rules = match s3.cors_rules(&req.bucket) {
         Ok(rules) => rules,
         // Path-style, a missing "bucket" may be another REST service's path (the gateway
@@ -232,10 +244,7 @@ fn answer_preflight(
         .ok_or_else(|| forbidden(NOT_ALLOWED, method, resource_type))?;
     let mut headers = rule_headers(rule, origin);
     if !requested.is_empty() {
-        headers.push((
-            "Access-Control-Allow-Headers".into(),
-            requested.join(", "),
-        ));
+        headers.push(("Access-Control-Allow-Headers".into(), requested.join(", ")));
     }
     headers.push(("Vary".into(), PREFLIGHT_VARY.into()));
     headers.push(("Content-Length".into(), "0".into()));
@@ -270,18 +279,31 @@ mod tests {
     #[test]
     fn origins_match_with_one_wildcard() {
         assert!(wildcard_match("*", "http://a.example"));
-        assert!(wildcard_match("http://*.example.com", "http://www.example.com"));
-        assert!(!wildcard_match("http://*.example.com", "http://example.org"));
+        assert!(wildcard_match(
+            "http://*.example.com",
+            "http://www.example.com"
+        ));
+        assert!(!wildcard_match(
+            "http://*.example.com",
+            "http://example.org"
+        ));
         assert!(wildcard_match("http://a.example", "http://a.example"));
         assert!(!wildcard_match("http://a.example", "http://b.example"));
-        assert!(!wildcard_match("ab*ba", "aba"), "prefix and suffix may not overlap");
+        assert!(
+            !wildcard_match("ab*ba", "aba"),
+            "prefix and suffix may not overlap"
+        );
     }
 
     #[test]
     fn the_first_rule_allowing_origin_method_and_every_header_matches() {
         let rules = vec![
             rule(&["http://a.example"], &["GET"], &[]),
-            rule(&["http://*.example"], &["PUT", "GET"], &["x-amz-*", "Content-Type"]),
+            rule(
+                &["http://*.example"],
+                &["PUT", "GET"],
+                &["x-amz-*", "Content-Type"],
+            ),
         ];
         let none: Vec<String> = vec![];
         assert!(std::ptr::eq(
@@ -326,7 +348,10 @@ mod tests {
         let h = rule_headers(&rule(&["*"], &["GET", "PUT"], &[]), "http://x");
         assert!(h.contains(&("Access-Control-Allow-Origin".into(), "*".into())));
         assert!(h.contains(&("Access-Control-Allow-Methods".into(), "GET, PUT".into())));
-        assert!(!h.iter().any(|(k, _)| k == "Access-Control-Allow-Credentials"));
+        assert!(
+            !h.iter()
+                .any(|(k, _)| k == "Access-Control-Allow-Credentials")
+        );
         let h = rule_headers(&rule(&["http://x"], &["GET"], &[]), "http://x");
         assert!(h.contains(&("Access-Control-Allow-Origin".into(), "http://x".into())));
         assert!(h.contains(&("Access-Control-Allow-Credentials".into(), "true".into())));

@@ -249,14 +249,18 @@ mod tests {
     fn body(chunks: Vec<&'static [u8]>) -> ByteStream {
         let mut it = chunks.into_iter();
         ByteStream::unfold((), move |()| {
-            let next = it.next().map(|c| Ok::<_, std::io::Error>((Bytes::from_static(c), ())));
+            let next = it
+                .next()
+                .map(|c| Ok::<_, std::io::Error>((Bytes::from_static(c), ())));
             async move { next }
         })
     }
 
     const FORM: &[u8] = b"preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nuploads/${filename}\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--X world\r\n--XyZ--\r\n";
 
-    async fn read_all(chunks: Vec<&'static [u8]>) -> (Vec<(PartHead, Vec<u8>)>, Result<(), FormError>) {
+    async fn read_all(
+        chunks: Vec<&'static [u8]>,
+    ) -> (Vec<(PartHead, Vec<u8>)>, Result<(), FormError>) {
         let mut r = FormReader::new(body(chunks), "multipart/form-data; boundary=XyZ").unwrap();
         let mut parts = Vec::new();
         loop {
@@ -304,7 +308,10 @@ mod tests {
     #[test]
     fn the_boundary_comes_from_the_content_type() {
         assert_eq!(boundary("multipart/form-data; boundary=abc"), Some("abc"));
-        assert_eq!(boundary("multipart/form-data; charset=x; boundary=\"a b\""), Some("a b"));
+        assert_eq!(
+            boundary("multipart/form-data; charset=x; boundary=\"a b\""),
+            Some("a b")
+        );
         assert_eq!(boundary("multipart/form-data"), None);
     }
 }

@@ -40,14 +40,23 @@ fn field_text(v: &Value) -> String {
 /// The page a website endpoint shows for `e`: code, message and the error's fields
 /// as a list, as S3 renders them. `error_document_failed` adds the section S3 shows
 /// when the custom error document could not be read either.
-pub fn error_page(e: &ServiceError, request_id: &str, error_document_failed: Option<&ServiceError>) -> HttpResponse {
+pub fn error_page(
+    e: &ServiceError,
+    request_id: &str,
+    error_document_failed: Option<&ServiceError>,
+) -> HttpResponse {
     let status = e.status;
     let title = format!("{status} {}", reason(status));
-    let mut body = format!("<html>\n<head><title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n<ul>\n");
+    let mut body =
+        format!("<html>\n<head><title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n<ul>\n");
     body.push_str(&format!("<li>Code: {}</li>\n", escape(&e.code)));
     body.push_str(&format!("<li>Message: {}</li>\n", escape(&e.message)));
     for (name, value) in &e.fields {
-        body.push_str(&format!("<li>{}: {}</li>\n", escape(name), escape(&field_text(value))));
+        body.push_str(&format!(
+            "<li>{}: {}</li>\n",
+            escape(name),
+            escape(&field_text(value))
+        ));
     }
     body.push_str(&format!("<li>RequestId: {}</li>\n", escape(request_id)));
     body.push_str("</ul>\n");
@@ -56,13 +65,20 @@ pub fn error_page(e: &ServiceError, request_id: &str, error_document_failed: Opt
         body.push_str(&format!("<li>Code: {}</li>\n", escape(&doc.code)));
         body.push_str(&format!("<li>Message: {}</li>\n", escape(&doc.message)));
         for (name, value) in &doc.fields {
-            body.push_str(&format!("<li>{}: {}</li>\n", escape(name), escape(&field_text(value))));
+            body.push_str(&format!(
+                "<li>{}: {}</li>\n",
+                escape(name),
+                escape(&field_text(value))
+            ));
         }
         body.push_str("</ul>\n");
     }
     body.push_str("<hr/>\n</body>\n</html>\n");
     let headers = vec![
-        ("Content-Type".to_string(), "text/html; charset=utf-8".to_string()),
+        (
+            "Content-Type".to_string(),
+            "text/html; charset=utf-8".to_string(),
+        ),
         ("x-amz-request-id".to_string(), request_id.to_string()),
         ("x-amz-error-code".to_string(), e.code.clone()),
         ("x-amz-error-message".to_string(), e.message.clone()),

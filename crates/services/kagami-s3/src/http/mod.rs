@@ -33,9 +33,8 @@ pub async fn answer(
 ) -> Option<Result<HttpResponse, ServiceError>> {
     match req.kind {
         HttpSurfaceKind::CorsPreflight => cors::preflight(s3, &req),
-        HttpSurfaceKind::CorsHeaders => cors::actual_request_headers(s3, &req).map(|headers| {
-            Ok(HttpResponse::full(200, headers, bytes::Bytes::new()))
-        }),
+        HttpSurfaceKind::CorsHeaders => cors::actual_request_headers(s3, &req)
+            .map(|headers| Ok(HttpResponse::full(200, headers, bytes::Bytes::new()))),
         HttpSurfaceKind::Website => Some(Ok(website::serve(s3, ctx, &req).await)),
         HttpSurfaceKind::PostObject => Some(post_object::post_object(s3, ctx, req).await),
     }
@@ -61,4 +60,17 @@ pub(crate) fn invalid_argument(
     ServiceError::new("InvalidArgument", 400, message)
         .with_field("ArgumentName", name)
         .with_field("ArgumentValue", value)
+}
+
+/// Percent-encodes a key for a URL, keeping `/`.
+pub(crate) fn encode_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

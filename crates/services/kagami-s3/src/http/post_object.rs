@@ -5,6 +5,7 @@
 //! Fields come first and are held in memory; the file, which comes last, streams to
 //! disk and is written as PutObject writes.
 
+use super::encode_key;
 use super::form::{FormError, FormReader};
 use crate::body::{self, MAX_PUT_SIZE};
 use crate::errors::*;
@@ -53,9 +54,13 @@ fn form_error(e: FormError) -> ServiceError {
             "Your POST request fields preceeding the upload file was too large.",
         )
         .with_field("FieldName", name),
-        other => ServiceError::new("MalformedPOSTRequest", 400, format!(
-            "The body of your POST request is not well-formed multipart/form-data. ({other})"
-        )),
+        other => ServiceError::new(
+            "MalformedPOSTRequest",
+            400,
+            format!(
+                "The body of your POST request is not well-formed multipart/form-data. ({other})"
+            ),
+        ),
     }
 }
 
@@ -138,7 +143,8 @@ pub async fn post_object(
     };
 
     let temp = s3.blobs.temp_path();
-    let received = match body::receive(reader.into_part_stream(), false, &temp, MAX_PUT_SIZE).await {
+    let received = match body::receive(reader.into_part_stream(), false, &temp, MAX_PUT_SIZE).await
+    {
         Ok(r) => r,
         Err(e) => {
             let _ = tokio::fs::remove_file(&temp).await;
@@ -252,7 +258,11 @@ fn success(
     let location = if req.virtual_host {
         format!("http://{host}/{}", encode_key(&stored.key))
     } else {
-        format!("http://{host}/{}/{}", stored.bucket, encode_key(&stored.key))
+        format!(
+            "http://{host}/{}/{}",
+            stored.bucket,
+            encode_key(&stored.key)
+        )
     };
     let mut headers = vec![
         ("ETag".to_string(), stored.etag.clone()),
@@ -302,19 +312,6 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Percent-encodes a key for a URL, keeping `/`.
-fn encode_key(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for b in key.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// Checks the policy's expiration and conditions against the fields; returns the
 /// `content-length-range` to check once the file has arrived.
 fn check_policy(
@@ -333,8 +330,8 @@ fn check_policy(
     let decoded = STANDARD
         .decode(policy_b64.trim())
         .map_err(|_| invalid_policy("Invalid 'POST' form data: policy is not base64."))?;
-    let policy: Json = serde_json::from_slice(&decoded)
-        .map_err(|_| invalid_policy("Invalid JSON."))?;
+    let policy: Json =
+        serde_json::from_slice(&decoded).map_err(|_| invalid_policy("Invalid JSON."))?;
     let expiration = policy
         .get("expiration")
         .and_then(Json::as_str)
@@ -371,7 +368,11 @@ fn check_policy(
             Json::Array(items) => {
                 let op = items.first().and_then(Json::as_str).unwrap_or_default();
                 if op.eq_ignore_ascii_case("content-length-range") {
-                    let bound = |i: usize| items.get(i).and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()));
+                    let bound = |i: usize| {
+                        items
+                            .get(i)
+                            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+                    };
                     let (Some(min), Some(max)) = (bound(1), bound(2)) else {
                         return Err(invalid_policy("Invalid content-length-range condition."));
                     };

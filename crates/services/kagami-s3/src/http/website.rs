@@ -4,7 +4,7 @@
 //! (https://docs.aws.amazon.com/AmazonS3/latest/userguide/WebsiteHosting.html).
 //! Website endpoints answer errors as HTML pages, not XML.
 
-use super::{html, invalid_argument, invalid_request, malformed_xml};
+use super::{encode_key, html, invalid_argument, invalid_request, malformed_xml};
 use crate::errors::{no_such_bucket, no_such_key};
 use crate::generated::*;
 use crate::objects::find_version;
@@ -132,13 +132,20 @@ fn validate(c: &WebsiteConfiguration) -> Result<(), ServiceError> {
 }
 
 /// What the endpoint found for a key.
+// One short-lived value per lookup: boxing either variant would cost more than it saves.
+#[allow(clippy::large_enum_variant)]
 enum Lookup {
     Object(ObjectRecord, std::fs::File),
     Missing(ServiceError),
 }
 
 /// The body and headers of a website response for an object.
-async fn object_response(status: u16, record: &ObjectRecord, file: std::fs::File, request_id: &str) -> HttpResponse {
+async fn object_response(
+    status: u16,
+    record: &ObjectRecord,
+    file: std::fs::File,
+    request_id: &str,
+) -> HttpResponse {
     let mut headers = vec![
         (
             "Content-Type".to_string(),
@@ -168,10 +175,11 @@ async fn object_response(status: u16, record: &ObjectRecord, file: std::fs::File
     for (k, v) in &record.metadata {
         headers.push((format!("x-amz-meta-{k}"), v.clone()));
     }
-    let stream = match crate::body::read_stream(tokio::fs::File::from_std(file), 0, record.size).await {
-        Ok(s) => s,
-        Err(e) => return html::error_page(&e, request_id, None),
-    };
+    let stream =
+        match crate::body::read_stream(tokio::fs::File::from_std(file), 0, record.size).await {
+            Ok(s) => s,
+            Err(e) => return html::error_page(&e, request_id, None),
+        };
     HttpResponse {
         status,
         headers,
@@ -220,7 +228,10 @@ pub async fn serve(s3: &S3, ctx: &RequestContext, req: &HttpSurfaceRequest) -> H
     let host = req.header("host").unwrap_or("");
     if let Some(all) = &config.redirect_all_requests_to {
         let protocol = all.protocol.as_deref().unwrap_or("http");
-        return redirect(301, &format!("{protocol}://{}/{}", all.host_name, req.key));
+        return redirect(
+            301,
+            &format!("{protocol}://{}/{}", all.host_name, encode_key(&req.key)),
+        );
     }
     let rules = config.routing_rules.as_deref().unwrap_or(&[]);
     if let Some(rule) = rules.iter().find(|r| rule_applies(r, &req.key, None)) {
@@ -248,19 +259,27 @@ pub async fn serve(s3: &S3, ctx: &RequestContext, req: &HttpSurfaceRequest) -> H
     // `dir` without its slash: S3 sends the browser to `dir/` when `dir/<index>` exists.
     if !req.key.is_empty()
         && !req.key.ends_with('/')
-        && matches!(lookup(s3, &req.bucket, &format!("{}/{suffix}", req.key)), Lookup::Object(..))
+        && matches!(
+            lookup(s3, &req.bucket, &format!("{}/{suffix}", req.key)),
+            Lookup::Object(..)
+        )
     {
-        return redirect(302, &format!("/{}/", req.key));
+        return redirect(302, &format!("/{}/", encode_key(&req.key)));
     }
     let status = missing.status;
-    if let Some(rule) = rules.iter().find(|r| rule_applies(r, &req.key, Some(status))) {
+    if let Some(rule) = rules
+        .iter()
+        .find(|r| rule_applies(r, &req.key, Some(status)))
+    {
         return routing_redirect(rule, &req.key, host);
     }
     let Some(error_document) = &config.error_document else {
         return page(&missing);
     };
     match lookup(s3, &req.bucket, &error_document.key) {
-        Lookup::Object(record, file) => object_response(status, &record, file, &ctx.request_id).await,
+        Lookup::Object(record, file) => {
+            object_response(status, &record, file, &ctx.request_id).await
+        }
         Lookup::Missing(doc_error) => html::error_page(&missing, &ctx.request_id, Some(&doc_error)),
     }
 }
@@ -287,7 +306,10 @@ fn rule_applies(rule: &RoutingRule, key: &str, error_status: Option<u16>) -> boo
         // A rule without a condition redirects every request.
         return true;
     };
-    let prefix_ok = c.key_prefix_equals.as_deref().is_none_or(|p| key.starts_with(p));
+    let prefix_ok = c
+        .key_prefix_equals
+        .as_deref()
+        .is_none_or(|p| key.starts_with(p));
     match (&c.http_error_code_returned_equals, error_status) {
         (None, None) => prefix_ok,
         (Some(code), Some(status)) => prefix_ok && code.trim() == status.to_string(),
@@ -317,7 +339,10 @@ fn routing_redirect(rule: &RoutingRule, key: &str, request_host: &str) -> HttpRe
         .and_then(|c| c.trim().parse::<u16>().ok())
         .filter(|c| (300..400).contains(c))
         .unwrap_or(301);
-    redirect(status, &format!("{protocol}://{host}/{new_key}"))
+    redirect(
+        status,
+        &format!("{protocol}://{host}/{}", encode_key(&new_key)),
+    )
 }
 
 #[cfg(test)]
@@ -363,12 +388,18 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert!(!rule_applies(&r, "x", None), "error-code rules wait for the lookup");
+        assert!(
+            !rule_applies(&r, "x", None),
+            "error-code rules wait for the lookup"
+        );
         assert!(rule_applies(&r, "x", Some(404)));
         assert!(!rule_applies(&r, "x", Some(403)));
         let resp = routing_redirect(&r, "x", "h");
         assert_eq!(resp.status, 302);
-        assert_eq!(resp.header("Location"), Some("https://example.com/missing.html"));
+        assert_eq!(
+            resp.header("Location"),
+            Some("https://example.com/missing.html")
+        );
     }
 
     #[test]
@@ -380,7 +411,9 @@ mod tests {
             "A value for IndexDocument Suffix must be provided if RedirectAllRequestsTo is empty"
         );
         let nested = WebsiteConfiguration {
-            index_document: Some(IndexDocument { suffix: "a/index.html".into() }),
+            index_document: Some(IndexDocument {
+                suffix: "a/index.html".into(),
+            }),
             ..Default::default()
         };
         assert_eq!(

@@ -10,8 +10,8 @@ use crate::generated::*;
 use crate::objects::reported_version;
 use crate::persistence::PartRecord;
 use crate::state::S3;
-use md5::{Digest, Md5};
 use kagami_core::{RequestContext, ServiceError, clock};
+use md5::{Digest, Md5};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -86,7 +86,12 @@ fn select_parts(
             .get(i)
             .and_then(|p| p.e_tag.clone())
             .unwrap_or_default();
-        return Err(entity_too_small(small.size, MIN_PART_SIZE, small.part_number, &etag));
+        return Err(entity_too_small(
+            small.size,
+            MIN_PART_SIZE,
+            small.part_number,
+            &etag,
+        ));
     }
     Ok(selected)
 }
@@ -178,9 +183,14 @@ impl S3 {
             .as_ref()
             .and_then(|m| m.parts.as_deref())
             .unwrap_or_default();
-        let algorithm = upload.checksum_algorithm.as_deref().and_then(Algorithm::parse);
-        if let (Some(asked), Some(have)) = (input.checksum_type.as_deref(), upload.checksum_type.as_deref())
-            && !asked.eq_ignore_ascii_case(have)
+        let algorithm = upload
+            .checksum_algorithm
+            .as_deref()
+            .and_then(Algorithm::parse);
+        if let (Some(asked), Some(have)) = (
+            input.checksum_type.as_deref(),
+            upload.checksum_type.as_deref(),
+        ) && !asked.eq_ignore_ascii_case(have)
         {
             return Err(ServiceError::new(
                 "InvalidRequest",
@@ -205,7 +215,10 @@ impl S3 {
         }
         let etag = multipart_etag(&parts);
         let temp = self.blobs.temp_path();
-        let sources: Vec<PathBuf> = parts.iter().map(|p| self.blobs.object_path(&p.file)).collect();
+        let sources: Vec<PathBuf> = parts
+            .iter()
+            .map(|p| self.blobs.object_path(&p.file))
+            .collect();
         let out = temp.clone();
         let joined = tokio::task::spawn_blocking(move || join_parts(sources, &out))
             .await
@@ -229,7 +242,9 @@ impl S3 {
             }
             None => {
                 let _ = tokio::fs::remove_file(&temp).await;
-                return Err(ServiceError::internal("a part of the upload has no checksum"));
+                return Err(ServiceError::internal(
+                    "a part of the upload has no checksum",
+                ));
             }
         };
         if !composite
@@ -250,7 +265,14 @@ impl S3 {
         record.etag = etag;
         record.last_modified = clock::now_millis();
         record.checksum = Some((checksum_algorithm.name().to_string(), checksum));
-        record.checksum_type = Some(if composite { "COMPOSITE" } else { "FULL_OBJECT" }.to_string());
+        record.checksum_type = Some(
+            if composite {
+                "COMPOSITE"
+            } else {
+                "FULL_OBJECT"
+            }
+            .to_string(),
+        );
         record.parts = parts
             .iter()
             .map(|p| PartRecord {
@@ -320,8 +342,14 @@ mod tests {
             size: data.len() as u64,
             etag: format!("\"{}\"", hex::encode(Md5::digest(data))),
             last_modified: 0,
-            checksum: Some(checksums::encode(&checksums::digest(Algorithm::Crc32, data))),
-            crc64nvme: Some(checksums::encode(&checksums::digest(Algorithm::Crc64Nvme, data))),
+            checksum: Some(checksums::encode(&checksums::digest(
+                Algorithm::Crc32,
+                data,
+            ))),
+            crc64nvme: Some(checksums::encode(&checksums::digest(
+                Algorithm::Crc64Nvme,
+                data,
+            ))),
         }
     }
 
@@ -347,7 +375,10 @@ mod tests {
         let mut both = Vec::new();
         both.extend_from_slice(&Md5::digest(b"a"));
         both.extend_from_slice(&Md5::digest(b"b"));
-        assert_eq!(multipart_etag(&parts), format!("\"{}-2\"", hex::encode(Md5::digest(&both))));
+        assert_eq!(
+            multipart_etag(&parts),
+            format!("\"{}-2\"", hex::encode(Md5::digest(&both)))
+        );
     }
 
     #[test]
@@ -366,18 +397,31 @@ mod tests {
         let missing = select_parts(&upload, &[listed(3, &p1.etag)], None);
         assert_eq!(missing.unwrap_err().code, "InvalidPart");
         let small = upload_of(vec![part(1, b"small"), p2.clone()]);
-        let e = select_parts(&small, &[listed(1, &part(1, b"small").etag), listed(2, &p2.etag)], None);
+        let e = select_parts(
+            &small,
+            &[listed(1, &part(1, b"small").etag), listed(2, &p2.etag)],
+            None,
+        );
         assert_eq!(e.unwrap_err().code, "EntityTooSmall");
-        assert_eq!(select_parts(&upload, &[], None).unwrap_err().code, "MalformedXML");
+        assert_eq!(
+            select_parts(&upload, &[], None).unwrap_err().code,
+            "MalformedXML"
+        );
     }
 
     #[test]
     fn full_object_crcs_combine_and_composites_hash_the_part_checksums() {
         let parts = vec![part(1, b"hello "), part(2, b"world")];
         let whole = checksums::encode(&checksums::digest(Algorithm::Crc32, b"hello world"));
-        assert_eq!(object_checksum(&parts, Algorithm::Crc32, false), Some(whole));
+        assert_eq!(
+            object_checksum(&parts, Algorithm::Crc32, false),
+            Some(whole)
+        );
         let nvme = checksums::encode(&checksums::digest(Algorithm::Crc64Nvme, b"hello world"));
-        assert_eq!(object_checksum(&parts, Algorithm::Crc64Nvme, false), Some(nvme));
+        assert_eq!(
+            object_checksum(&parts, Algorithm::Crc64Nvme, false),
+            Some(nvme)
+        );
         let digests = vec![
             checksums::digest(Algorithm::Crc32, b"hello "),
             checksums::digest(Algorithm::Crc32, b"world"),

@@ -2,11 +2,12 @@
 
 use super::parts::{check_part_number, part_algorithms};
 use crate::body;
-use crate::errors::*;
-use crate::generated::*;
 use crate::conditions::Conditions;
 use crate::copy::CopySource;
+use crate::errors::*;
+use crate::generated::*;
 use crate::objects::find_version;
+use crate::sse;
 use crate::state::S3;
 use kagami_core::{RequestContext, ServiceError, Timestamp, clock};
 
@@ -40,8 +41,22 @@ impl S3 {
             version_id: src_version,
         } = CopySource::parse(&input.copy_source)?;
         let facts = self.upload_facts(ctx, &input.bucket, &input.key, &input.upload_id)?;
+        sse::check_read(
+            facts.sse.as_ref(),
+            &sse::Customer {
+                algorithm: input.sse_customer_algorithm.as_deref(),
+                key: input.sse_customer_key.as_deref(),
+                key_md5: input.sse_customer_key_md5.as_deref(),
+            },
+        )?;
+        let source_customer = sse::Customer {
+            algorithm: input.copy_source_sse_customer_algorithm.as_deref(),
+            key: input.copy_source_sse_customer_key.as_deref(),
+            key_md5: input.copy_source_sse_customer_key_md5.as_deref(),
+        };
         let (found, file) = self.with_bucket(ctx, &src_bucket, |b| {
             let found = find_version(b, &src_key, src_version.as_deref(), false)?;
+            sse::check_read(found.record.sse.as_ref(), &source_customer)?;
             // Opened under the lock: a concurrent overwrite may unlink the file, never
             // before it is open.
             let file = std::fs::File::open(self.blobs.object_path(&found.record.file))
@@ -61,7 +76,14 @@ impl S3 {
             None => (0, source.size),
         };
         if len > super::MAX_PART_SIZE {
-            return Err(entity_too_large(len, super::MAX_PART_SIZE));
+            return Err(ServiceError::new(
+                "InvalidRequest",
+                400,
+                format!(
+                    "The specified copy source is larger than the maximum allowable size for a copy source: {}",
+                    super::MAX_PART_SIZE
+                ),
+            ));
         }
         let stream = body::read_stream(tokio::fs::File::from_std(file), start, len).await?;
         let temp = self.blobs.temp_path();
@@ -125,9 +147,15 @@ mod tests {
         for bad in ["bytes=5-", "bytes=-5", "0-9", "bytes=9-0", "bytes=a-b"] {
             let e = parse_copy_range(bad, 100).unwrap_err();
             assert_eq!(e.code, "InvalidArgument", "{bad}");
-            assert!(e.message.starts_with("The x-amz-copy-source-range value"), "{bad}");
+            assert!(
+                e.message.starts_with("The x-amz-copy-source-range value"),
+                "{bad}"
+            );
         }
         let e = parse_copy_range("bytes=0-100", 100).unwrap_err();
-        assert_eq!(e.message, "Range specified is not valid for source object of size: 100");
+        assert_eq!(
+            e.message,
+            "Range specified is not valid for source object of size: 100"
+        );
     }
 }

@@ -4,12 +4,13 @@ use super::Upload;
 use crate::checksums::Algorithm;
 use crate::errors::*;
 use crate::generated::*;
-use crate::persistence::{LockRecord, ObjectRecord};
+use crate::object_acl::AclHeaders;
+use crate::persistence::ObjectRecord;
 use crate::sse;
 use crate::state::S3;
+use crate::write_settings::{WriteHeaders, WriteSettings};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use indexmap::IndexMap;
 use kagami_core::{RequestContext, ServiceError, clock};
 
 /// Content-Type of an object stored without one.
@@ -23,24 +24,6 @@ fn new_upload_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// `x-amz-tagging`: a URL query string of tags.
-pub fn parse_tagging(tagging: &str) -> IndexMap<String, String> {
-    tagging
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (form_decode(k), form_decode(v))
-        })
-        .collect()
-}
-
-fn form_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(&s.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
 /// The checksum algorithm and type of a new upload, with AWS's rules: a type needs an
 /// algorithm; CRC64NVME is always FULL_OBJECT; SHA digests cannot be FULL_OBJECT.
 fn checksum_settings(
@@ -51,7 +34,9 @@ fn checksum_settings(
         Some(a) => Some(Algorithm::parse(a).ok_or_else(unsupported_checksum_algorithm)?),
         None => None,
     };
-    let checksum_type = checksum_type.filter(|t| !t.is_empty()).map(str::to_ascii_uppercase);
+    let checksum_type = checksum_type
+        .filter(|t| !t.is_empty())
+        .map(str::to_ascii_uppercase);
     let Some(a) = algorithm else {
         if checksum_type.is_some() {
             return Err(ServiceError::new(
@@ -129,14 +114,27 @@ impl S3 {
             };
             sse::for_new_object(ctx, &requested, b.config.get("Encryption").cloned())
         })?;
-        let lock = (input.object_lock_mode.is_some()
-            || input.object_lock_retain_until_date.is_some()
-            || input.object_lock_legal_hold_status.is_some())
-        .then(|| LockRecord {
-            mode: input.object_lock_mode.clone(),
-            retain_until: input.object_lock_retain_until_date.map(|t| t.as_millis()),
-            legal_hold: input.object_lock_legal_hold_status.as_deref() == Some("ON"),
-        });
+        // Tags, Object Lock and ACL headers as PutObject checks and records them.
+        let settings = self.with_bucket(ctx, &input.bucket, |b| {
+            WriteSettings::resolve(
+                b,
+                &ctx.account_id,
+                WriteHeaders {
+                    tagging: input.tagging.as_deref(),
+                    lock_mode: input.object_lock_mode.as_deref(),
+                    lock_retain_until: input.object_lock_retain_until_date.as_ref(),
+                    legal_hold: input.object_lock_legal_hold_status.as_deref(),
+                    acl: AclHeaders {
+                        acl: input.acl.as_deref(),
+                        full_control: input.grant_full_control.as_deref(),
+                        read: input.grant_read.as_deref(),
+                        read_acp: input.grant_read_acp.as_deref(),
+                        write: None,
+                        write_acp: input.grant_write_acp.as_deref(),
+                    },
+                },
+            )
+        })?;
         let upload = Upload {
             bucket: input.bucket.clone(),
             key: input.key.clone(),
@@ -161,9 +159,10 @@ impl S3 {
                 website_redirect_location: input.website_redirect_location,
                 storage_class: input.storage_class.filter(|c| c != "STANDARD"),
                 metadata: input.metadata.unwrap_or_default(),
-                tags: input.tagging.as_deref().map(parse_tagging).unwrap_or_default(),
+                tags: settings.tags,
                 sse: Some(sse.clone()),
-                lock,
+                lock: settings.lock,
+                acl: settings.acl,
                 ..Default::default()
             },
             checksum_algorithm: algorithm.map(|a| a.name().to_string()),
@@ -223,15 +222,10 @@ mod tests {
         let (a, b) = (new_upload_id(), new_upload_id());
         assert_eq!(a.len(), 80);
         assert_ne!(a, b);
-        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
-    }
-
-    #[test]
-    fn tagging_header_is_a_url_encoded_query() {
-        let tags = parse_tagging("project=kagami&note=a%20b+c&empty=");
-        assert_eq!(tags.get("project").map(String::as_str), Some("kagami"));
-        assert_eq!(tags.get("note").map(String::as_str), Some("a b c"));
-        assert_eq!(tags.get("empty").map(String::as_str), Some(""));
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
     }
 
     #[test]

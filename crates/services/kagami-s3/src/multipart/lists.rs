@@ -85,7 +85,10 @@ impl S3 {
                 .checksum_algorithm
                 .as_deref()
                 .and_then(crate::checksums::Algorithm::parse);
-            let mut after = upload.parts.range(marker.saturating_add(1)..).map(|(_, p)| p);
+            let mut after = upload
+                .parts
+                .range(marker.saturating_add(1)..)
+                .map(|(_, p)| p);
             let mut parts = Vec::new();
             for p in after.by_ref().take(limit) {
                 let mut part = Part {
@@ -171,8 +174,8 @@ impl S3 {
             for u in uploads.into_iter().filter(|u| after_marker(u)) {
                 let rolled = delimiter.and_then(|d| {
                     let rest = u.key.get(prefix.len()..)?;
-                    rest.find(d)
-                        .map(|i| format!("{prefix}{}", &rest[..i + d.len()]))
+                    let end = rest.find(d)? + d.len();
+                    rest.get(..end).map(|rolled| format!("{prefix}{rolled}"))
                 });
                 if let Some(p) = &rolled
                     && matches!(entries.last(), Some(Entry::Prefix(last)) if last == p)

@@ -7,6 +7,7 @@ use crate::checksums::{self, Algorithm, Declared};
 use crate::errors::*;
 use crate::generated::*;
 use crate::persistence::SseRecord;
+use crate::sse;
 use crate::state::S3;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -88,7 +89,11 @@ impl S3 {
                 let upload = super::find_upload_mut(b, key, upload_id)?;
                 let op = upload.part_op(&part);
                 let replaced = upload.parts.insert(part_number, part);
-                Ok(((), vec![op], replaced.map(|p| vec![p.file]).unwrap_or_default()))
+                Ok((
+                    (),
+                    vec![op],
+                    replaced.map(|p| vec![p.file]).unwrap_or_default(),
+                ))
             })
             .await;
         if let Err(e) = result {
@@ -106,6 +111,15 @@ impl S3 {
     ) -> Result<UploadPartOutput, ServiceError> {
         check_part_number(input.part_number)?;
         let facts = self.upload_facts(ctx, &input.bucket, &input.key, &input.upload_id)?;
+        // Parts of an SSE-C upload carry the upload's key; others carry none.
+        sse::check_read(
+            facts.sse.as_ref(),
+            &sse::Customer {
+                algorithm: input.sse_customer_algorithm.as_deref(),
+                key: input.sse_customer_key.as_deref(),
+                key_md5: input.sse_customer_key_md5.as_deref(),
+            },
+        )?;
         let expected_md5 = match input.content_md5.as_deref() {
             Some(m) => Some(parse_content_md5(m).ok_or_else(|| invalid_digest(m))?),
             None => None,

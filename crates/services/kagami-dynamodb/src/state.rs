@@ -1,0 +1,159 @@
+//! The DynamoDB domain model: tables partitioned by (account, region), each behind its own
+//! lock, so work on one table never waits for another.
+
+use crate::definition::TableDefinition;
+use crate::generated::DynamodbError;
+use crate::keys::KeySchema;
+use crate::persistence;
+use crate::storage::TableData;
+use kagami_core::store::{Commit, StoreOp};
+use kagami_core::{RequestContext, ServiceEnv, ServiceError, Store, StoreError};
+use parking_lot::RwLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// One table: its definition, items and indexes.
+#[derive(Debug)]
+pub struct TableState {
+    pub def: TableDefinition,
+    pub schema: KeySchema,
+    pub data: TableData,
+    /// Set by DeleteTable under the lock, so a write that raced it stores nothing.
+    pub deleted: bool,
+}
+
+impl TableState {
+    pub fn new(def: TableDefinition) -> TableState {
+        TableState { schema: def.schema(), data: TableData::new(&def), def, deleted: false }
+    }
+}
+
+#[derive(Debug)]
+pub struct Table {
+    /// Prefix of its records in the store.
+    pub key: String,
+    pub state: RwLock<TableState>,
+}
+
+/// Tables of one (account, region), by name: ListTables order.
+type Partition = BTreeMap<String, Arc<Table>>;
+
+pub struct Dynamodb {
+    pub(crate) store: Store,
+    tables: RwLock<HashMap<(String, String), Partition>>,
+}
+
+/// "Requested resource not found": what item operations answer for a missing table.
+pub fn resource_not_found() -> DynamodbError {
+    DynamodbError::ResourceNotFoundException("Requested resource not found".into())
+}
+
+/// What table operations (DescribeTable, DeleteTable, UpdateTable) answer for one.
+pub fn table_not_found(name: &str) -> DynamodbError {
+    DynamodbError::ResourceNotFoundException(format!("Requested resource not found: Table: {name} not found"))
+}
+
+pub fn store_failed(e: StoreError) -> ServiceError {
+    DynamodbError::InternalServerError(format!("Internal server error: {e}")).into()
+}
+
+/// `TableName` may be a name or a table ARN (of this caller's or another account).
+pub fn locate<'a>(ctx: &'a RequestContext, table_name: &'a str) -> (&'a str, &'a str, &'a str) {
+    if let Some(rest) = table_name.strip_prefix("arn:") {
+        // arn:<partition>:dynamodb:<region>:<account>:table/<name>
+        let parts: Vec<&str> = rest.splitn(5, ':').collect();
+        if let [_, "dynamodb", region, account, resource] = parts.as_slice()
+            && let Some(name) = resource.strip_prefix("table/")
+        {
+            let name = name.split('/').next().unwrap_or(name);
+            return (account, region, name);
+        }
+    }
+    (ctx.account_id.as_str(), ctx.region.as_str(), table_name)
+}
+
+impl Dynamodb {
+    /// Builds the service state, loading tables and items from a durable store.
+    pub fn new(env: &ServiceEnv) -> Result<Dynamodb, StoreError> {
+        let dynamodb = Dynamodb { store: env.store.clone(), tables: RwLock::new(HashMap::new()) };
+        let (definitions, items) = persistence::load(&env.store)?;
+        let mut by_key: HashMap<String, TableState> = HashMap::new();
+        for def in definitions {
+            by_key.insert(persistence::table_key(&def.account, &def.region, &def.name), TableState::new(def));
+        }
+        for (table_key, item) in items {
+            let Some(state) = by_key.get_mut(&table_key) else { continue };
+            match state.schema.key_of_item(&item) {
+                Ok(key) => {
+                    state.data.put(key, item);
+                }
+                Err(e) => tracing::warn!(table_key, error = %e, "skipping a stored item without a valid key"),
+            }
+        }
+        for (key, state) in by_key {
+            let account = state.def.account.clone();
+            let region = state.def.region.clone();
+            let name = state.def.name.clone();
+            dynamodb.tables.write().entry((account, region)).or_default().insert(name, Arc::new(Table { key, state: RwLock::new(state) }));
+        }
+        Ok(dynamodb)
+    }
+
+    /// Forgets every table, in memory and in the store.
+    pub fn reset(&self) {
+        let drained: Vec<Arc<Table>> = {
+            let mut tables = self.tables.write();
+            let all = tables.values().flat_map(|p| p.values().cloned()).collect();
+            tables.clear();
+            all
+        };
+        for t in drained {
+            t.state.write().deleted = true;
+        }
+        // Submitted before any later write, so the writer applies it first.
+        drop(self.store.submit(persistence::ALL.iter().map(|t| StoreOp::delete_prefix(t, "")).collect()));
+    }
+
+    /// Queues records for the next commit, building them only in durable mode.
+    pub(crate) fn persist(&self, build: impl FnOnce() -> Vec<StoreOp>) -> Commit {
+        self.store.submit(if self.store.is_durable() { build() } else { Vec::new() })
+    }
+
+    pub fn table(&self, account: &str, region: &str, name: &str) -> Option<Arc<Table>> {
+        self.tables.read().get(&(account.to_string(), region.to_string()))?.get(name).cloned()
+    }
+
+    /// The table an item operation names; ResourceNotFoundException when there is none.
+    pub fn table_for_items(&self, ctx: &RequestContext, table_name: &str) -> Result<Arc<Table>, DynamodbError> {
+        let (account, region, name) = locate(ctx, table_name);
+        self.table(account, region, name).ok_or_else(resource_not_found)
+    }
+
+    /// The table a table operation names; its message names the table.
+    pub fn table_named(&self, ctx: &RequestContext, table_name: &str) -> Result<Arc<Table>, DynamodbError> {
+        let (account, region, name) = locate(ctx, table_name);
+        self.table(account, region, name).ok_or_else(|| table_not_found(name))
+    }
+
+    /// Registers a new table unless one of that name exists already.
+    pub fn insert_if_absent(&self, table: Arc<Table>, account: &str, region: &str, name: &str) -> bool {
+        let mut tables = self.tables.write();
+        let partition = tables.entry((account.to_string(), region.to_string())).or_default();
+        if partition.contains_key(name) {
+            return false;
+        }
+        partition.insert(name.to_string(), table);
+        true
+    }
+
+    pub fn remove(&self, account: &str, region: &str, name: &str) {
+        if let Some(p) = self.tables.write().get_mut(&(account.to_string(), region.to_string())) {
+            p.remove(name);
+        }
+    }
+
+    /// Table names of one (account, region) in ListTables order.
+    pub fn names(&self, account: &str, region: &str) -> Vec<String> {
+        self.tables.read().get(&(account.to_string(), region.to_string())).map(|p| p.keys().cloned().collect()).unwrap_or_default()
+    }
+}
