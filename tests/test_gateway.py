@@ -39,8 +39,8 @@ NOT_IMPLEMENTED = [
                  "GetSMSSandboxAccountStatus", "xml", id="sns-query"),
     pytest.param("iam", "list_service_specific_credentials", {},
                  "ListServiceSpecificCredentials", "xml", id="iam-query-global"),
-    pytest.param("s3", "get_bucket_analytics_configuration", {"Bucket": "kagami-bucket", "Id": "a"},
-                 "GetBucketAnalyticsConfiguration", "xml", id="s3-rest-xml"),
+    pytest.param("s3", "get_object_torrent", {"Bucket": "kagami-bucket", "Key": "k"},
+                 "GetObjectTorrent", "xml", id="s3-rest-xml"),
     pytest.param("route53", "list_cidr_collections", {}, "ListCidrCollections", "xml",
                  id="route53-rest-xml-global"),
     pytest.param("cloudwatch", "list_managed_insight_rules",
@@ -151,7 +151,7 @@ def test_health_lists_every_service_with_its_implemented_operation_count(http):
     assert sqs["status"] == "available"
     assert services["sts"]["implemented_operations"] >= 7
     assert services["route53"]["status"] == "not_implemented"
-    assert services["s3"]["implemented_operations"] == 9
+    assert 9 < services["s3"]["implemented_operations"] < services["s3"]["total_operations"]
 
 
 def test_health_reports_persistence_of_a_durable_instance(kagami_process, tmp_path):
@@ -521,7 +521,17 @@ def test_issued_credentials_verify_and_identify_the_assumed_role(verifying):
 
 def _signing_clock(monkeypatch, offset: datetime.timedelta) -> None:
     real = botocore.auth.get_current_datetime
-    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: real() + offset)
+    def shifted(*args, **kwargs):
+        return real(*args, **kwargs) + offset
+
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", shifted)
+    # With awscrt installed botocore signs through its CRT signers, which read the
+    # clock from their own module.
+    try:
+        import botocore.crt.auth as crt_auth
+    except ImportError:  # awscrt is not installed
+        return
+    monkeypatch.setattr(crt_auth, "get_current_datetime", shifted, raising=False)
 
 
 def test_request_signed_beyond_the_skew_limit_is_too_skewed(verifying, monkeypatch):

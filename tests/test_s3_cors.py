@@ -222,3 +222,19 @@ def test_form_uploads_and_website_pages_get_the_rules_headers(kagami, unique_nam
     assert r.status_code == 204, r.text
     assert r.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert r.headers["Access-Control-Allow-Methods"] == "GET, POST"
+
+
+def test_cors_with_the_aws_cli(kagami, aws_cli, unique_name):
+    import json
+
+    bucket = unique_name("corscli")
+    kagami.client("s3").create_bucket(Bucket=bucket)
+    config = {"CORSRules": [{"AllowedOrigins": [ORIGIN], "AllowedMethods": ["GET"], "MaxAgeSeconds": 60}]}
+    aws_cli("s3api", "put-bucket-cors", "--bucket", bucket, "--cors-configuration", json.dumps(config))
+    assert aws_cli("s3api", "get-bucket-cors", "--bucket", bucket) == config
+    r = preflight(kagami.endpoint, f"/{bucket}/x", method="GET")
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Max-Age"] == "60"
+    aws_cli("s3api", "delete-bucket-cors", "--bucket", bucket)
+    code, stderr = aws_cli("s3api", "get-bucket-cors", "--bucket", bucket, expect_error=True)
+    assert "NoSuchCORSConfiguration" in stderr

@@ -393,6 +393,35 @@ def test_sse_c_uploads_need_the_key_on_every_part(aws_client, bucket):
     assert error_of(s3.get_object, Bucket=bucket, Key="secret")["Error"]["Code"] == "InvalidRequest"
 
 
+def test_a_lifecycle_abort_rule_is_reported_with_its_date(aws_client, bucket):
+    s3 = aws_client("s3")
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "drop-stale-uploads",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": "tmp/"},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+                }
+            ]
+        },
+    )
+    created = s3.create_multipart_upload(Bucket=bucket, Key="tmp/x")
+    assert created["AbortRuleId"] == "drop-stale-uploads"
+    initiated = s3.list_multipart_uploads(Bucket=bucket)["Uploads"][0]["Initiated"]
+    # Seven days after initiation, rounded up to the next midnight UTC.
+    days = (created["AbortDate"] - initiated).total_seconds() / 86400
+    assert 7 <= days <= 8
+    assert created["AbortDate"].hour == 0 and created["AbortDate"].minute == 0
+    listed = s3.list_parts(Bucket=bucket, Key="tmp/x", UploadId=created["UploadId"])
+    assert listed["AbortRuleId"] == "drop-stale-uploads"
+    assert listed["AbortDate"] == created["AbortDate"]
+    other = s3.create_multipart_upload(Bucket=bucket, Key="keep/x")
+    assert "AbortRuleId" not in other and "AbortDate" not in other
+
+
 def test_abort_removes_the_upload_and_its_parts(aws_client, bucket):
     s3 = aws_client("s3")
     upload_id, _ = upload_parts(s3, bucket, "k", [b"one", b"two"])

@@ -438,3 +438,20 @@ def test_cli_downloads_of_large_objects_use_ranged_gets(aws_client, kagami, buck
     out = tmp_path / "large.bin"
     aws_s3(kagami.endpoint, "s3", "cp", f"s3://{bucket}/large.bin", str(out))
     assert out.read_bytes() == big
+
+
+def test_expected_bucket_owner(aws_client, obj):
+    bucket, key, _ = obj
+    s3 = aws_client("s3")
+    assert status(s3.get_object(Bucket=bucket, Key=key, ExpectedBucketOwner="000000000000")) == 200
+    err = error_of(s3.get_object, Bucket=bucket, Key=key, ExpectedBucketOwner="111122223333")
+    assert (err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Code"]) == (403, "AccessDenied")
+    err = error_of(s3.head_object, Bucket=bucket, Key=key, ExpectedBucketOwner="111122223333")
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 403
+    err = error_of(s3.put_object, Bucket=bucket, Key=key, Body=b"x", ExpectedBucketOwner="111122223333")
+    assert (err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Code"]) == (403, "AccessDenied")
+    err = error_of(s3.copy_object, Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": key},
+                   ExpectedSourceBucketOwner="111122223333")
+    assert (err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Code"]) == (403, "AccessDenied")
+    s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": key},
+                   ExpectedSourceBucketOwner="000000000000", ExpectedBucketOwner="000000000000")

@@ -131,6 +131,16 @@ def test_an_expired_policy_is_refused(kagami, unique_name):
     assert fields["Message"] == "Invalid according to Policy: Policy expired."
 
 
+def test_a_refused_large_upload_still_gets_its_answer(kagami, unique_name):
+    s3 = client(kagami)
+    bucket = unique_name("postexpbig")
+    s3.create_bucket(Bucket=bucket)
+    presigned = s3.generate_presigned_post(bucket, "k", ExpiresIn=-60)
+    r = post(presigned, content=os.urandom(8 * 1024 * 1024))
+    assert r.status_code == 403
+    assert error_fields(r)["Message"] == "Invalid according to Policy: Policy expired."
+
+
 def test_a_failed_condition_is_refused_with_the_condition(kagami, unique_name):
     s3 = client(kagami)
     bucket = unique_name("postcond")

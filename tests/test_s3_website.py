@@ -208,3 +208,18 @@ def test_redirect_all_requests_to_another_host(kagami, site):
     r = site_get(kagami, site, "/a/b.html")
     assert r.status_code == 301
     assert r.headers["Location"] == "https://www.example.com/a/b.html"
+
+
+def test_website_with_the_aws_cli(kagami, aws_cli, unique_name):
+    from s3_helpers import aws_s3
+
+    bucket = unique_name("webcli")
+    kagami.client("s3").create_bucket(Bucket=bucket)
+    kagami.client("s3").put_object(Bucket=bucket, Key="index.html", Body=b"cli home", ContentType="text/html")
+    aws_s3(kagami.endpoint, "s3", "website", f"s3://{bucket}", "--index-document", "index.html", "--error-document", "err.html")
+    got = aws_cli("s3api", "get-bucket-website", "--bucket", bucket)
+    assert got["IndexDocument"] == {"Suffix": "index.html"}
+    assert got["ErrorDocument"] == {"Key": "err.html"}
+    r = site_get(kagami, bucket, "/")
+    assert r.status_code == 200
+    assert r.content == b"cli home"

@@ -152,6 +152,7 @@ async fn run(config: Config) -> Result<(), StartError> {
 /// gateway and answers NotImplemented.
 fn build_services(env: &ServiceEnv) -> Result<Vec<Arc<dyn Service>>, StoreError> {
     Ok(vec![
+        kagami_dynamodb::new_service(env)?,
         kagami_s3::new_service(env)?,
         kagami_sqs::new_service(env)?,
         kagami_sts::new_service(env)?,

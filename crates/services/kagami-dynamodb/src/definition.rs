@@ -483,7 +483,7 @@ mod tests {
 
     fn create(keys: Vec<generated::KeySchemaElement>, defs: Vec<generated::AttributeDefinition>) -> generated::CreateTableInput {
         generated::CreateTableInput {
-            table_name: "t1".into(),
+            table_name: "tbl1".into(),
             key_schema: Some(keys),
             attribute_definitions: Some(defs),
             billing_mode: Some(PAY_PER_REQUEST.into()),

@@ -290,33 +290,14 @@ impl Dynamodb {
                 return Err(resource_not_found().into());
             }
             let key = state.schema.key_from_key(&key_item)?;
-            if let Some(update) = &update {
-                state.schema.check_update(update)?;
-                let index_keys: Vec<&str> = state
-                    .def
-                    .indexes()
-                    .flat_map(|(i, _)| std::iter::once(i.hash_key.as_str()).chain(i.range_key.as_deref()))
-                    .collect();
-                crate::keys::KeySchema::check_nested_key_access(update, &index_keys)?;
-            }
+            check_update_keys(&state, update.as_ref())?;
             let old = state.data.get(&key).cloned();
             if let Some(c) = &write.condition
                 && !c.evaluate(old.as_ref().unwrap_or(&Item::new()))
             {
                 return Err(condition_failed(old.as_ref(), return_old));
             }
-            let start = old.clone().unwrap_or_else(|| state.schema.key_item(&key));
-            let (new, updated_old, updated_new) = match &update {
-                Some(update) => {
-                    let outcome = if old.is_some() { update.apply(&start)? } else { update.apply_new(&start)? };
-                    let updated_old = old.as_ref().map(|o| outcome.updated_old(o)).unwrap_or_default();
-                    let updated_new = outcome.updated_new();
-                    (outcome.item, updated_old, updated_new)
-                }
-                None => (start, Item::new(), Item::new()),
-            };
-            check_updated_item_size(&new)?;
-            check_index_keys(&state, &new)?;
+            let (new, updated_old, updated_new) = updated_item(&state, &key, old.as_ref(), update.as_ref())?;
             let attributes = match return_values {
                 ReturnValues::None => None,
                 ReturnValues::AllOld => old.clone(),
@@ -369,6 +350,38 @@ impl Dynamodb {
             item_collection_metrics: None,
         })
     }
+}
+
+/// An update may not write the table's key attributes, nor reach into an index key.
+pub(crate) fn check_update_keys(state: &TableState, update: Option<&Update>) -> Result<(), ValidationError> {
+    let Some(update) = update else { return Ok(()) };
+    state.schema.check_update(update)?;
+    let index_keys: Vec<&str> =
+        state.def.indexes().flat_map(|(i, _)| std::iter::once(i.hash_key.as_str()).chain(i.range_key.as_deref())).collect();
+    crate::keys::KeySchema::check_nested_key_access(update, &index_keys)
+}
+
+/// The item after an update (a new item starts as its key), checked for size and index
+/// key types, with what UPDATED_OLD and UPDATED_NEW return.
+pub(crate) fn updated_item(
+    state: &TableState,
+    key: &PrimaryKey,
+    old: Option<&Item>,
+    update: Option<&Update>,
+) -> Result<(Item, Item, Item), ValidationError> {
+    let start = old.cloned().unwrap_or_else(|| state.schema.key_item(key));
+    let (new, updated_old, updated_new) = match update {
+        Some(update) => {
+            let outcome = if old.is_some() { update.apply(&start)? } else { update.apply_new(&start)? };
+            let updated_old = old.map(|o| outcome.updated_old(o)).unwrap_or_default();
+            let updated_new = outcome.updated_new();
+            (outcome.item, updated_old, updated_new)
+        }
+        None => (start, Item::new(), Item::new()),
+    };
+    check_updated_item_size(&new)?;
+    check_index_keys(state, &new)?;
+    Ok((new, updated_old, updated_new))
 }
 
 /// Deletes one item under the table's lock (DeleteItem, BatchWriteItem).

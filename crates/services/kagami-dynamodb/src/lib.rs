@@ -1,4 +1,12 @@
-//! Amazon DynamoDB for kagami — the foundation the table and item operations build on:
+//! Amazon DynamoDB for kagami: tables with global and local secondary indexes, items of
+//! every attribute type, condition/update/filter/projection expressions (and the legacy
+//! parameters), Query as a range read, Scan with parallel segments, batch reads and writes,
+//! consumed capacity, tags; in every (account, region), durable when the store is.
+//!
+//! The provider below is the generated `DynamodbApi` trait: one method per operation, each
+//! handing the typed request to the domain model (`state.rs`, `tables.rs`, `items.rs`,
+//! `query.rs`, `batch.rs`; storage and indexes in `storage.rs`, records in
+//! `persistence.rs`). The data model and the expression engine underneath:
 //!
 //! - [`attribute`]: [`AttributeValue`] (S, N, B, BOOL, NULL, M, L, SS, NS, BS) and
 //!   [`Item`], read from and written to the generated wire shape with DynamoDB's
@@ -39,11 +47,22 @@
 pub mod generated;
 
 pub mod attribute;
+mod batch;
+mod capacity;
+mod codec;
+mod definition;
 pub mod errors;
 pub mod expressions;
+mod items;
 pub mod keys;
 pub mod number;
 pub mod ordering;
+mod persistence;
+mod query;
+mod state;
+mod storage;
+mod tables;
+mod transactions;
 
 pub use attribute::{AttributeValue, Item, Map, ScalarType, check_item_size, check_updated_item_size, item_size};
 pub use errors::ValidationError;
@@ -51,3 +70,176 @@ pub use expressions::{Condition, ExpressionAttributes, ExpressionKind, KeyCondit
 pub use keys::{KeyAttribute, KeySchema, PrimaryKey};
 pub use number::Number;
 pub use ordering::{KeyValue, SortKeyCondition};
+
+use crate::generated::*;
+use crate::state::Dynamodb;
+use kagami_core::{BoxFuture, RequestContext, Service, ServiceEnv, ServiceError, StoreError, Value};
+use kagami_protocol::shapes::ShapeError;
+use std::sync::Arc;
+
+/// The operations that behave as AWS documents; every other answers NotImplemented.
+pub const IMPLEMENTED: &[&str] = &[
+    "BatchGetItem",
+    "BatchWriteItem",
+    "CreateTable",
+    "DeleteItem",
+    "DeleteTable",
+    "DescribeEndpoints",
+    "DescribeLimits",
+    "DescribeTable",
+    "GetItem",
+    "ListTables",
+    "ListTagsOfResource",
+    "PutItem",
+    "Query",
+    "Scan",
+    "TagResource",
+    "TransactGetItems",
+    "TransactWriteItems",
+    "UntagResource",
+    "UpdateItem",
+    "UpdateTable",
+];
+
+/// The DynamoDB provider.
+pub struct DynamodbProvider {
+    dynamodb: Dynamodb,
+}
+
+impl DynamodbProvider {
+    /// Loads the service state (tables, items, indexes) from the store.
+    pub fn new(env: &ServiceEnv) -> Result<Self, StoreError> {
+        Ok(DynamodbProvider { dynamodb: Dynamodb::new(env)? })
+    }
+}
+
+impl DynamodbApi for DynamodbProvider {
+    async fn batch_get_item(&self, ctx: &RequestContext, input: BatchGetItemInput) -> Result<BatchGetItemOutput, ServiceError> {
+        self.dynamodb.batch_get_item(ctx, input)
+    }
+
+    async fn batch_write_item(&self, ctx: &RequestContext, input: BatchWriteItemInput) -> Result<BatchWriteItemOutput, ServiceError> {
+        self.dynamodb.batch_write_item(ctx, input).await
+    }
+
+    async fn create_table(&self, ctx: &RequestContext, input: CreateTableInput) -> Result<CreateTableOutput, ServiceError> {
+        self.dynamodb.create_table(ctx, input).await
+    }
+
+    async fn delete_item(&self, ctx: &RequestContext, input: DeleteItemInput) -> Result<DeleteItemOutput, ServiceError> {
+        self.dynamodb.delete_item(ctx, input).await
+    }
+
+    async fn delete_table(&self, ctx: &RequestContext, input: DeleteTableInput) -> Result<DeleteTableOutput, ServiceError> {
+        self.dynamodb.delete_table(ctx, input).await
+    }
+
+    async fn describe_endpoints(&self, ctx: &RequestContext, _input: DescribeEndpointsRequest) -> Result<DescribeEndpointsResponse, ServiceError> {
+        Ok(tables::describe_endpoints(ctx))
+    }
+
+    async fn describe_limits(&self, _ctx: &RequestContext, _input: DescribeLimitsInput) -> Result<DescribeLimitsOutput, ServiceError> {
+        Ok(tables::describe_limits())
+    }
+
+    async fn describe_table(&self, ctx: &RequestContext, input: DescribeTableInput) -> Result<DescribeTableOutput, ServiceError> {
+        self.dynamodb.describe_table(ctx, input).map_err(Into::into)
+    }
+
+    async fn get_item(&self, ctx: &RequestContext, input: GetItemInput) -> Result<GetItemOutput, ServiceError> {
+        self.dynamodb.get_item(ctx, input)
+    }
+
+    async fn list_tables(&self, ctx: &RequestContext, input: ListTablesInput) -> Result<ListTablesOutput, ServiceError> {
+        self.dynamodb.list_tables(ctx, input).map_err(Into::into)
+    }
+
+    async fn list_tags_of_resource(&self, ctx: &RequestContext, input: ListTagsOfResourceInput) -> Result<ListTagsOfResourceOutput, ServiceError> {
+        self.dynamodb.list_tags_of_resource(ctx, input).map_err(Into::into)
+    }
+
+    async fn put_item(&self, ctx: &RequestContext, input: PutItemInput) -> Result<PutItemOutput, ServiceError> {
+        self.dynamodb.put_item(ctx, input).await
+    }
+
+    async fn query(&self, ctx: &RequestContext, input: QueryInput) -> Result<QueryOutput, ServiceError> {
+        self.dynamodb.query(ctx, input)
+    }
+
+    async fn scan(&self, ctx: &RequestContext, input: ScanInput) -> Result<ScanOutput, ServiceError> {
+        self.dynamodb.scan(ctx, input)
+    }
+
+    async fn tag_resource(&self, ctx: &RequestContext, input: TagResourceInput) -> Result<(), ServiceError> {
+        self.dynamodb.tag_resource(ctx, input).await
+    }
+
+    async fn transact_get_items(&self, ctx: &RequestContext, input: TransactGetItemsInput) -> Result<TransactGetItemsOutput, ServiceError> {
+        self.dynamodb.transact_get_items(ctx, input)
+    }
+
+    async fn transact_write_items(&self, ctx: &RequestContext, input: TransactWriteItemsInput) -> Result<TransactWriteItemsOutput, ServiceError> {
+        self.dynamodb.transact_write_items(ctx, input).await
+    }
+
+    async fn untag_resource(&self, ctx: &RequestContext, input: UntagResourceInput) -> Result<(), ServiceError> {
+        self.dynamodb.untag_resource(ctx, input).await
+    }
+
+    async fn update_item(&self, ctx: &RequestContext, input: UpdateItemInput) -> Result<UpdateItemOutput, ServiceError> {
+        self.dynamodb.update_item(ctx, input).await
+    }
+
+    async fn update_table(&self, ctx: &RequestContext, input: UpdateTableInput) -> Result<UpdateTableOutput, ServiceError> {
+        self.dynamodb.update_table(ctx, input).await
+    }
+
+    /// DynamoDB words a missing member as a constraint on its camelCase name, and a value of
+    /// the wrong JSON type as a SerializationException.
+    fn input_error(&self, _operation: &str, error: ShapeError) -> ServiceError {
+        match error {
+            ShapeError::Missing { member } => {
+                let mut chars = member.chars();
+                let camel: String = chars.next().map(|c| c.to_ascii_lowercase()).into_iter().chain(chars).collect();
+                DynamodbError::ValidationException(format!(
+                    "1 validation error detected: Value null at '{camel}' failed to satisfy constraint: Member must not be null"
+                ))
+                .into()
+            }
+            ShapeError::Invalid { member, detail } => {
+                ServiceError::new("SerializationException", 400, format!("Unexpected value for {member}: {detail}"))
+            }
+        }
+    }
+}
+
+/// The DynamoDB service as the gateway sees it.
+pub struct DynamodbService {
+    provider: DynamodbProvider,
+}
+
+impl Service for DynamodbService {
+    fn name(&self) -> &'static str {
+        "dynamodb"
+    }
+
+    fn implemented_operations(&self) -> &'static [&'static str] {
+        IMPLEMENTED
+    }
+
+    fn handle<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, ServiceError>> {
+        Box::pin(generated::dispatch(&self.provider, ctx, operation, input))
+    }
+
+    fn reset(&self) {
+        self.provider.dynamodb.reset();
+    }
+}
+
+/// Builds the DynamoDB service, loading its tables and items from a durable store.
+pub fn new_service(env: &ServiceEnv) -> Result<Arc<dyn Service>, StoreError> {
+    Ok(Arc::new(DynamodbService { provider: DynamodbProvider::new(env)? }))
+}
+
+#[cfg(test)]
+mod tests;

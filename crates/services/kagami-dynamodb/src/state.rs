@@ -2,13 +2,13 @@
 //! lock, so work on one table never waits for another.
 
 use crate::definition::TableDefinition;
-use crate::generated::DynamodbError;
+use crate::generated::{DynamodbError, TransactWriteItemsInput};
 use crate::keys::KeySchema;
 use crate::persistence;
 use crate::storage::TableData;
 use kagami_core::store::{Commit, StoreOp};
 use kagami_core::{RequestContext, ServiceEnv, ServiceError, Store, StoreError};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -41,6 +41,8 @@ type Partition = BTreeMap<String, Arc<Table>>;
 pub struct Dynamodb {
     pub(crate) store: Store,
     tables: RwLock<HashMap<(String, String), Partition>>,
+    /// ClientRequestTokens of recent TransactWriteItems, with the request and its time.
+    pub(crate) transaction_tokens: Mutex<HashMap<String, (TransactWriteItemsInput, i64)>>,
 }
 
 /// "Requested resource not found": what item operations answer for a missing table.
@@ -75,7 +77,7 @@ pub fn locate<'a>(ctx: &'a RequestContext, table_name: &'a str) -> (&'a str, &'a
 impl Dynamodb {
     /// Builds the service state, loading tables and items from a durable store.
     pub fn new(env: &ServiceEnv) -> Result<Dynamodb, StoreError> {
-        let dynamodb = Dynamodb { store: env.store.clone(), tables: RwLock::new(HashMap::new()) };
+        let dynamodb = Dynamodb { store: env.store.clone(), tables: RwLock::new(HashMap::new()), transaction_tokens: Mutex::new(HashMap::new()) };
         let (definitions, items) = persistence::load(&env.store)?;
         let mut by_key: HashMap<String, TableState> = HashMap::new();
         for def in definitions {
@@ -110,6 +112,7 @@ impl Dynamodb {
         for t in drained {
             t.state.write().deleted = true;
         }
+        self.transaction_tokens.lock().clear();
         // Submitted before any later write, so the writer applies it first.
         drop(self.store.submit(persistence::ALL.iter().map(|t| StoreOp::delete_prefix(t, "")).collect()));
     }

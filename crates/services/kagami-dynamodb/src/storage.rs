@@ -4,7 +4,7 @@
 //! attributes is absent from that index. Index entries hold only keys; projections are
 //! applied when an index is read, from the item itself.
 
-use crate::attribute::{AttributeValue, Item, item_size};
+use crate::attribute::{Item, item_size};
 use crate::definition::{IndexDefinition, TableDefinition};
 use crate::keys::{KeySchema, PrimaryKey};
 use crate::ordering::{KeyValue, SortKeyCondition};
@@ -234,18 +234,6 @@ impl TableData {
         let rest = hashes.filter(move |h| keep(h)).flat_map(move |h| self.query(index, h, None, true, None));
         Box::new(head.chain(rest))
     }
-
-    /// Every item with its key (durable reload checks, tests).
-    pub fn items(&self) -> impl Iterator<Item = (PrimaryKey, &Item)> {
-        self.items
-            .iter()
-            .flat_map(|(h, p)| p.iter().map(move |(r, item)| (PrimaryKey { hash: h.clone(), range: r.clone() }, item)))
-    }
-}
-
-/// The item's attribute as a key value, if it has one of a scalar type.
-pub fn key_attribute(item: &Item, name: &str) -> Option<KeyValue> {
-    item.get(name).and_then(KeyValue::from_attribute)
 }
 
 fn ordered<'a, T: 'a>(
@@ -295,14 +283,10 @@ fn safe_range<'a, V>(
     if crossed { Box::new(std::iter::empty()) } else { Box::new(map.range((lo, hi))) }
 }
 
-/// A value as a key value, when it is one.
-pub fn as_key(value: &AttributeValue) -> Option<KeyValue> {
-    KeyValue::from_attribute(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attribute::AttributeValue;
     use crate::definition::{IndexProjection, PAY_PER_REQUEST};
     use crate::number::Number;
 

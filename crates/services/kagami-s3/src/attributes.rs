@@ -1,7 +1,7 @@
 //! GetObjectAttributes: the attributes a client names in `x-amz-object-attributes`,
 //! without the body.
 
-use crate::errors::invalid_argument;
+use crate::errors::{check_expected_owner, invalid_argument};
 use crate::generated::*;
 use crate::objects::find_version;
 use crate::persistence::ObjectRecord;
@@ -42,6 +42,7 @@ impl S3 {
             key_md5: input.sse_customer_key_md5.as_deref(),
         };
         let found = self.with_bucket(ctx, &input.bucket, |b| {
+            check_expected_owner(&b.record.account, input.expected_bucket_owner.as_deref(), false)?;
             let found = find_version(b, &input.key, input.version_id.as_deref(), false)?;
             sse::check_read(found.record.sse.as_ref(), &customer)?;
             Ok(found)

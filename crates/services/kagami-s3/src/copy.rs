@@ -99,6 +99,7 @@ impl S3 {
         // The destination first: its bucket, its conditions, its encryption, and the
         // tags, Object Lock and ACL the request sets on the copy.
         let (encryption, settings) = self.with_bucket(ctx, &input.bucket, |b| {
+            check_expected_owner(&b.record.account, input.expected_bucket_owner.as_deref(), false)?;
             let current = b.objects.get(&input.key).and_then(|v| v.current());
             conditions::check_write(&input.key, current, input.if_match.as_deref(), input.if_none_match.as_deref())?;
             let encryption = sse::for_new_object(ctx, &requested, b.config.get("Encryption").cloned())?;
@@ -117,6 +118,7 @@ impl S3 {
             key_md5: input.copy_source_sse_customer_key_md5.as_deref(),
         };
         let (record, source_version, file) = self.with_bucket(ctx, &source.bucket, |b| {
+            check_expected_owner(&b.record.account, input.expected_source_bucket_owner.as_deref(), false)?;
             let found = find_version(b, &source.key, source.version_id.as_deref(), false)
                 .map_err(|e| source_error(e, &source.key))?;
             sse::check_read(found.record.sse.as_ref(), &source_customer)?;

@@ -501,6 +501,19 @@ pub fn illegal_self_copy() -> ServiceError {
     )
 }
 
+/// `x-amz-expected-bucket-owner` (or the copy source's) names another account: 403,
+/// bodiless for HEAD.
+pub fn check_expected_owner(bucket_account: &str, expected: Option<&str>, head: bool) -> Result<(), ServiceError> {
+    match expected {
+        Some(account) if account != bucket_account => Err(if head {
+            ServiceError::new("Forbidden", 403, "Forbidden")
+        } else {
+            access_denied()
+        }),
+        _ => Ok(()),
+    }
+}
+
 pub fn copy_source_too_large(max: u64) -> ServiceError {
     invalid_request(&format!(
         "The specified copy source is larger than the maximum allowable size for a copy source: {max}"

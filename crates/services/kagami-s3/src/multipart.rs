@@ -19,6 +19,7 @@ macro_rules! set_part_checksum {
     };
 }
 
+mod abort_rule;
 mod complete;
 mod copy;
 mod create;

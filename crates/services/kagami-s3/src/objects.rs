@@ -117,6 +117,7 @@ macro_rules! read_of {
                 key: $input.sse_customer_key.as_deref(),
                 key_md5: $input.sse_customer_key_md5.as_deref(),
             },
+            expected_owner: $input.expected_bucket_owner.as_deref(),
         }
     };
 }
@@ -174,12 +175,14 @@ struct Read<'a> {
     part_number: Option<i32>,
     conditions: Conditions<'a>,
     customer: Customer<'a>,
+    expected_owner: Option<&'a str>,
 }
 
 impl Read<'_> {
     /// The version to read and the bytes of it to return, after S3's checks in S3's
     /// order: the version, its encryption key, the conditions, then the range.
     fn resolve(&self, bucket: &Bucket, head: bool) -> Result<(Found, Window), ServiceError> {
+        check_expected_owner(&bucket.record.account, self.expected_owner, head)?;
         let found = find_version(bucket, self.key, self.version_id, head)?;
         sse::check_read(found.record.sse.as_ref(), &self.customer)?;
         self.conditions.check_read(&found.record, clock::now_millis())?;
@@ -287,6 +290,7 @@ impl S3 {
         // Conditions are checked before the body arrives (no upload wasted) and again
         // under the write lock, where they decide.
         let early = self.with_bucket(ctx, &input.bucket, |b| {
+            check_expected_owner(&b.record.account, input.expected_bucket_owner.as_deref(), false)?;
             let current = b.objects.get(&input.key).and_then(|v| v.current());
             conditions::check_write(&input.key, current, input.if_match.as_deref(), input.if_none_match.as_deref())?;
             sse::for_new_object(ctx, &put_encryption(&input), b.config.get("Encryption").cloned())

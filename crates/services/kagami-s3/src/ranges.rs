@@ -206,6 +206,21 @@ mod tests {
     }
 
     #[test]
+    fn only_reads_with_a_content_range_answer_206() {
+        let status = |op: &str, range: Option<&str>| {
+            let mut v = Value::map();
+            if let Some(r) = range {
+                v.insert("ContentRange", Value::Str(r.into()));
+            }
+            partial_content_status(op, v).get(kagami_protocol::STATUS_MEMBER).and_then(Value::as_i64)
+        };
+        assert_eq!(status("GetObject", Some("bytes 0-1/2")), Some(206));
+        assert_eq!(status("HeadObject", Some("bytes 0-1/2")), Some(206));
+        assert_eq!(status("GetObject", None), None);
+        assert_eq!(status("UploadPartCopy", Some("bytes 0-1/2")), None);
+    }
+
+    #[test]
     fn parts_of_multipart_objects_and_part_one_of_others() {
         let multipart = ObjectRecord {
             size: 12,

@@ -194,6 +194,18 @@ impl FormReader {
         Ok(out)
     }
 
+    /// Reads and drops up to `max` bytes of what is left of the body.
+    pub async fn drain(mut self, max: u64) {
+        let mut dropped = self.buf.len() as u64;
+        self.buf.clear();
+        while dropped <= max {
+            match self.stream.next_chunk().await {
+                Some(Ok(chunk)) => dropped += chunk.len() as u64,
+                _ => return,
+            }
+        }
+    }
+
     /// The current part's body as a stream, for the upload: it ends with the part.
     pub fn into_part_stream(self) -> ByteStream {
         ByteStream::unfold(self, |mut reader| async move {

@@ -32,6 +32,8 @@ const EXEMPT_FIELDS: &[&str] = &[
     "bucket",
 ];
 const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
+/// How much of a refused upload is read (and dropped) before answering.
+const MAX_DRAIN: u64 = 64 * 1024 * 1024;
 
 /// The form fields before the file, names as sent.
 struct Fields(Vec<(String, String)>);
@@ -108,38 +110,14 @@ pub async fn post_object(
             }
         }
     };
-    let Some(key_template) = fields.get("key") else {
-        return Err(invalid_argument_post(
-            "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
-            "key",
-            "",
-        ));
-    };
-    let filename = file_head.filename.clone().unwrap_or_default();
-    let key = key_template.replace("${filename}", &filename);
-
-    // Who uploads: the form's credential, checked by the gateway; anonymous without one.
-    let mut caller = ctx.clone();
-    // SigV4 forms name a credential scope; version 2 forms (boto3's default) only a key.
-    let signed = match (fields.get("x-amz-credential"), fields.get("awsaccesskeyid")) {
-        (Some(credential), _) => Some((credential, fields.get("x-amz-signature"))),
-        (None, Some(key)) => Some((key, fields.get("signature"))),
-        (None, None) => None,
-    };
-    if let Some((credential, signature)) = signed {
-        let signature = PostSignature {
-            credential,
-            policy: fields.get("policy").unwrap_or(""),
-            signature: signature.unwrap_or(""),
-            security_token: fields.get("x-amz-security-token"),
-        };
-        if let Some(check) = &req.post_credentials {
-            caller.account_id = check(&signature)?;
+    let (key, caller, length_range) = match authorize(ctx, &req, &fields, &file_head, &bucket) {
+        Ok(checked) => checked,
+        Err(e) => {
+            // Read what the client is still sending, so that it gets to read the answer
+            // instead of a reset connection.
+            reader.drain(MAX_DRAIN).await;
+            return Err(e);
         }
-    }
-    let length_range = match fields.get("policy") {
-        Some(policy) => check_policy(policy, &fields, &bucket, &key)?,
-        None => None,
     };
 
     let temp = s3.blobs.temp_path();
@@ -240,6 +218,54 @@ pub async fn post_object(
         }
     };
     Ok(success(&req, &fields, &stored, version_id.as_deref()))
+}
+
+/// The key, the caller and the `content-length-range` (min, max) of an upload.
+type Authorized = (String, RequestContext, Option<(u64, u64)>);
+
+/// What an upload whose fields pass — a key, a valid credential, a policy the fields
+/// satisfy — may write.
+fn authorize(
+    ctx: &RequestContext,
+    req: &HttpSurfaceRequest,
+    fields: &Fields,
+    file_head: &super::form::PartHead,
+    bucket: &str,
+) -> Result<Authorized, ServiceError> {
+    let Some(key_template) = fields.get("key") else {
+        return Err(invalid_argument_post(
+            "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
+            "key",
+            "",
+        ));
+    };
+    let filename = file_head.filename.clone().unwrap_or_default();
+    let key = key_template.replace("${filename}", &filename);
+
+    // Who uploads: the form's credential, checked by the gateway; anonymous without one.
+    let mut caller = ctx.clone();
+    // SigV4 forms name a credential scope; version 2 forms (boto3's default) only a key.
+    let signed = match (fields.get("x-amz-credential"), fields.get("awsaccesskeyid")) {
+        (Some(credential), _) => Some((credential, fields.get("x-amz-signature"))),
+        (None, Some(key)) => Some((key, fields.get("signature"))),
+        (None, None) => None,
+    };
+    if let Some((credential, signature)) = signed {
+        let signature = PostSignature {
+            credential,
+            policy: fields.get("policy").unwrap_or(""),
+            signature: signature.unwrap_or(""),
+            security_token: fields.get("x-amz-security-token"),
+        };
+        if let Some(check) = &req.post_credentials {
+            caller.account_id = check(&signature)?;
+        }
+    }
+    let length_range = match fields.get("policy") {
+        Some(policy) => check_policy(policy, fields, bucket, &key)?,
+        None => None,
+    };
+    Ok((key, caller, length_range))
 }
 
 fn invalid_argument_post(message: &str, name: &str, value: &str) -> ServiceError {

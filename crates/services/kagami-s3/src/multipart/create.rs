@@ -170,12 +170,15 @@ impl S3 {
             parts: Default::default(),
         };
         let upload_id = upload.upload_id.clone();
-        self.with_bucket_mut(ctx, &input.bucket, |b| {
-            let op = upload.put_op();
-            b.uploads.insert(upload.upload_id.clone(), upload);
-            Ok(((), vec![op], Vec::new()))
-        })
-        .await?;
+        let abort = self
+            .with_bucket_mut(ctx, &input.bucket, |b| {
+                let op = upload.put_op();
+                let abort = super::abort_rule::abort_rule(b, &upload);
+                b.uploads.insert(upload.upload_id.clone(), upload);
+                Ok((abort, vec![op], Vec::new()))
+            })
+            .await?;
+        let (abort_date, abort_rule_id) = abort.unzip();
         Ok(CreateMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(input.key),
@@ -187,6 +190,8 @@ impl S3 {
             sse_customer_key_md5: sse.customer_key_md5,
             checksum_algorithm: algorithm.map(|a| a.name().to_string()),
             checksum_type,
+            abort_date,
+            abort_rule_id,
             ..Default::default()
         })
     }

@@ -104,7 +104,10 @@ impl S3 {
                 parts.push(part);
             }
             let truncated = after.next().is_some();
+            let (abort_date, abort_rule_id) = super::abort_rule::abort_rule(b, upload).unzip();
             Ok(ListPartsOutput {
+                abort_date,
+                abort_rule_id,
                 bucket: Some(input.bucket.clone()),
                 key: Some(input.key.clone()),
                 upload_id: Some(input.upload_id.clone()),
