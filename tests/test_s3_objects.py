@@ -11,7 +11,9 @@ import zlib
 from pathlib import Path
 
 import boto3.s3.transfer
+import botocore.config
 import pytest
+from botocore.exceptions import ClientError
 
 from s3_helpers import aws_s3, error_of
 
@@ -203,3 +205,23 @@ def test_ephemeral_bodies_live_in_a_temp_dir_that_reset_empties_and_exit_removes
     assert error_of(s3.head_bucket, Bucket="ephemeral-bucket")["ResponseMetadata"]["HTTPStatusCode"] == 404
     server.stop()
     assert not bodies.exists()
+
+
+def test_boto3_keeps_working_after_puts_answered_without_100_continue(kagami, unique_name):
+    """botocore sends `Expect: 100-continue` with every PutObject. An empty body or an
+    early error is answered without `100 Continue`, and botocore then misreads the next
+    response on that connection: kagami closes such connections, so no call needs a retry."""
+    s3 = kagami.client("s3", config=botocore.config.Config(
+        retries={"total_max_attempts": 1}, read_timeout=20))
+    bucket = unique_name("expect")
+    s3.create_bucket(Bucket=bucket)
+    sequence = [b"", b"", b"after two empty bodies", b"", b"x" * 100_000]
+    for i, body in enumerate(sequence):
+        response = s3.put_object(Bucket=bucket, Key=f"k{i}", Body=body)
+        assert response["ResponseMetadata"]["RetryAttempts"] == 0
+        with pytest.raises(ClientError) as caught:
+            s3.put_object(Bucket=bucket + "-missing", Key="k", Body=body)
+        assert caught.value.response["Error"]["Code"] == "NoSuchBucket"
+        assert caught.value.response["ResponseMetadata"]["RetryAttempts"] == 0
+    for i, body in enumerate(sequence):
+        assert s3.get_object(Bucket=bucket, Key=f"k{i}")["Body"].read() == body

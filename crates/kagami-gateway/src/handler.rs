@@ -4,7 +4,7 @@ use crate::body;
 use crate::panic::CatchUnwind;
 use crate::{Gateway, ResponseBody, cors, dispatch, internal, s3_surface};
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, ORIGIN};
+use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST, ORIGIN};
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body::Body;
 use std::time::Instant;
@@ -79,7 +79,19 @@ impl Gateway {
                 ),
             };
         }
-        let outcome = dispatch::aws(self, &head, body).await;
+        let expects_continue = expects_continue(&head);
+        let mut outcome = dispatch::aws(self, &head, body).await;
+        if expects_continue
+            && (content_length(&head) == Some(0) || !outcome.response.status().is_success())
+        {
+            // No `100 Continue` went out (an empty body is never read; an early error
+            // answers before reading). botocore then keeps the final status for the
+            // connection's next request, so that one stalls or misreads: start afresh.
+            outcome
+                .response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
         (
             outcome.response,
             outcome.service,
@@ -87,6 +99,13 @@ impl Gateway {
             outcome.cors_final,
         )
     }
+}
+
+/// Whether the client waits for `100 Continue` before sending its body.
+fn expects_continue(head: &http::request::Parts) -> bool {
+    head.headers
+        .get(EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
 }
 
 /// The length the client declared, if it did.
