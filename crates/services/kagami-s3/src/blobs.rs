@@ -8,8 +8,17 @@
 use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const TMP: &str = "tmp";
+
+/// Whether body files must reach the disk before they are acknowledged: set by the
+/// durable store's `open`. Ephemeral bodies need no fsync: they die with the process.
+static DURABLE_WRITES: AtomicBool = AtomicBool::new(false);
+
+pub fn durable_writes() -> bool {
+    DURABLE_WRITES.load(Ordering::Relaxed)
+}
 const OBJECTS: &str = "objects";
 const EPHEMERAL_PREFIX: &str = "kagami-s3-";
 
@@ -34,6 +43,8 @@ impl Blobs {
         };
         if ephemeral {
             let _ = std::fs::remove_dir_all(&root);
+        } else {
+            DURABLE_WRITES.store(true, Ordering::Relaxed);
         }
         let blobs = Blobs { root, ephemeral };
         blobs.create_dirs()?;
@@ -61,15 +72,21 @@ impl Blobs {
 
     /// Moves a complete, fsynced temporary file to its object path, durably.
     pub async fn commit(&self, temp: &Path, id: &str) -> io::Result<()> {
-        tokio::fs::rename(temp, self.object_path(id)).await?;
-        if !self.ephemeral {
-            let dir = self.root.join(OBJECTS);
-            // The rename is durable once the directory entry is.
-            tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
-                .await
-                .map_err(io::Error::other)??;
+        let target = self.object_path(id);
+        if self.ephemeral {
+            // A rename within one directory tree costs less than a trip to the
+            // blocking pool.
+            return std::fs::rename(temp, target);
         }
-        Ok(())
+        let temp = temp.to_path_buf();
+        let dir = self.root.join(OBJECTS);
+        tokio::task::spawn_blocking(move || {
+            std::fs::rename(temp, target)?;
+            // The rename is durable once the directory entry is.
+            std::fs::File::open(dir)?.sync_all()
+        })
+        .await
+        .map_err(io::Error::other)?
     }
 
     pub fn remove(&self, id: &str) {

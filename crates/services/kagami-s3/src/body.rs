@@ -12,7 +12,7 @@ use kagami_protocol::ByteStream;
 use md5::{Digest, Md5};
 use std::io::SeekFrom;
 use std::path::Path;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// Largest object a single PUT may create (AWS: 5 GiB).
 pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
@@ -20,6 +20,9 @@ pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 const READ_CHUNK: u64 = 256 * 1024;
 /// Write buffer between the connection and the body file.
 const WRITE_BUFFER: usize = 256 * 1024;
+/// Pieces of a body in flight between the connection and the writer: enough to keep
+/// both busy, few enough to bound memory per upload (pieces are at most a few hundred KiB).
+const WRITE_QUEUE: usize = 16;
 /// What was received of a body.
 pub struct Received {
     pub md5: [u8; 16],
@@ -69,6 +72,10 @@ pub fn looks_signed_chunked(first: &[u8]) -> bool {
 
 /// `receive`, computing the checksums of `algorithms` over the decoded body as well.
 /// `chunked: None` tells aws-chunked from the body's first bytes.
+///
+/// The connection's bytes are read and decoded here; hashing (MD5 for the ETag plus the
+/// checksums) and writing happen on a blocking worker fed through a short queue, so a
+/// large upload uses a second core and the runtime thread never waits on the disk.
 pub async fn receive_hashing(
     mut body: ByteStream,
     chunked: Option<bool>,
@@ -76,12 +83,32 @@ pub async fn receive_hashing(
     max: u64,
     algorithms: &[Algorithm],
 ) -> Result<Received, ServiceError> {
-    let file = tokio::fs::File::create(temp)
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(WRITE_QUEUE);
+    let worker = spawn_writer(temp.to_path_buf(), algorithms.to_vec(), rx);
+    let streamed = stream_into(&mut body, chunked, max, &tx).await;
+    drop(tx);
+    let written = worker
         .await
-        .map_err(|e| io_error("creating the object body", &e))?;
-    let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
-    let mut md5 = Md5::new();
-    let mut hashers: Vec<Hasher> = algorithms.iter().map(|a| Hasher::new(*a)).collect();
+        .map_err(|e| io_error("writing the object body", &std::io::Error::other(e)))?;
+    // A body the client broke off is its error, whatever the disk said after.
+    let (size, trailers) = streamed?;
+    let (md5, checksums) = written.map_err(|e| io_error("writing the object body", &e))?;
+    Ok(Received {
+        md5,
+        size,
+        trailers,
+        checksums,
+    })
+}
+
+/// Reads the body, decodes aws-chunked, bounds its size and queues the pieces for the
+/// writer. Returns the decoded size and the trailers.
+async fn stream_into(
+    body: &mut ByteStream,
+    chunked: Option<bool>,
+    max: u64,
+    tx: &tokio::sync::mpsc::Sender<Bytes>,
+) -> Result<(u64, Vec<(String, String)>), ServiceError> {
     let mut size: u64 = 0;
     let mut decoder = (chunked == Some(true)).then(AwsChunkedDecoder::new);
     let mut detect = chunked.is_none();
@@ -107,13 +134,10 @@ pub async fn receive_hashing(
             if size > max {
                 return Err(entity_too_large(size, max));
             }
-            md5.update(&piece);
-            for h in &mut hashers {
-                h.update(&piece);
+            if tx.send(piece).await.is_err() {
+                // The writer stopped on a disk error, which the caller reports.
+                return Ok((size, Vec::new()));
             }
-            out.write_all(&piece)
-                .await
-                .map_err(|e| io_error("writing the object body", &e))?;
         }
     }
     let mut trailers = Vec::new();
@@ -121,21 +145,42 @@ pub async fn receive_hashing(
         d.finish().map_err(|_| incomplete_body())?;
         trailers = d.trailers().to_vec();
     }
-    out.flush()
-        .await
-        .map_err(|e| io_error("writing the object body", &e))?;
-    out.get_ref()
-        .sync_all()
-        .await
-        .map_err(|e| io_error("syncing the object body", &e))?;
-    Ok(Received {
-        md5: md5.finalize().into(),
-        size,
-        trailers,
-        checksums: hashers
-            .into_iter()
-            .map(|h| (h.algorithm(), h.finalize()))
-            .collect(),
+    Ok((size, trailers))
+}
+
+type Digests = ([u8; 16], Vec<(Algorithm, Vec<u8>)>);
+
+/// The blocking half of `receive_hashing`: hashes and writes every queued piece, then
+/// flushes and, in durable mode, fsyncs the file.
+fn spawn_writer(
+    temp: std::path::PathBuf,
+    algorithms: Vec<Algorithm>,
+    mut rx: tokio::sync::mpsc::Receiver<Bytes>,
+) -> tokio::task::JoinHandle<std::io::Result<Digests>> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let file = std::fs::File::create(&temp)?;
+        let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, file);
+        let mut md5 = Md5::new();
+        let mut hashers: Vec<Hasher> = algorithms.iter().map(|a| Hasher::new(*a)).collect();
+        while let Some(piece) = rx.blocking_recv() {
+            md5.update(&piece);
+            for h in &mut hashers {
+                h.update(&piece);
+            }
+            out.write_all(&piece)?;
+        }
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        if crate::blobs::durable_writes() {
+            file.sync_all()?;
+        }
+        Ok((
+            md5.finalize().into(),
+            hashers
+                .into_iter()
+                .map(|h| (h.algorithm(), h.finalize()))
+                .collect(),
+        ))
     })
 }
 
