@@ -260,6 +260,12 @@ fn disambiguate(
     let mut best: Option<(&'static ServiceEntry, usize)> = None;
     for &e in candidates {
         let model = e.model();
+        // S3 Control's operations all live under `/v20180820`: an S3 path is ruled out
+        // without routing it through every template.
+        let prefix = kagami_protocol::common_literal_prefix(model);
+        if !prefix.is_empty() && !under_prefix(parts.path, prefix) {
+            continue;
+        }
         let protocol = kagami_protocol::detect_protocol(model, parts);
         let Ok(op) = kagami_protocol::resolve_operation(model, protocol, parts) else {
             continue;
@@ -289,6 +295,15 @@ fn disambiguate(
     };
     best.map(|(e, _)| e)
         .or_else(|| preferred(pool, Some(signing_name)))
+}
+
+/// Whether `path` starts with the literal segments `prefix`; a percent-encoded path
+/// might spell them differently, so it is never ruled out here.
+fn under_prefix(path: &str, prefix: &str) -> bool {
+    path.contains('%')
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// REST services whose operations are called without a signature (SSO portal, OIDC,

@@ -5,14 +5,23 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use std::collections::HashMap;
 
+/// The hasher of the model's maps: every request looks shapes and members up by name,
+/// and these keys come from the embedded models, not from clients, so a fast
+/// non-keyed hash is safe here.
+pub type FastHash = foldhash::fast::FixedState;
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServiceModel {
     /// botocore's directory name; filled in after parsing.
     #[serde(skip)]
     pub name: String,
     pub metadata: Metadata,
-    pub operations: IndexMap<String, Operation>,
-    pub shapes: HashMap<String, Shape>,
+    pub operations: IndexMap<String, Operation, FastHash>,
+    pub shapes: HashMap<String, Shape, FastHash>,
+    /// Derived lookup structures a consumer builds once per model (the protocol
+    /// engine's REST route index); opaque here, so this crate needs no knowledge of them.
+    #[serde(skip)]
+    pub derived: std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -181,7 +190,7 @@ pub struct Shape {
     #[serde(rename = "type")]
     pub shape_type: ShapeType,
     #[serde(default)]
-    pub members: IndexMap<String, ShapeRef>,
+    pub members: IndexMap<String, ShapeRef, FastHash>,
     pub member: Option<ShapeRef>,
     pub key: Option<ShapeRef>,
     pub value: Option<ShapeRef>,

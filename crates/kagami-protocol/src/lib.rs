@@ -39,6 +39,7 @@ pub mod conformance;
 pub use error::ServiceError;
 pub use shapes::{FromValue, IntoValue, ShapeError};
 pub use stream::{ByteStream, StreamError, StreamSlot};
+pub use router::common_literal_prefix;
 pub use timestamp::Timestamp;
 pub use value::Value;
 

@@ -61,7 +61,8 @@ fn classify(seg: &str) -> Seg<'_> {
 }
 
 fn literal_matches(literal: &str, raw: &str) -> bool {
-    literal == raw || percent_encoding::percent_decode_str(raw).decode_utf8().is_ok_and(|d| d == literal)
+    literal == raw
+        || (raw.contains('%') && percent_encoding::percent_decode_str(raw).decode_utf8().is_ok_and(|d| d == literal))
 }
 
 /// The rank of a candidate: literal segments, labels, query literals matched, whether
@@ -193,18 +194,15 @@ pub(crate) fn resolve<'m>(
     raw_query: &str,
     headers: &http::HeaderMap,
 ) -> Option<&'m Operation> {
+    let index = route_index(model)?;
     let path = Path::new(raw_path);
     let query: Vec<(Cow<str>, Cow<str>)> = pairs(raw_query).collect();
-    let mut labels = Vec::new();
     let mut best: Option<(Rank, &Operation)> = None;
-    for op in model.operations.values() {
-        if !op.http.method.eq_ignore_ascii_case(method.as_str()) {
-            continue;
-        }
-        let (tpath, tquery) = template_parts(&op.http.request_uri);
-        labels.clear();
-        let Some(score) = match_path(tpath, &path, &mut labels) else { continue };
-        let Some(query_literals) = match_query(tquery, &query) else { continue };
+    let routes = index.by_method.iter().find(|(m, _)| m.eq_ignore_ascii_case(method.as_str()))?;
+    for route in &routes.1 {
+        let Some(score) = route.match_path(&path) else { continue };
+        let Some(query_literals) = match_query(&route.query, &query) else { continue };
+        let Some((_, op)) = model.operations.get_index(route.op) else { continue };
         let (all_required, required) = required_bindings(model, op, headers, &query);
         // Ties go to the current operation over the deprecated one it replaced
         // (PutBucketLifecycleConfiguration over PutBucketLifecycle).
@@ -214,6 +212,128 @@ pub(crate) fn resolve<'m>(
         }
     }
     best.map(|(_, op)| op)
+}
+
+/// A model's REST templates, split once, grouped by HTTP method: a request is matched
+/// against pre-classified segments instead of re-parsing every template.
+struct RouteIndex {
+    by_method: Vec<(String, Vec<Route>)>,
+    /// The literal segments every template starts with (`/v20180820` for S3 Control,
+    /// empty for S3): a path without them is for no operation of the model.
+    common_prefix: String,
+}
+
+/// The literal path prefix all of a REST model's operations share (`/v20180820`), or
+/// "" when they share none: lets a caller rule a model out without routing.
+pub fn common_literal_prefix(model: &ServiceModel) -> &str {
+    route_index(model).map_or("", |i| i.common_prefix.as_str())
+}
+
+struct Route {
+    /// Position of the operation in `model.operations`.
+    op: usize,
+    segs: Vec<Compiled>,
+    greedy: bool,
+    query: String,
+}
+
+enum Compiled {
+    Literal(String),
+    Label,
+    Greedy,
+}
+
+fn route_index(model: &ServiceModel) -> Option<&RouteIndex> {
+    model
+        .derived
+        .get_or_init(|| std::sync::Arc::new(build_index(model)))
+        .downcast_ref::<RouteIndex>()
+}
+
+fn build_index(model: &ServiceModel) -> RouteIndex {
+    let mut by_method: Vec<(String, Vec<Route>)> = Vec::new();
+    for (i, op) in model.operations.values().enumerate() {
+        let (tpath, tquery) = template_parts(&op.http.request_uri);
+        let segs: Vec<Compiled> = segments(tpath)
+            .map(|s| match classify(s) {
+                Seg::Literal(l) => Compiled::Literal(l.to_string()),
+                Seg::Label(_) => Compiled::Label,
+                Seg::Greedy(_) => Compiled::Greedy,
+            })
+            .collect();
+        let route = Route {
+            op: i,
+            greedy: segs.iter().any(|s| matches!(s, Compiled::Greedy)),
+            segs,
+            query: tquery.to_string(),
+        };
+        let method = op.http.method.to_ascii_uppercase();
+        match by_method.iter_mut().find(|(m, _)| *m == method) {
+            Some((_, routes)) => routes.push(route),
+            None => by_method.push((method, vec![route])),
+        }
+    }
+    let common_prefix = common_prefix(model);
+    RouteIndex { by_method, common_prefix }
+}
+
+fn common_prefix(model: &ServiceModel) -> String {
+    let mut common: Option<Vec<&str>> = None;
+    for op in model.operations.values() {
+        let (tpath, _) = template_parts(&op.http.request_uri);
+        let literals: Vec<&str> = segments(tpath).take_while(|s| matches!(classify(s), Seg::Literal(_))).collect();
+        common = Some(match common {
+            None => literals,
+            Some(c) => c.iter().zip(&literals).take_while(|(a, b)| a == b).map(|(a, _)| *a).collect(),
+        });
+    }
+    common.filter(|c| !c.is_empty()).map(|c| format!("/{}", c.join("/"))).unwrap_or_default()
+}
+
+impl Route {
+    /// `match_path` over the pre-split template, without collecting labels.
+    fn match_path(&self, path: &Path<'_>) -> Option<Score> {
+        let mut segs = path.segments.as_slice();
+        let t_count = self.segs.len();
+        let mut exact_slash = true;
+        if !self.greedy {
+            if segs.len() == t_count + 1 && segs.last() == Some(&"") {
+                segs = &segs[..t_count];
+                exact_slash = false;
+            } else if segs.len() != t_count {
+                return None;
+            }
+        }
+        let mut score = Score { literals: 0, labels: 0, exact_slash };
+        let mut i = 0;
+        for (ti, t) in self.segs.iter().enumerate() {
+            match t {
+                Compiled::Literal(l) => {
+                    if !literal_matches(l, segs.get(i)?) {
+                        return None;
+                    }
+                    score.literals += 1;
+                    i += 1;
+                }
+                Compiled::Label => {
+                    if segs.get(i)?.is_empty() {
+                        return None;
+                    }
+                    score.labels += 1;
+                    i += 1;
+                }
+                Compiled::Greedy => {
+                    let rest = t_count - ti - 1;
+                    let end = segs.len().checked_sub(rest)?;
+                    if end <= i || path.span(i, end).is_empty() {
+                        return None;
+                    }
+                    i = end;
+                }
+            }
+        }
+        (i == segs.len()).then_some(score)
+    }
 }
 
 /// The labels of `op`'s template in `raw_path`, still percent-encoded.
