@@ -218,3 +218,33 @@ def test_a_page_stops_at_one_megabyte(ddb, unique_name):
     second = ddb.query(TableName=name, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p"}},
                        ExclusiveStartKey=first["LastEvaluatedKey"])
     assert first["Count"] + second["Count"] == 15
+
+
+def test_the_cli_queries_and_scans_across_pages(aws_cli, ddb, orders):
+    out = aws_cli(
+        "dynamodb", "query", "--table-name", orders,
+        "--key-condition-expression", "pk = :p",
+        "--expression-attribute-values", '{":p": {"S": "alice"}}',
+        "--page-size", "4",
+    )
+    assert out["Count"] == 20
+    assert [int(i["sk"]["N"]) for i in out["Items"]] == list(range(1, 21))
+    scanned = aws_cli("dynamodb", "scan", "--table-name", orders, "--select", "COUNT", "--page-size", "7")
+    assert scanned["Count"] == 40
+
+
+def test_reverse_pages_on_gsi_and_lsi_visit_every_item_once(ddb, orders):
+    for index_name, condition, names, values in (
+        ("by-status", "#s = :c", {"#s": "status"}, {":c": {"S": "open"}}),
+        ("by-total", "pk = :p", None, {":p": {"S": "bob"}}),
+    ):
+        args = dict(TableName=orders, IndexName=index_name, KeyConditionExpression=condition,
+                    ExpressionAttributeValues=values, ScanIndexForward=False, PaginationConfig={"PageSize": 3})
+        if names:
+            args["ExpressionAttributeNames"] = names
+        items = [i for p in ddb.get_paginator("query").paginate(**args) for i in p["Items"]]
+        keys = [(i["pk"]["S"], i["sk"]["N"]) for i in items]
+        assert len(keys) == len(set(keys)) == (20 if index_name == "by-status" else 20)
+        if index_name == "by-total":
+            totals = [int(i["total"]["N"]) for i in items]
+            assert totals == sorted(totals, reverse=True)

@@ -286,3 +286,32 @@ def test_the_cli_creates_lists_and_describes_tables(aws_cli, unique_name):
     assert got["Item"] == {"id": {"S": "1"}, "n": {"N": "10"}}
     code, stderr = aws_cli("dynamodb", "describe-table", "--table-name", name + "-x", expect_error=True)
     assert code != 0 and "ResourceNotFoundException" in stderr
+
+
+def test_continuous_backups_report_point_in_time_recovery_disabled(ddb, unique_name):
+    name = unique_name("tbl")
+    create_table(ddb, name)
+    d = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+    assert d["ContinuousBackupsStatus"] == "ENABLED"
+    assert d["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
+    with pytest.raises(ClientError) as e:
+        ddb.describe_continuous_backups(TableName=name + "-x")
+    assert error_of(e)["Code"] == "TableNotFoundException"
+
+
+def test_operations_not_implemented_answer_not_implemented(ddb):
+    with pytest.raises(ClientError) as e:
+        ddb.list_exports()
+    assert error_of(e)["Code"] == "NotImplemented"
+    assert error_of(e)["Status"] == 501
+
+
+def test_kms_encryption_is_described_and_updated(ddb, unique_name):
+    name = unique_name("tbl")
+    t = create_table(ddb, name, SSESpecification={"Enabled": True, "SSEType": "KMS"})
+    assert t["SSEDescription"] == {
+        "Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": "arn:aws:kms:us-east-1:000000000000:alias/aws/dynamodb",
+    }
+    ddb.update_table(TableName=name, SSESpecification={"Enabled": False})
+    assert "SSEDescription" not in ddb.describe_table(TableName=name)["Table"]
+    assert "SSEDescription" not in create_table(ddb, unique_name("tbl"))

@@ -108,3 +108,39 @@ def test_a_transaction_survives_kill_9_whole(kagami_process, tmp_path):
     server.kill9()
     server.restart()
     assert server.client("dynamodb").scan(TableName="ledger", Select="COUNT")["Count"] == 50
+
+
+def test_concurrent_transactions_across_tables_keep_their_invariant(aws_client, unique_name):
+    import threading
+
+    ddb = aws_client("dynamodb")
+    a, b = unique_name("ledger-a"), unique_name("ledger-b")
+    for t in (a, b):
+        create_table(ddb, t, range_key=None)
+        ddb.put_item(TableName=t, Item={"pk": {"S": "acct"}, "balance": {"N": "1000"}})
+    errors = []
+
+    def move(src, dst, times):
+        client = aws_client("dynamodb")
+        for _ in range(times):
+            try:
+                client.transact_write_items(TransactItems=[
+                    {"Update": {"TableName": src, "Key": {"pk": {"S": "acct"}}, "UpdateExpression": "SET balance = balance - :one",
+                                "ConditionExpression": "balance >= :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+                    {"Update": {"TableName": dst, "Key": {"pk": {"S": "acct"}}, "UpdateExpression": "SET balance = balance + :one",
+                                "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+                ])
+            except ClientError as e:  # a cancelled transfer changes nothing
+                if e.response["Error"]["Code"] != "TransactionCanceledException":
+                    errors.append(e)
+
+    threads = [threading.Thread(target=move, args=(a, b, 40)), threading.Thread(target=move, args=(b, a, 40)),
+               threading.Thread(target=move, args=(a, b, 40))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    total = sum(int(ddb.get_item(TableName=t, Key={"pk": {"S": "acct"}}, ConsistentRead=True)["Item"]["balance"]["N"]) for t in (a, b))
+    assert total == 2000
+    assert int(ddb.get_item(TableName=a, Key={"pk": {"S": "acct"}})["Item"]["balance"]["N"]) == 1000 - 40

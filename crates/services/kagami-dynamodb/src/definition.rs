@@ -85,6 +85,16 @@ pub struct TableDefinition {
     pub deletion_protection: bool,
     #[serde(default)]
     pub table_class: Option<String>,
+    /// The TTL attribute while Time to Live is enabled.
+    #[serde(default)]
+    pub ttl_attribute: Option<String>,
+    /// Set on a table restored from a backup.
+    #[serde(default)]
+    pub restore: Option<crate::backups::RestoreInfo>,
+    /// The KMS key ARN while encryption with a KMS key (rather than an AWS owned key, the
+    /// default, which DescribeTable does not describe) is enabled.
+    #[serde(default)]
+    pub sse_kms_key_arn: Option<String>,
 }
 
 pub fn check_table_name(name: &str, member: &str) -> Result<(), ValidationError> {
@@ -366,6 +376,12 @@ impl TableDefinition {
             tags,
             deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
             table_class: input.table_class.clone(),
+            ttl_attribute: None,
+            restore: None,
+            sse_kms_key_arn: match &input.sse_specification {
+                Some(sse) => sse_key(sse, account, region)?,
+                None => None,
+            },
         })
     }
 
@@ -420,6 +436,28 @@ impl TableDefinition {
     pub fn stream_arn(&self) -> Option<String> {
         self.stream.as_ref().map(|s| format!("{}/stream/{}", self.arn(), s.label))
     }
+}
+
+/// The KMS key an SSESpecification asks for: none unless enabled (AWS owned key otherwise);
+/// a key id or alias is turned into an ARN, the AWS managed `alias/aws/dynamodb` by default.
+pub(crate) fn sse_key(sse: &generated::SSESpecification, account: &str, region: &str) -> Result<Option<String>, ValidationError> {
+    if let Some(t) = &sse.sse_type
+        && t != "KMS"
+        && t != "AES256"
+    {
+        return Err(ValidationError::new(format!(
+            "1 validation error detected: Value '{t}' at 'sSESpecification.sSEType' failed to satisfy constraint: Member must satisfy enum value set: [AES256, KMS]"
+        )));
+    }
+    if sse.enabled != Some(true) {
+        if sse.kms_master_key_id.is_some() {
+            return Err(invalid("SSEType and KMSMasterKeyId cannot be specified when SSE is disabled"));
+        }
+        return Ok(None);
+    }
+    let partition = kagami_core::arn::partition_of_region(region);
+    let key = sse.kms_master_key_id.clone().unwrap_or_else(|| "alias/aws/dynamodb".to_string());
+    Ok(Some(if key.starts_with("arn:") { key } else { format!("arn:{partition}:kms:{region}:{account}:{key}") }))
 }
 
 pub fn table_arn(account: &str, region: &str, name: &str) -> String {

@@ -1,12 +1,15 @@
 //! Amazon DynamoDB for kagami: tables with global and local secondary indexes, items of
 //! every attribute type, condition/update/filter/projection expressions (and the legacy
 //! parameters), Query as a range read, Scan with parallel segments, batch reads and writes,
-//! consumed capacity, tags; in every (account, region), durable when the store is.
+//! transactions, PartiQL, Time to Live, on-demand backups, consumed capacity, tags; in every
+//! (account, region), durable when the store is.
 //!
 //! The provider below is the generated `DynamodbApi` trait: one method per operation, each
-//! handing the typed request to the domain model (`state.rs`, `tables.rs`, `items.rs`,
-//! `query.rs`, `batch.rs`; storage and indexes in `storage.rs`, records in
-//! `persistence.rs`). The data model and the expression engine underneath:
+//! handing the typed request to the domain model: `state.rs` (tables by account and
+//! region), `tables.rs`, `items.rs`, `query.rs`, `batch.rs`, `transactions.rs`,
+//! `partiql/`, `ttl.rs`, `backups.rs`; `definition.rs` reads and describes table
+//! definitions, `storage.rs` holds items and indexes, `persistence.rs` their records,
+//! `capacity.rs` consumed capacity. The data model and the expression engine underneath:
 //!
 //! - [`attribute`]: [`AttributeValue`] (S, N, B, BOOL, NULL, M, L, SS, NS, BS) and
 //!   [`Item`], read from and written to the generated wire shape with DynamoDB's
@@ -44,9 +47,14 @@
 //! Every refusal is a [`ValidationError`] carrying AWS's message; it converts into the
 //! generated `DynamodbError::ValidationException` and into a `ServiceError`.
 
+// ServiceError carries AWS's extra error fields (CancellationReasons, Item); boxing it is
+// the protocol crate's choice, not each service's.
+#![allow(clippy::result_large_err)]
+
 pub mod generated;
 
 pub mod attribute;
+mod backups;
 mod batch;
 mod capacity;
 mod codec;
@@ -57,12 +65,14 @@ mod items;
 pub mod keys;
 pub mod number;
 pub mod ordering;
+mod partiql;
 mod persistence;
 mod query;
 mod state;
 mod storage;
 mod tables;
 mod transactions;
+mod ttl;
 
 pub use attribute::{AttributeValue, Item, Map, ScalarType, check_item_size, check_updated_item_size, item_size};
 pub use errors::ValidationError;
@@ -79,19 +89,29 @@ use std::sync::Arc;
 
 /// The operations that behave as AWS documents; every other answers NotImplemented.
 pub const IMPLEMENTED: &[&str] = &[
+    "BatchExecuteStatement",
     "BatchGetItem",
     "BatchWriteItem",
+    "CreateBackup",
     "CreateTable",
+    "DeleteBackup",
     "DeleteItem",
     "DeleteTable",
+    "DescribeBackup",
+    "DescribeContinuousBackups",
     "DescribeEndpoints",
     "DescribeLimits",
     "DescribeTable",
+    "DescribeTimeToLive",
+    "ExecuteStatement",
+    "ExecuteTransaction",
     "GetItem",
+    "ListBackups",
     "ListTables",
     "ListTagsOfResource",
     "PutItem",
     "Query",
+    "RestoreTableFromBackup",
     "Scan",
     "TagResource",
     "TransactGetItems",
@@ -99,21 +119,33 @@ pub const IMPLEMENTED: &[&str] = &[
     "UntagResource",
     "UpdateItem",
     "UpdateTable",
+    "UpdateTimeToLive",
 ];
 
 /// The DynamoDB provider.
 pub struct DynamodbProvider {
-    dynamodb: Dynamodb,
+    dynamodb: Arc<Dynamodb>,
 }
 
 impl DynamodbProvider {
-    /// Loads the service state (tables, items, indexes) from the store.
+    /// Loads the service state (tables, items, indexes) from the store; inside a Tokio
+    /// runtime it also starts the sweep that deletes expired items (TTL).
     pub fn new(env: &ServiceEnv) -> Result<Self, StoreError> {
-        Ok(DynamodbProvider { dynamodb: Dynamodb::new(env)? })
+        let dynamodb = Arc::new(Dynamodb::new(env)?);
+        ttl::start(&dynamodb);
+        Ok(DynamodbProvider { dynamodb })
     }
 }
 
 impl DynamodbApi for DynamodbProvider {
+    async fn batch_execute_statement(
+        &self,
+        ctx: &RequestContext,
+        input: BatchExecuteStatementInput,
+    ) -> Result<BatchExecuteStatementOutput, ServiceError> {
+        self.dynamodb.batch_execute_statement(ctx, input).await
+    }
+
     async fn batch_get_item(&self, ctx: &RequestContext, input: BatchGetItemInput) -> Result<BatchGetItemOutput, ServiceError> {
         self.dynamodb.batch_get_item(ctx, input)
     }
@@ -122,8 +154,16 @@ impl DynamodbApi for DynamodbProvider {
         self.dynamodb.batch_write_item(ctx, input).await
     }
 
+    async fn create_backup(&self, ctx: &RequestContext, input: CreateBackupInput) -> Result<CreateBackupOutput, ServiceError> {
+        self.dynamodb.create_backup(ctx, input).await
+    }
+
     async fn create_table(&self, ctx: &RequestContext, input: CreateTableInput) -> Result<CreateTableOutput, ServiceError> {
         self.dynamodb.create_table(ctx, input).await
+    }
+
+    async fn delete_backup(&self, ctx: &RequestContext, input: DeleteBackupInput) -> Result<DeleteBackupOutput, ServiceError> {
+        self.dynamodb.delete_backup(ctx, input).await
     }
 
     async fn delete_item(&self, ctx: &RequestContext, input: DeleteItemInput) -> Result<DeleteItemOutput, ServiceError> {
@@ -132,6 +172,18 @@ impl DynamodbApi for DynamodbProvider {
 
     async fn delete_table(&self, ctx: &RequestContext, input: DeleteTableInput) -> Result<DeleteTableOutput, ServiceError> {
         self.dynamodb.delete_table(ctx, input).await
+    }
+
+    async fn describe_backup(&self, ctx: &RequestContext, input: DescribeBackupInput) -> Result<DescribeBackupOutput, ServiceError> {
+        self.dynamodb.describe_backup(ctx, input).map_err(Into::into)
+    }
+
+    async fn describe_continuous_backups(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeContinuousBackupsInput,
+    ) -> Result<DescribeContinuousBackupsOutput, ServiceError> {
+        self.dynamodb.describe_continuous_backups(ctx, input).map_err(Into::into)
     }
 
     async fn describe_endpoints(&self, ctx: &RequestContext, _input: DescribeEndpointsRequest) -> Result<DescribeEndpointsResponse, ServiceError> {
@@ -146,8 +198,24 @@ impl DynamodbApi for DynamodbProvider {
         self.dynamodb.describe_table(ctx, input).map_err(Into::into)
     }
 
+    async fn describe_time_to_live(&self, ctx: &RequestContext, input: DescribeTimeToLiveInput) -> Result<DescribeTimeToLiveOutput, ServiceError> {
+        self.dynamodb.describe_time_to_live(ctx, input).map_err(Into::into)
+    }
+
+    async fn execute_statement(&self, ctx: &RequestContext, input: ExecuteStatementInput) -> Result<ExecuteStatementOutput, ServiceError> {
+        self.dynamodb.execute_statement(ctx, input).await
+    }
+
+    async fn execute_transaction(&self, ctx: &RequestContext, input: ExecuteTransactionInput) -> Result<ExecuteTransactionOutput, ServiceError> {
+        self.dynamodb.execute_transaction(ctx, input).await
+    }
+
     async fn get_item(&self, ctx: &RequestContext, input: GetItemInput) -> Result<GetItemOutput, ServiceError> {
         self.dynamodb.get_item(ctx, input)
+    }
+
+    async fn list_backups(&self, ctx: &RequestContext, input: ListBackupsInput) -> Result<ListBackupsOutput, ServiceError> {
+        self.dynamodb.list_backups(ctx, input).map_err(Into::into)
     }
 
     async fn list_tables(&self, ctx: &RequestContext, input: ListTablesInput) -> Result<ListTablesOutput, ServiceError> {
@@ -164,6 +232,14 @@ impl DynamodbApi for DynamodbProvider {
 
     async fn query(&self, ctx: &RequestContext, input: QueryInput) -> Result<QueryOutput, ServiceError> {
         self.dynamodb.query(ctx, input)
+    }
+
+    async fn restore_table_from_backup(
+        &self,
+        ctx: &RequestContext,
+        input: RestoreTableFromBackupInput,
+    ) -> Result<RestoreTableFromBackupOutput, ServiceError> {
+        self.dynamodb.restore_table_from_backup(ctx, input).await
     }
 
     async fn scan(&self, ctx: &RequestContext, input: ScanInput) -> Result<ScanOutput, ServiceError> {
@@ -192,6 +268,10 @@ impl DynamodbApi for DynamodbProvider {
 
     async fn update_table(&self, ctx: &RequestContext, input: UpdateTableInput) -> Result<UpdateTableOutput, ServiceError> {
         self.dynamodb.update_table(ctx, input).await
+    }
+
+    async fn update_time_to_live(&self, ctx: &RequestContext, input: UpdateTimeToLiveInput) -> Result<UpdateTimeToLiveOutput, ServiceError> {
+        self.dynamodb.update_time_to_live(ctx, input).await
     }
 
     /// DynamoDB words a missing member as a constraint on its camelCase name, and a value of

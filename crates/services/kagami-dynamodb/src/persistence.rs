@@ -5,17 +5,24 @@
 //! JSON. Table names contain no `/`, so a table's items share a prefix no other table
 //! has, and DeleteTable is one prefix delete. Index entries are not stored: they are
 //! rebuilt from the items on load, so a write and its index maintenance are one record.
+//!
+//! A backup is one record (metadata and the table's definition) keyed by its ARN, and one
+//! record per item keyed `<backup ARN>/<ordinal>`, all written in one commit.
 
 use crate::codec::{self, key_text};
 use crate::definition::TableDefinition;
 use crate::keys::PrimaryKey;
 use crate::attribute::Item;
+use crate::backups::{Backup, BackupRecord};
+use std::collections::BTreeMap;
 use kagami_core::store::StoreOp;
 use kagami_core::{Store, StoreError};
 
 pub const TABLES: &str = "dynamodb/tables";
 pub const ITEMS: &str = "dynamodb/items";
-pub const ALL: &[&str] = &[TABLES, ITEMS];
+pub const BACKUPS: &str = "dynamodb/backups";
+pub const BACKUP_ITEMS: &str = "dynamodb/backup_items";
+pub const ALL: &[&str] = &[TABLES, ITEMS, BACKUPS, BACKUP_ITEMS];
 
 pub fn table_key(account: &str, region: &str, name: &str) -> String {
     format!("{account}/{region}/{name}")
@@ -39,8 +46,10 @@ pub fn delete_item(table_key: &str, key: &PrimaryKey) -> StoreOp {
     StoreOp::delete(ITEMS, format!("{table_key}/{}", key_text(key)))
 }
 
-/// Every table definition, and every item by the key of its table.
-pub fn load(store: &Store) -> Result<(Vec<TableDefinition>, Vec<(String, Item)>), StoreError> {
+/// What the store holds: every table definition, and every item by the key of its table.
+pub type Loaded = (Vec<TableDefinition>, Vec<(String, Item)>);
+
+pub fn load(store: &Store) -> Result<Loaded, StoreError> {
     let tables = store.scan_json::<TableDefinition>(TABLES)?.into_iter().map(|(_, d)| d).collect();
     let mut items = Vec::new();
     for (key, bytes) in store.scan(ITEMS)? {
@@ -59,4 +68,36 @@ pub fn load(store: &Store) -> Result<(Vec<TableDefinition>, Vec<(String, Item)>)
         }
     }
     Ok((tables, items))
+}
+
+pub fn put_backup(record: &BackupRecord, items: &[Item]) -> Vec<StoreOp> {
+    let mut ops = Vec::with_capacity(items.len() + 1);
+    ops.push(StoreOp::put_json(BACKUPS, record.arn.clone(), record));
+    for (i, item) in items.iter().enumerate() {
+        ops.push(StoreOp::put(BACKUP_ITEMS, format!("{}/{i:010}", record.arn), codec::item_to_json(item).to_string().into_bytes()));
+    }
+    ops
+}
+
+pub fn delete_backup(arn: &str) -> Vec<StoreOp> {
+    vec![StoreOp::delete(BACKUPS, arn), StoreOp::delete_prefix(BACKUP_ITEMS, format!("{arn}/"))]
+}
+
+/// Every backup with its items.
+pub fn load_backups(store: &Store) -> Result<Vec<Backup>, StoreError> {
+    let mut backups: BTreeMap<String, Backup> = store
+        .scan_json::<BackupRecord>(BACKUPS)?
+        .into_iter()
+        .map(|(arn, record)| (arn, Backup { record, items: Vec::new() }))
+        .collect();
+    for (key, bytes) in store.scan(BACKUP_ITEMS)? {
+        // Keys are in order, so each backup's items come back in the order they were taken.
+        let Some((arn, _)) = key.rsplit_once('/') else { continue };
+        let Some(backup) = backups.get_mut(arn) else { continue };
+        match serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| e.to_string()).and_then(|j| codec::item_from_json(&j).map_err(|e| e.to_string())) {
+            Ok(item) => backup.items.push(item),
+            Err(error) => tracing::warn!(key, error, "skipping a backup item that does not decode"),
+        }
+    }
+    Ok(backups.into_values().collect())
 }

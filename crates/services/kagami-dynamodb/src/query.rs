@@ -16,6 +16,7 @@ use crate::state::{Dynamodb, TableState, resource_not_found};
 use crate::storage::{IndexData, Position};
 use indexmap::IndexMap;
 use kagami_core::{RequestContext, ServiceError};
+use std::borrow::Cow;
 
 /// A page of Query or Scan reads at most this many bytes of items.
 /// <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html>
@@ -190,9 +191,10 @@ impl Reader<'_> {
         let mut bytes = 0usize;
         let mut items = items.peekable();
         while let Some((position, item)) = items.next() {
-            let visible = match &self.index {
-                Some(i) if i.global => index_projection(self.state, i, item),
-                _ => item.clone(),
+            // A GSI holds only its projection; the table and LSIs are read in place.
+            let visible: Cow<'_, Item> = match &self.index {
+                Some(i) if i.global => Cow::Owned(index_projection(self.state, i, item)),
+                _ => Cow::Borrowed(item),
             };
             page.scanned += 1;
             bytes += item_size(&visible);
@@ -202,7 +204,7 @@ impl Reader<'_> {
                     let out = match (&self.projection, self.select, &self.index) {
                         (Some(p), _, _) => p.apply(&visible),
                         (None, Select::AllProjectedAttributes, Some(i)) => index_projection(self.state, i, &visible),
-                        _ => visible,
+                        _ => visible.into_owned(),
                     };
                     page.items.push(out);
                 }
@@ -424,6 +426,39 @@ impl Dynamodb {
             last_evaluated_key: page.last.map(item_into_generated),
             consumed_capacity: page.consumed.report(report, &state.def.name),
         })
+    }
+}
+
+impl Dynamodb {
+    /// One partition of a table read in key order with a condition evaluated on every item:
+    /// a PartiQL SELECT whose WHERE clause fixes the partition key (a Query in AWS's plan).
+    /// Returns the page's items and where it stopped.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn read_partition(
+        &self,
+        ctx: &RequestContext,
+        table_name: &str,
+        hash_value: &crate::attribute::AttributeValue,
+        filter: Option<Condition>,
+        projection: Option<Projection>,
+        limit: Option<usize>,
+        consistent: bool,
+        start: Option<IndexMap<String, AttributeValue>>,
+    ) -> Result<(Vec<Item>, Option<Item>), ServiceError> {
+        let table = self.table_for_items(ctx, table_name)?;
+        let state = table.state.read();
+        if state.deleted {
+            return Err(resource_not_found().into());
+        }
+        let start = start_position(&state, None, start)?;
+        // A value of another type than the key's matches no item.
+        let Some(partition) = KeyValue::from_attribute(hash_value).filter(|k| k.scalar_type() == state.schema.hash.scalar_type) else {
+            return Ok((Vec::new(), None));
+        };
+        let select = if projection.is_some() { Select::SpecificAttributes } else { Select::AllAttributes };
+        let reader = Reader { state: &state, index: None, filter, select, projection, limit, consistent };
+        let page = reader.read(state.data.query(None, &partition, None, true, start.as_ref()));
+        Ok((page.items, page.last))
     }
 }
 

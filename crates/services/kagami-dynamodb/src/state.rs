@@ -1,6 +1,7 @@
 //! The DynamoDB domain model: tables partitioned by (account, region), each behind its own
 //! lock, so work on one table never waits for another.
 
+use crate::backups::Backup;
 use crate::definition::TableDefinition;
 use crate::generated::{DynamodbError, TransactWriteItemsInput};
 use crate::keys::KeySchema;
@@ -40,9 +41,12 @@ type Partition = BTreeMap<String, Arc<Table>>;
 
 pub struct Dynamodb {
     pub(crate) store: Store,
-    tables: RwLock<HashMap<(String, String), Partition>>,
+    /// Account -> region -> tables: looked up by `&str` without allocating.
+    tables: RwLock<HashMap<String, HashMap<String, Partition>>>,
     /// ClientRequestTokens of recent TransactWriteItems, with the request and its time.
     pub(crate) transaction_tokens: Mutex<HashMap<String, (TransactWriteItemsInput, i64)>>,
+    /// On-demand backups of every (account, region), by ARN.
+    pub(crate) backups: Mutex<BTreeMap<String, Arc<Backup>>>,
 }
 
 /// "Requested resource not found": what item operations answer for a missing table.
@@ -77,7 +81,15 @@ pub fn locate<'a>(ctx: &'a RequestContext, table_name: &'a str) -> (&'a str, &'a
 impl Dynamodb {
     /// Builds the service state, loading tables and items from a durable store.
     pub fn new(env: &ServiceEnv) -> Result<Dynamodb, StoreError> {
-        let dynamodb = Dynamodb { store: env.store.clone(), tables: RwLock::new(HashMap::new()), transaction_tokens: Mutex::new(HashMap::new()) };
+        let dynamodb = Dynamodb {
+            store: env.store.clone(),
+            tables: RwLock::new(HashMap::new()),
+            transaction_tokens: Mutex::new(HashMap::new()),
+            backups: Mutex::new(BTreeMap::new()),
+        };
+        for backup in persistence::load_backups(&env.store)? {
+            dynamodb.backups.lock().insert(backup.record.arn.clone(), Arc::new(backup));
+        }
         let (definitions, items) = persistence::load(&env.store)?;
         let mut by_key: HashMap<String, TableState> = HashMap::new();
         for def in definitions {
@@ -96,25 +108,25 @@ impl Dynamodb {
             let account = state.def.account.clone();
             let region = state.def.region.clone();
             let name = state.def.name.clone();
-            dynamodb.tables.write().entry((account, region)).or_default().insert(name, Arc::new(Table { key, state: RwLock::new(state) }));
+            dynamodb.tables.write().entry(account).or_default().entry(region).or_default().insert(name, Arc::new(Table { key, state: RwLock::new(state) }));
         }
         Ok(dynamodb)
     }
 
     /// Forgets every table, in memory and in the store.
     pub fn reset(&self) {
-        let drained: Vec<Arc<Table>> = {
-            let mut tables = self.tables.write();
-            let all = tables.values().flat_map(|p| p.values().cloned()).collect();
-            tables.clear();
-            all
-        };
-        for t in drained {
+        // Under the registry lock: no table can be created meanwhile, and every write to an
+        // existing table either finished submitting before its table is marked deleted here
+        // (and is wiped by the deletions below) or finds it deleted.
+        let mut tables = self.tables.write();
+        for t in tables.values().flat_map(|r| r.values().flat_map(|p| p.values())) {
             t.state.write().deleted = true;
         }
-        self.transaction_tokens.lock().clear();
-        // Submitted before any later write, so the writer applies it first.
+        let mut backups = self.backups.lock();
         drop(self.store.submit(persistence::ALL.iter().map(|t| StoreOp::delete_prefix(t, "")).collect()));
+        backups.clear();
+        tables.clear();
+        self.transaction_tokens.lock().clear();
     }
 
     /// Queues records for the next commit, building them only in durable mode.
@@ -123,7 +135,7 @@ impl Dynamodb {
     }
 
     pub fn table(&self, account: &str, region: &str, name: &str) -> Option<Arc<Table>> {
-        self.tables.read().get(&(account.to_string(), region.to_string()))?.get(name).cloned()
+        self.tables.read().get(account)?.get(region)?.get(name).cloned()
     }
 
     /// The table an item operation names; ResourceNotFoundException when there is none.
@@ -141,7 +153,7 @@ impl Dynamodb {
     /// Registers a new table unless one of that name exists already.
     pub fn insert_if_absent(&self, table: Arc<Table>, account: &str, region: &str, name: &str) -> bool {
         let mut tables = self.tables.write();
-        let partition = tables.entry((account.to_string(), region.to_string())).or_default();
+        let partition = tables.entry(account.to_string()).or_default().entry(region.to_string()).or_default();
         if partition.contains_key(name) {
             return false;
         }
@@ -149,14 +161,27 @@ impl Dynamodb {
         true
     }
 
-    pub fn remove(&self, account: &str, region: &str, name: &str) {
-        if let Some(p) = self.tables.write().get_mut(&(account.to_string(), region.to_string())) {
-            p.remove(name);
+    /// Unregisters a deleted table (and only that table, not a newer one of its name).
+    pub fn remove(&self, table: &Arc<Table>) {
+        let (account, region, name) = {
+            let state = table.state.read();
+            (state.def.account.clone(), state.def.region.clone(), state.def.name.clone())
+        };
+        let mut tables = self.tables.write();
+        if let Some(p) = tables.get_mut(&account).and_then(|r| r.get_mut(&region))
+            && p.get(&name).is_some_and(|t| Arc::ptr_eq(t, table))
+        {
+            p.remove(&name);
         }
+    }
+
+    /// Every table of every partition (the TTL sweep).
+    pub fn all_tables(&self) -> Vec<Arc<Table>> {
+        self.tables.read().values().flat_map(|r| r.values().flat_map(|p| p.values().cloned())).collect()
     }
 
     /// Table names of one (account, region) in ListTables order.
     pub fn names(&self, account: &str, region: &str) -> Vec<String> {
-        self.tables.read().get(&(account.to_string(), region.to_string())).map(|p| p.keys().cloned().collect()).unwrap_or_default()
+        self.tables.read().get(account).and_then(|r| r.get(region)).map(|p| p.keys().cloned().collect()).unwrap_or_default()
     }
 }

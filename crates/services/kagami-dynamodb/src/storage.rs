@@ -12,6 +12,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 type Partition<V> = BTreeMap<Option<KeyValue>, V>;
+/// Index entries in order: a sort key value and the table key of one item.
+type IndexEntries<'a> = Box<dyn Iterator<Item = (&'a Option<KeyValue>, &'a PrimaryKey)> + 'a>;
+
+/// TTL values further in the past than this are not expiry times.
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/time-to-live-ttl-before-you-start.html>
+pub const TTL_MAX_AGE_SECS: i64 = 5 * 365 * 24 * 3600;
 
 /// One secondary index.
 #[derive(Debug)]
@@ -39,12 +45,27 @@ pub struct TableData {
     pub indexes: Vec<IndexData>,
     pub item_count: usize,
     pub size_bytes: usize,
+    /// Time to Live: the attribute, and the items that carry it by expiry (epoch seconds).
+    ttl_attribute: Option<String>,
+    expiries: BTreeSet<(i64, PrimaryKey)>,
 }
 
+/// The expiry of an item under a TTL attribute: a number of epoch seconds. Items whose
+/// attribute is missing or not a number never expire.
+fn expiry_of(attribute: Option<&str>, item: &Item) -> Option<i64> {
+    match item.get(attribute?)? {
+        crate::attribute::AttributeValue::N(n) => n.trunc_i64(),
+        _ => None,
+    }
+}
+
+/// The index key of an item: absent unless the item has every key attribute of the index
+/// with its defined type (a GSI added later skips items whose attributes do not fit).
 pub fn index_key_of(schema: &KeySchema, item: &Item) -> Option<(KeyValue, Option<KeyValue>)> {
-    let hash = KeyValue::from_attribute(item.get(&schema.hash.name)?)?;
+    let typed = |name: &str, t| KeyValue::from_attribute(item.get(name)?).filter(|k| k.scalar_type() == t);
+    let hash = typed(&schema.hash.name, schema.hash.scalar_type)?;
     let sort = match &schema.range {
-        Some(r) => Some(KeyValue::from_attribute(item.get(&r.name)?)?),
+        Some(r) => Some(typed(&r.name, r.scalar_type)?),
         None => None,
     };
     Some((hash, sort))
@@ -90,7 +111,37 @@ impl IndexData {
 
 impl TableData {
     pub fn new(def: &TableDefinition) -> TableData {
-        TableData { indexes: def.indexes().map(|(i, global)| IndexData::new(def, i, global)).collect(), ..TableData::default() }
+        TableData {
+            indexes: def.indexes().map(|(i, global)| IndexData::new(def, i, global)).collect(),
+            ttl_attribute: def.ttl_attribute.clone(),
+            ..TableData::default()
+        }
+    }
+
+    /// Enables (Some) or disables Time to Live, re-reading the expiry of every item.
+    pub fn set_ttl(&mut self, attribute: Option<String>) {
+        self.expiries.clear();
+        self.ttl_attribute = attribute;
+        let attribute = self.ttl_attribute.as_deref();
+        for (hash, partition) in &self.items {
+            for (range, item) in partition {
+                if let Some(at) = expiry_of(attribute, item) {
+                    self.expiries.insert((at, PrimaryKey { hash: hash.clone(), range: range.clone() }));
+                }
+            }
+        }
+    }
+
+    /// Keys of the items whose TTL is at or before `now_secs`, soonest first. DynamoDB
+    /// leaves alone expiry times more than five years in the past (they are taken to be
+    /// something other than a TTL).
+    pub fn expired(&self, now_secs: i64) -> Vec<PrimaryKey> {
+        let oldest = now_secs.saturating_sub(TTL_MAX_AGE_SECS);
+        self.expiries
+            .range((oldest, PrimaryKey { hash: KeyValue::S(String::new()), range: None })..)
+            .take_while(|(at, _)| *at <= now_secs)
+            .map(|(_, k)| k.clone())
+            .collect()
     }
 
     pub fn get(&self, key: &PrimaryKey) -> Option<&Item> {
@@ -105,6 +156,9 @@ impl TableData {
         }
         self.item_count += 1;
         self.size_bytes += item_size(&item);
+        if let Some(at) = expiry_of(self.ttl_attribute.as_deref(), &item) {
+            self.expiries.insert((at, key.clone()));
+        }
         self.items.entry(key.hash).or_default().insert(key.range, item);
         old
     }
@@ -117,6 +171,9 @@ impl TableData {
         }
         for index in &mut self.indexes {
             index.remove(key, &old);
+        }
+        if let Some(at) = expiry_of(self.ttl_attribute.as_deref(), &old) {
+            self.expiries.remove(&(at, key.clone()));
         }
         self.item_count = self.item_count.saturating_sub(1);
         self.size_bytes = self.size_bytes.saturating_sub(item_size(&old));
@@ -178,9 +235,9 @@ impl TableData {
                 let Some(p) = ix.entries.get(partition) else { return Box::new(std::iter::empty()) };
                 // The bucket of the start position continues after its table key; the
                 // buckets beyond it follow.
-                let (first, lo, hi): (Box<dyn Iterator<Item = (&'a Option<KeyValue>, &'a PrimaryKey)>>, _, _) = match start {
+                let (first, lo, hi): (IndexEntries<'a>, _, _) = match start {
                     Some(st) => {
-                        let first: Box<dyn Iterator<Item = (&'a Option<KeyValue>, &'a PrimaryKey)>> = match p.get_key_value(&st.sort) {
+                        let first: IndexEntries<'a> = match p.get_key_value(&st.sort) {
                             Some((s, keys)) if matches(s) => {
                                 let after = (Bound::Excluded(st.key.clone()), Bound::Unbounded);
                                 let before = (Bound::Unbounded, Bound::Excluded(st.key.clone()));
@@ -236,14 +293,11 @@ impl TableData {
     }
 }
 
-fn ordered<'a, T: 'a>(
+fn ordered<'a, T: SortOf + 'a>(
     iter: impl DoubleEndedIterator<Item = T> + 'a,
     forward: bool,
     matches: impl Fn(&Option<KeyValue>) -> bool + Copy + 'a,
-) -> Box<dyn Iterator<Item = T> + 'a>
-where
-    T: SortOf,
-{
+) -> Box<dyn Iterator<Item = T> + 'a> {
     // Matching sort keys are contiguous: skip up to the first, stop after the last.
     if forward {
         Box::new(iter.skip_while(move |t| !matches(t.sort_of())).take_while(move |t| matches(t.sort_of())))
@@ -325,6 +379,9 @@ mod tests {
             tags: vec![],
             deletion_protection: false,
             table_class: None,
+            ttl_attribute: None,
+            restore: None,
+            sse_kms_key_arn: None,
         }
     }
 
@@ -376,6 +433,31 @@ mod tests {
         let index = data.index("gsi").unwrap_or_else(|| panic!("no index"));
         assert_eq!(data.query(Some(index), &s("x"), None, true, None).count(), 2);
         assert_eq!(data.scan(Some(index), None, |_| true).count(), 3);
+    }
+
+    #[test]
+    fn items_expire_by_their_ttl_attribute_in_epoch_seconds() {
+        let mut data = TableData::new(&definition());
+        let mut at = |pk: &str, ttl: AttributeValue| {
+            let mut item = Item::new();
+            item.insert("pk".into(), AttributeValue::S(pk.into()));
+            item.insert("sk".into(), AttributeValue::N(Number::from(1i64)));
+            item.insert("exp".into(), ttl);
+            data.put(PrimaryKey { hash: s(pk), range: Some(n(1)) }, item);
+        };
+        at("soon", AttributeValue::N(Number::from(1_000i64)));
+        at("later", AttributeValue::N(Number::from(2_000i64)));
+        at("text", AttributeValue::S("1000".into()));
+        at("ancient", AttributeValue::N(Number::from(1i64)));
+        assert!(data.expired(10_000).is_empty(), "TTL is not enabled yet");
+        data.set_ttl(Some("exp".into()));
+        let now = 1_500 + TTL_MAX_AGE_SECS - 1_000;
+        let key = |pk: &str| PrimaryKey { hash: s(pk), range: Some(n(1)) };
+        assert_eq!(data.expired(1_500), vec![key("ancient"), key("soon")]);
+        // More than five years past its time, "ancient" is no longer taken for an expiry.
+        assert_eq!(data.expired(now), vec![key("soon"), key("later")]);
+        data.delete(&PrimaryKey { hash: s("soon"), range: Some(n(1)) });
+        assert_eq!(data.expired(2_000), vec![key("ancient"), key("later")]);
     }
 
     #[test]

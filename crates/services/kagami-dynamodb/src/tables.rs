@@ -113,6 +113,13 @@ pub fn describe(state: &TableState, status: &str) -> TableDescription {
         latest_stream_arn: def.stream_arn(),
         table_class_summary: def.table_class.as_ref().map(|c| TableClassSummary { table_class: Some(c.clone()), ..Default::default() }),
         deletion_protection_enabled: Some(def.deletion_protection),
+        restore_summary: def.restore.as_ref().map(crate::backups::restore_summary),
+        sse_description: def.sse_kms_key_arn.as_ref().map(|key| SSEDescription {
+            status: Some("ENABLED".into()),
+            sse_type: Some("KMS".into()),
+            kms_master_key_arn: Some(key.clone()),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -193,9 +200,12 @@ impl Dynamodb {
                 .into());
             }
             state.deleted = true;
-            self.remove(&state.def.account, &state.def.region, &state.def.name);
             (describe(&state, "DELETING"), self.persist(|| persistence::delete_table(&table.key)))
         };
+        // Unregistered after its deletion is submitted (and outside its lock, which a reset
+        // takes while holding the registry): a table of the same name created from now on
+        // writes its records after these deletions.
+        self.remove(&table);
         commit.wait().await.map_err(store_failed)?;
         Ok(DeleteTableOutput { table_description: Some(description) })
     }
@@ -261,6 +271,30 @@ impl Dynamodb {
         let table = table_by_arn(self, ctx, &input.resource_arn)?;
         let state = table.state.read();
         Ok(ListTagsOfResourceOutput { tags: Some(tag_list(&state.def.tags)), next_token: None })
+    }
+}
+
+impl Dynamodb {
+    /// Point-in-time recovery is not offered, so every table reports it disabled (what AWS
+    /// reports for a new table); Terraform reads this for every table it manages.
+    pub fn describe_continuous_backups(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeContinuousBackupsInput,
+    ) -> Result<DescribeContinuousBackupsOutput, DynamodbError> {
+        let (account, region, name) = locate(ctx, &input.table_name);
+        if self.table(account, region, name).is_none() {
+            return Err(DynamodbError::TableNotFoundException(format!("Table not found: {name}")));
+        }
+        Ok(DescribeContinuousBackupsOutput {
+            continuous_backups_description: Some(ContinuousBackupsDescription {
+                continuous_backups_status: "ENABLED".into(),
+                point_in_time_recovery_description: Some(PointInTimeRecoveryDescription {
+                    point_in_time_recovery_status: Some("DISABLED".into()),
+                    ..Default::default()
+                }),
+            }),
+        })
     }
 }
 
@@ -396,6 +430,9 @@ fn apply_update(def: &mut TableDefinition, input: &UpdateTableInput, now: i64) -
     }
     if let Some(p) = input.deletion_protection_enabled {
         def.deletion_protection = p;
+    }
+    if let Some(sse) = &input.sse_specification {
+        def.sse_kms_key_arn = definition::sse_key(sse, &def.account, &def.region)?;
     }
     if let Some(c) = &input.table_class {
         def.table_class = Some(c.clone());

@@ -156,3 +156,34 @@ async fn tables_and_items_survive_a_reload_from_the_durable_store() {
     ));
     assert_eq!(by_index.count, Some(1));
 }
+
+#[tokio::test]
+async fn a_partiql_select_on_the_partition_key_pages_through_that_partition() {
+    let d = Dynamodb::new(&ServiceEnv::ephemeral()).unwrap_or_else(|e| panic!("{e}"));
+    create(&d, "tbl1").await;
+    for (pk, sk) in [("a", "1"), ("a", "2"), ("a", "3"), ("b", "1")] {
+        put(&d, "tbl1", item(&[("pk", s(pk)), ("sk", n(sk)), ("v", n(sk))])).await;
+    }
+    let mut token = None;
+    let mut seen = Vec::new();
+    loop {
+        let out = ok(d
+            .execute_statement(
+                &ctx(),
+                ExecuteStatementInput {
+                    statement: "SELECT v FROM tbl1 WHERE pk = ? AND v <> 2".into(),
+                    parameters: Some(vec![s("a")]),
+                    limit: Some(1),
+                    next_token: token.take(),
+                    ..Default::default()
+                },
+            )
+            .await);
+        seen.extend(out.items.unwrap_or_default().into_iter().filter_map(|i| i.get("v").and_then(|v| v.n.clone())));
+        match out.next_token {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec!["1", "3"]);
+}
