@@ -9,6 +9,7 @@
 
 mod http;
 mod large;
+mod listing;
 mod load;
 mod procfs;
 mod report;
@@ -61,6 +62,12 @@ pub struct Args {
     /// The same for moto, which is far slower with large bodies.
     #[arg(long, default_value_t = 64)]
     moto_large_object_mib: u64,
+    /// Keys in the bucket ListObjectsV2 pages through; 0 skips it.
+    #[arg(long, default_value_t = 100_000)]
+    list_keys: usize,
+    /// The same for moto, which writes a few hundred objects a second.
+    #[arg(long, default_value_t = 10_000)]
+    moto_list_keys: usize,
 }
 
 pub struct Startup {
@@ -75,6 +82,7 @@ pub struct Suite {
     pub results: Vec<(Scenario, load::LoadStats)>,
     pub peak_rss_kib: u64,
     pub large: Option<large::LargeStats>,
+    pub listing: Option<listing::ListingStats>,
 }
 
 fn main() -> Result<()> {
@@ -90,22 +98,32 @@ fn main() -> Result<()> {
 fn run(args: &Args, scratch: &std::path::Path) -> Result<Vec<Suite>> {
     let mut suites = Vec::new();
     let memory = Kind::Kagami { binary: args.kagami.clone(), data_dir: None };
-    suites.push(suite("kagami (memory)", &|_| memory.clone(), args.startup_runs, args.large_object_mib, args)?);
+    let sizes = Sizes { large_mib: args.large_object_mib, list_keys: args.list_keys };
+    suites.push(suite("kagami (memory)", &|_| memory.clone(), args.startup_runs, sizes, args)?);
     if !args.skip_durable {
         // Every server gets an empty data dir of its own.
         let durable = |i: usize| Kind::Kagami { binary: args.kagami.clone(), data_dir: Some(scratch.join(format!("data-{i}"))) };
-        suites.push(suite("kagami (durable)", &durable, args.startup_runs, args.large_object_mib, args)?);
+        suites.push(suite("kagami (durable)", &durable, args.startup_runs, sizes, args)?);
     }
     if let Some(command) = &args.moto {
         let moto = Kind::Moto { command: command.split_whitespace().map(str::to_owned).collect() };
-        suites.push(suite("moto", &|_| moto.clone(), args.moto_startup_runs, args.moto_large_object_mib, args)?);
+        let sizes = Sizes { large_mib: args.moto_large_object_mib, list_keys: args.moto_list_keys };
+        suites.push(suite("moto", &|_| moto.clone(), args.moto_startup_runs, sizes, args)?);
     }
     Ok(suites)
 }
 
 /// Measures startup `runs` times, the load of every selected scenario on one more
 /// instance, and the large object on another. `kind(i)` is the i-th server started.
-fn suite(label: &'static str, kind: &dyn Fn(usize) -> Kind, runs: usize, large_mib: u64, args: &Args) -> Result<Suite> {
+/// How large the S3 measurements of one server are.
+#[derive(Clone, Copy)]
+struct Sizes {
+    large_mib: u64,
+    list_keys: usize,
+}
+
+fn suite(label: &'static str, kind: &dyn Fn(usize) -> Kind, runs: usize, sizes: Sizes, args: &Args) -> Result<Suite> {
+    let large_mib = sizes.large_mib;
     eprintln!("[kagami-bench] {label}: {runs} startups");
     let runs = runs.max(1);
     let mut startups = Vec::with_capacity(runs);
@@ -142,5 +160,14 @@ fn suite(label: &'static str, kind: &dyn Fn(usize) -> Kind, runs: usize, large_m
     } else {
         None
     };
-    Ok(Suite { label, startup: Startup { runs: startups, idle_rss_kib }, results, peak_rss_kib, large })
+    let listing = if args.scenarios.contains(&Group::S3) && sizes.list_keys > 0 {
+        eprintln!("[kagami-bench] {label}: ListObjectsV2 over {} keys", sizes.list_keys);
+        let server = Server::start(&kind(runs + 2))?;
+        let stats = listing::run(&Target::new(server.addr), server.pid, sizes.list_keys, args.connections)
+            .with_context(|| format!("listing on {label}"))?;
+        Some(stats)
+    } else {
+        None
+    };
+    Ok(Suite { label, startup: Startup { runs: startups, idle_rss_kib }, results, peak_rss_kib, large, listing })
 }

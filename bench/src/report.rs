@@ -72,6 +72,7 @@ pub fn markdown(args: &Args, suites: &[Suite], ticks_per_sec: u64) -> String {
     }
 
     large_table(&mut out, suites, ticks_per_sec);
+    listing_table(&mut out, suites, ticks_per_sec);
 
     if let (Some(memory), Some(moto)) = (memory, moto) {
         // Every ratio reads "how many times better kagami is": above 1 is kagami's lead.
@@ -189,6 +190,30 @@ fn large_table(out: &mut String, suites: &[Suite], ticks_per_sec: u64) {
         "\nMB/s is 10⁶ bytes per second, from the first byte sent to the last byte of the answer; \
          peak RSS is that of a server started for this measurement alone."
     );
+}
+
+/// ListObjectsV2 through a whole bucket, 1,000 keys a page, per server.
+fn listing_table(out: &mut String, suites: &[Suite], ticks_per_sec: u64) {
+    let measured: Vec<(&Suite, &crate::listing::ListingStats)> =
+        suites.iter().filter_map(|s| s.listing.as_ref().map(|l| (s, l))).collect();
+    if measured.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n### S3 ListObjectsV2 through a whole bucket (1,000 keys per page)\n");
+    let _ = writeln!(out, "| server | keys | pages | time | keys/s | server CPU per page |");
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (s, l) in measured {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.0} | {:.0} µs |",
+            s.label,
+            l.keys,
+            l.pages,
+            ms(l.took),
+            l.keys_per_sec(),
+            l.cpu_us_per_page(ticks_per_sec),
+        );
+    }
 }
 
 fn stats(suite: &Suite, scenario: Scenario) -> Option<&crate::load::LoadStats> {
