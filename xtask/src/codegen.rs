@@ -19,8 +19,20 @@ pub fn run(root: &Path) -> Result<()> {
         fs::write(&out, code).with_context(|| format!("writing {}", out.display()))?;
         println!("wrote {}", out.display());
     }
+    for (service, krate, file) in SECONDARY {
+        let model = load_model(root, service)?;
+        let overlay = load_overlay(root, service)?;
+        let code = Generator::new(service, &model, &overlay)?.generate()?;
+        let out = root.join("crates/services").join(krate).join("src").join(file);
+        fs::write(&out, code).with_context(|| format!("writing {}", out.display()))?;
+        println!("wrote {}", out.display());
+    }
     Ok(())
 }
+
+/// Services served by another service's crate because they read its state (DynamoDB
+/// Streams reads the tables' change logs): service, crate, file under `src/`.
+const SECONDARY: &[(&str, &str, &str)] = &[("dynamodbstreams", "kagami-dynamodb", "generated_streams.rs")];
 
 /// Reads a service's model back out of the committed blob, using the byte range the
 /// routing table records for it.

@@ -151,8 +151,12 @@ async fn run(config: Config) -> Result<(), StartError> {
 /// Every service kagami provides. A service missing here is still recognised by the
 /// gateway and answers NotImplemented.
 fn build_services(env: &ServiceEnv) -> Result<Vec<Arc<dyn Service>>, StoreError> {
+    // DynamoDB Streams reads DynamoDB's state: one crate builds both.
+    let dynamodb = kagami_dynamodb::new_services(env)?;
     Ok(vec![
-        kagami_dynamodb::new_service(env)?,
+        dynamodb.dynamodb,
+        dynamodb.streams,
+        kagami_lambda::new_service(env)?,
         kagami_s3::new_service(env)?,
         kagami_sqs::new_service(env)?,
         kagami_sts::new_service(env)?,

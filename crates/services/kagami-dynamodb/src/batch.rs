@@ -150,7 +150,11 @@ impl Dynamodb {
                     Write::Put(key, item) => {
                         let old = state.data.get(&key).cloned();
                         consumed.add(&write_consumed(&state, old.as_ref(), Some(&item)));
-                        commits.push(self.persist(|| vec![persistence::put_item(&table.key, &key, &item)]));
+                        let mut ops = self.stream_change(&state, &key, old.as_ref(), Some(&item));
+                        commits.push(self.persist(|| {
+                            ops.push(persistence::put_item(&table.key, &key, &item));
+                            ops
+                        }));
                         state.data.put(key, item);
                     }
                     Write::Delete(key) => {

@@ -233,7 +233,11 @@ impl Dynamodb {
                 return Err(condition_failed(old.as_ref(), return_old));
             }
             let consumed = write_consumed(&state, old.as_ref(), Some(&item));
-            let commit = self.persist(|| vec![persistence::put_item(&table.key, &key, &item)]);
+            let mut ops = self.stream_change(&state, &key, old.as_ref(), Some(&item));
+            let commit = self.persist(|| {
+                ops.push(persistence::put_item(&table.key, &key, &item));
+                ops
+            });
             state.data.put(key, item);
             (old, consumed, state.def.name.clone(), commit)
         };
@@ -306,7 +310,11 @@ impl Dynamodb {
                 ReturnValues::UpdatedNew => Some(updated_new),
             };
             let consumed = write_consumed(&state, old.as_ref(), Some(&new));
-            let commit = self.persist(|| vec![persistence::put_item(&table.key, &key, &new)]);
+            let mut ops = self.stream_change(&state, &key, old.as_ref(), Some(&new));
+            let commit = self.persist(|| {
+                ops.push(persistence::put_item(&table.key, &key, &new));
+                ops
+            });
             state.data.put(key, new);
             (attributes, consumed, state.def.name.clone(), commit)
         };
@@ -401,8 +409,12 @@ pub(crate) fn delete_locked(
     }
     let consumed = write_consumed(state, old.as_ref(), None);
     let commit = if old.is_some() {
+        let mut ops = dynamodb.stream_change(state, key, old.as_ref(), None);
         state.data.delete(key);
-        dynamodb.persist(|| vec![persistence::delete_item(table_key, key)])
+        dynamodb.persist(|| {
+            ops.push(persistence::delete_item(table_key, key));
+            ops
+        })
     } else {
         dynamodb.persist(Vec::new)
     };

@@ -46,12 +46,29 @@
 //!
 //! Every refusal is a [`ValidationError`] carrying AWS's message; it converts into the
 //! generated `DynamodbError::ValidationException` and into a `ServiceError`.
+//!
+//! ## DynamoDB Streams and the change feed
+//!
+//! `streams/` keeps one change log (one shard) per stream: every item write on a table
+//! with a stream enabled (PutItem, UpdateItem, DeleteItem, BatchWriteItem, transactions,
+//! PartiQL, TTL deletions) appends an INSERT/MODIFY/REMOVE record in commit order, in the
+//! same store commit as the item. [`new_services`] builds the `dynamodb` and
+//! `dynamodbstreams` services over one state, and a [`ChangeFeed`] for other services
+//! (Lambda event source mappings) to read the logs without going through HTTP:
+//!
+//! ```text
+//! let DynamodbServices { dynamodb, streams, feed } = kagami_dynamodb::new_services(&env)?;
+//! let mut woken = feed.subscribe();                       // tokio watch: last sequence written
+//! let page = feed.stream_records(&stream_arn, after.as_deref(), 100)?; // after = last SequenceNumber read
+//! if page.is_empty() { woken.changed().await.ok(); }      // wait for the next write
+//! ```
 
 // ServiceError carries AWS's extra error fields (CancellationReasons, Item); boxing it is
 // the protocol crate's choice, not each service's.
 #![allow(clippy::result_large_err)]
 
 pub mod generated;
+pub mod generated_streams;
 
 pub mod attribute;
 mod backups;
@@ -70,6 +87,7 @@ mod persistence;
 mod query;
 mod state;
 mod storage;
+mod streams;
 mod tables;
 mod transactions;
 mod ttl;
@@ -319,6 +337,76 @@ impl Service for DynamodbService {
 /// Builds the DynamoDB service, loading its tables and items from a durable store.
 pub fn new_service(env: &ServiceEnv) -> Result<Arc<dyn Service>, StoreError> {
     Ok(Arc::new(DynamodbService { provider: DynamodbProvider::new(env)? }))
+}
+
+/// The DynamoDB and DynamoDB Streams services over one state, and its change feed.
+pub struct DynamodbServices {
+    pub dynamodb: Arc<dyn Service>,
+    pub streams: Arc<dyn Service>,
+    pub feed: ChangeFeed,
+}
+
+/// Builds both services (and the feed), loading tables, items and stream records.
+pub fn new_services(env: &ServiceEnv) -> Result<DynamodbServices, StoreError> {
+    let provider = DynamodbProvider::new(env)?;
+    let dynamodb = Arc::clone(&provider.dynamodb);
+    Ok(DynamodbServices {
+        streams: Arc::new(streams::api::StreamsService { provider: streams::api::StreamsProvider { dynamodb: Arc::clone(&dynamodb) } }),
+        feed: ChangeFeed { dynamodb },
+        dynamodb: Arc::new(DynamodbService { provider }),
+    })
+}
+
+/// Read access to every stream's records, for services inside kagami (Lambda event source
+/// mappings). Cheap to clone.
+#[derive(Clone)]
+pub struct ChangeFeed {
+    dynamodb: Arc<Dynamodb>,
+}
+
+/// Why the change feed cannot read a stream.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeFeedError {
+    #[error("stream {0} not found")]
+    StreamNotFound(String),
+    #[error("invalid sequence number {0}")]
+    InvalidSequenceNumber(String),
+}
+
+impl ChangeFeed {
+    /// Up to `limit` records of the stream `stream_arn` (a table's `LatestStreamArn`) with
+    /// a sequence number after `after_sequence` (all retained records when `None`), oldest
+    /// first, as GetRecords returns them. `Record::into_value` gives the Streams API's
+    /// JSON; a Lambda event's record differs only in adding `eventSourceARN` and spelling
+    /// `userIdentity` as `{"type", "principalId"}` instead of `{"Type", "PrincipalId"}`.
+    pub fn stream_records(&self, stream_arn: &str, after_sequence: Option<&str>, limit: usize) -> Result<Vec<generated_streams::Record>, ChangeFeedError> {
+        let after: u128 = match after_sequence {
+            Some(s) => s.parse().map_err(|_| ChangeFeedError::InvalidSequenceNumber(s.to_string()))?,
+            None => 0,
+        };
+        let log = self.dynamodb.streams.get(stream_arn).ok_or_else(|| ChangeFeedError::StreamNotFound(stream_arn.to_string()))?;
+        let log = log.lock();
+        let now = kagami_core::clock::now_millis();
+        Ok(log
+            .records
+            .iter()
+            .filter(|r| r.sequence > after && r.created_at >= now - streams::RETENTION_MILLIS)
+            .take(limit)
+            .map(|r| streams::api::wire_record(&log.meta.region, &log.meta.view_type, r))
+            .collect())
+    }
+
+    /// Whether the stream exists and is still open (a disabled stream's shard is closed:
+    /// once its records are read there will be no more).
+    pub fn stream_open(&self, stream_arn: &str) -> Option<bool> {
+        self.dynamodb.streams.get(stream_arn).map(|l| l.lock().meta.ending_sequence.is_none())
+    }
+
+    /// A receiver of the last sequence number written to any stream: `changed().await`
+    /// wakes a reader after every stream write.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u128> {
+        self.dynamodb.streams.written.subscribe()
+    }
 }
 
 #[cfg(test)]

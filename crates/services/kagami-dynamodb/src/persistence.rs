@@ -22,7 +22,7 @@ pub const TABLES: &str = "dynamodb/tables";
 pub const ITEMS: &str = "dynamodb/items";
 pub const BACKUPS: &str = "dynamodb/backups";
 pub const BACKUP_ITEMS: &str = "dynamodb/backup_items";
-pub const ALL: &[&str] = &[TABLES, ITEMS, BACKUPS, BACKUP_ITEMS];
+pub const ALL: &[&str] = &[TABLES, ITEMS, BACKUPS, BACKUP_ITEMS, crate::streams::STREAMS, crate::streams::STREAM_RECORDS];
 
 pub fn table_key(account: &str, region: &str, name: &str) -> String {
     format!("{account}/{region}/{name}")

@@ -47,6 +47,8 @@ pub struct Dynamodb {
     pub(crate) transaction_tokens: Mutex<HashMap<String, (TransactWriteItemsInput, i64)>>,
     /// On-demand backups of every (account, region), by ARN.
     pub(crate) backups: Mutex<BTreeMap<String, Arc<Backup>>>,
+    /// Every table's stream records (DynamoDB Streams).
+    pub(crate) streams: crate::streams::Streams,
 }
 
 /// "Requested resource not found": what item operations answer for a missing table.
@@ -86,6 +88,7 @@ impl Dynamodb {
             tables: RwLock::new(HashMap::new()),
             transaction_tokens: Mutex::new(HashMap::new()),
             backups: Mutex::new(BTreeMap::new()),
+            streams: crate::streams::Streams::load(&env.store)?,
         };
         for backup in persistence::load_backups(&env.store)? {
             dynamodb.backups.lock().insert(backup.record.arn.clone(), Arc::new(backup));
@@ -125,6 +128,7 @@ impl Dynamodb {
         let mut backups = self.backups.lock();
         drop(self.store.submit(persistence::ALL.iter().map(|t| StoreOp::delete_prefix(t, "")).collect()));
         backups.clear();
+        self.streams.clear();
         tables.clear();
         self.transaction_tokens.lock().clear();
     }
@@ -132,6 +136,16 @@ impl Dynamodb {
     /// Queues records for the next commit, building them only in durable mode.
     pub(crate) fn persist(&self, build: impl FnOnce() -> Vec<StoreOp>) -> Commit {
         self.store.submit(if self.store.is_durable() { build() } else { Vec::new() })
+    }
+
+    /// The stream record of one item change (none without a stream or a change), for the
+    /// same commit as the change; call it under the table's write lock.
+    pub(crate) fn stream_change(&self, state: &TableState, key: &crate::keys::PrimaryKey, old: Option<&crate::attribute::Item>, new: Option<&crate::attribute::Item>) -> Vec<StoreOp> {
+        if state.def.stream.is_none() {
+            return Vec::new();
+        }
+        let change = crate::streams::Change { key, old, new, by_service: false };
+        self.streams.record_change(state, change, kagami_core::clock::now_millis(), self.store.is_durable())
     }
 
     pub fn table(&self, account: &str, region: &str, name: &str) -> Option<Arc<Table>> {

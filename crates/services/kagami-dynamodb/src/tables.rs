@@ -154,7 +154,11 @@ impl Dynamodb {
             }
             // AWS answers CREATING and turns ACTIVE moments later; kagami's table is ready
             // at once, which waiters accept on their first DescribeTable.
-            (describe(&state, "CREATING"), self.persist(|| vec![persistence::put_table(&state.def)]))
+            let mut ops = self.streams.sync(None, Some(&state.def), clock::now_millis(), self.store.is_durable());
+            (describe(&state, "CREATING"), self.persist(|| {
+                ops.push(persistence::put_table(&state.def));
+                ops
+            }))
         };
         commit.wait().await.map_err(store_failed)?;
         Ok(CreateTableOutput { table_description: Some(description) })
@@ -200,7 +204,12 @@ impl Dynamodb {
                 .into());
             }
             state.deleted = true;
-            (describe(&state, "DELETING"), self.persist(|| persistence::delete_table(&table.key)))
+            // The table's stream stays readable for its retention, closed.
+            let mut ops = self.streams.sync(state.def.stream_arn(), None, clock::now_millis(), self.store.is_durable());
+            (describe(&state, "DELETING"), self.persist(|| {
+                ops.extend(persistence::delete_table(&table.key));
+                ops
+            }))
         };
         // Unregistered after its deletion is submitted (and outside its lock, which a reset
         // takes while holding the registry): a table of the same name created from now on
@@ -230,8 +239,16 @@ impl Dynamodb {
                     state.data.add_index(data);
                 }
             }
+            let previous_stream = state.def.stream_arn();
+            if def.stream != state.def.stream {
+                self.streams.unique_label(&mut def, clock::now_millis());
+            }
             state.def = def;
-            (describe(&state, "UPDATING"), self.persist(|| vec![persistence::put_table(&state.def)]))
+            let mut ops = self.streams.sync(previous_stream, Some(&state.def), clock::now_millis(), self.store.is_durable());
+            (describe(&state, "UPDATING"), self.persist(|| {
+                ops.push(persistence::put_table(&state.def));
+                ops
+            }))
         };
         commit.wait().await.map_err(store_failed)?;
         Ok(UpdateTableOutput { table_description: Some(description) })

@@ -162,11 +162,17 @@ impl Dynamodb {
                 match (&plan.action, new) {
                     (Action::Check, _) => {}
                     (Action::Delete, _) => {
-                        if state.data.delete(&plan.key).is_some() && durable {
-                            ops.push(persistence::delete_item(&plan.table.key, &plan.key));
+                        if let Some(removed) = state.data.delete(&plan.key) {
+                            let stream = self.stream_change(state, &plan.key, Some(&removed), None);
+                            ops.extend(stream);
+                            if durable {
+                                ops.push(persistence::delete_item(&plan.table.key, &plan.key));
+                            }
                         }
                     }
                     (_, Some(item)) => {
+                        let stream = self.stream_change(state, &plan.key, old.as_ref(), Some(&item));
+                        ops.extend(stream);
                         if durable {
                             ops.push(persistence::put_item(&plan.table.key, &plan.key, &item));
                         }

@@ -1,0 +1,66 @@
+"""Helpers for the Lambda tests: deployment packages built in memory and functions
+created from them."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import textwrap
+import zipfile
+
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+HAVE_NODE = shutil.which("node") is not None
+
+
+def package(files: dict[str, str], modes: dict[str, int] | None = None) -> bytes:
+    """A zip of `files` (name -> source, dedented); `modes` sets Unix permission bits."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, source in files.items():
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = ((modes or {}).get(name, 0o644) | 0o100000) << 16
+            z.writestr(info, textwrap.dedent(source))
+    return buf.getvalue()
+
+
+def create_python(lam, name: str, source: str, handler: str = "app.handler", **kwargs) -> dict:
+    """A python3.12 function whose `app.py` is `source`."""
+    return lam.create_function(
+        FunctionName=name,
+        Runtime=kwargs.pop("Runtime", "python3.12"),
+        Role=ROLE,
+        Handler=handler,
+        Code={"ZipFile": package({"app.py": source})},
+        **kwargs,
+    )
+
+
+def create_node(lam, name: str, source: str, **kwargs) -> dict:
+    """A nodejs20.x function whose `index.js` is `source`."""
+    return lam.create_function(
+        FunctionName=name,
+        Runtime="nodejs20.x",
+        Role=ROLE,
+        Handler="index.handler",
+        Code={"ZipFile": package({"index.js": source})},
+        **kwargs,
+    )
+
+
+def runtime_processes(marker: str) -> list[int]:
+    """Pids of processes whose command line contains `marker`."""
+    import os
+
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline:
+            found.append(int(entry))
+    return found
