@@ -643,3 +643,86 @@ def test_configurations_survive_kill_9(kagami_process, tmp_path):
     assert s3.get_bucket_accelerate_configuration(Bucket="durable")["Status"] == "Enabled"
     assert s3.get_bucket_metrics_configuration(Bucket="durable", Id="m")["MetricsConfiguration"] == {"Id": "m"}
     assert s3.get_bucket_lifecycle_configuration(Bucket="durable")["Rules"][0]["ID"] == "expire"
+
+
+# ------------------------------------------------------------------ malformed XML bodies
+
+
+def _md5_b64(body: bytes) -> str:
+    import base64
+    import hashlib
+
+    return base64.b64encode(hashlib.md5(body).digest()).decode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></Tagging>",  # TagSet is required
+        b"<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet>",  # not closed
+        b"<Tagging><TagSet><Tag><Value>v</Value></Tag></TagSet></Tagging>",  # Tag.Key is required
+    ],
+)
+def test_an_xml_body_missing_a_required_element_or_not_well_formed_is_malformed_xml(http, s3, bucket, body):
+    r = http.signed("PUT", f"/{bucket}?tagging", "s3", body=body, headers={"Content-MD5": _md5_b64(body)})
+    assert r.status_code == 400, r.text
+    assert "<Code>MalformedXML</Code>" in r.text
+    assert (
+        "<Message>The XML you provided was not well-formed or did not validate against our published schema</Message>"
+        in r.text
+    )
+    # Nothing was stored.
+    assert error_of(s3.get_bucket_tagging, Bucket=bucket)["Error"]["Code"] == "NoSuchTagSet"
+
+
+def test_a_value_of_the_wrong_type_in_an_xml_body_is_malformed_xml(http, bucket):
+    body = (
+        b"<LifecycleConfiguration><Rule><ID>r</ID><Filter><Prefix></Prefix></Filter><Status>Enabled</Status>"
+        b"<Expiration><Days>ten</Days></Expiration></Rule></LifecycleConfiguration>"
+    )
+    r = http.signed("PUT", f"/{bucket}?lifecycle", "s3", body=body, headers={"Content-MD5": _md5_b64(body)})
+    assert r.status_code == 400, r.text
+    assert "<Code>MalformedXML</Code>" in r.text
+
+
+# ------------------------------------------------------------------ CreateBucket headers
+
+
+def test_create_bucket_stores_the_object_ownership_header(s3, unique_name):
+    name = unique_name("own")
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    rules = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "ObjectWriter"}]
+    default = unique_name("own")
+    s3.create_bucket(Bucket=default)
+    rules = s3.get_bucket_ownership_controls(Bucket=default)["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+
+def test_create_bucket_with_acls_enabled_stores_the_canned_acl_and_grants(s3, unique_name):
+    name = unique_name("acl")
+    s3.create_bucket(Bucket=name, ObjectOwnership="BucketOwnerPreferred", ACL="public-read")
+    grants = s3.get_bucket_acl(Bucket=name)["Grants"]
+    assert {"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"} in grants
+    assert any(g["Permission"] == "FULL_CONTROL" and g["Grantee"]["Type"] == "CanonicalUser" for g in grants)
+
+    granted = unique_name("acl")
+    s3.create_bucket(Bucket=granted, ObjectOwnership="ObjectWriter", GrantRead=f'uri="{ALL_USERS}"')
+    grants = s3.get_bucket_acl(Bucket=granted)["Grants"]
+    assert grants == [{"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"}]
+
+
+def test_create_bucket_refuses_a_public_acl_with_bucket_owner_enforced(s3, unique_name):
+    for ownership in ({}, {"ObjectOwnership": "BucketOwnerEnforced"}):
+        name = unique_name("enf")
+        err = error_of(s3.create_bucket, Bucket=name, ACL="public-read", **ownership)
+        assert code_of(err) == ("InvalidBucketAclWithObjectOwnership", 400)
+        assert err["Error"]["Message"] == (
+            "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
+        )
+        # No bucket was created.
+        assert error_of(s3.head_bucket, Bucket=name)["ResponseMetadata"]["HTTPStatusCode"] == 404
+    # The owner's own full control is the one ACL it accepts.
+    name = unique_name("enf")
+    s3.create_bucket(Bucket=name, ACL="private")
+    assert [g["Permission"] for g in s3.get_bucket_acl(Bucket=name)["Grants"]] == ["FULL_CONTROL"]

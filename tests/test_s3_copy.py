@@ -293,3 +293,26 @@ def test_copy_acl_headers_follow_the_bucket_ownership(aws_client, buckets):
     s3.put_object(Bucket=src, Key="k", Body=b"x")
     err = error_of(s3.copy_object, Bucket=dst, Key="k", CopySource={"Bucket": src, "Key": "k"}, ACL="public-read")
     assert (status(err), err["Error"]["Code"]) == (400, "AccessControlListNotSupported")
+
+
+def test_a_copy_source_version_id_s3_could_not_have_issued_is_invalid(aws_client, buckets):
+    src, dst = buckets
+    s3 = aws_client("s3")
+    s3.put_object(Bucket=src, Key="k", Body=b"x")
+    err = error_of(s3.copy_object, Bucket=dst, Key="k", CopySource={"Bucket": src, "Key": "k", "VersionId": "bogus"})
+    assert (status(err), err["Error"]["Code"]) == (400, "InvalidArgument")
+    assert err["Error"]["Message"] == "Invalid version id specified"
+    # `null` names the null version.
+    s3.copy_object(Bucket=dst, Key="k", CopySource={"Bucket": src, "Key": "k", "VersionId": "null"})
+    assert s3.get_object(Bucket=dst, Key="k")["Body"].read() == b"x"
+
+
+def test_an_archived_source_cannot_be_copied_until_restored(aws_client, buckets):
+    src, dst = buckets
+    s3 = aws_client("s3")
+    s3.put_object(Bucket=src, Key="cold", Body=b"x", StorageClass="DEEP_ARCHIVE")
+    err = error_of(s3.copy_object, Bucket=dst, Key="k", CopySource={"Bucket": src, "Key": "cold"})
+    assert (status(err), err["Error"]["Code"]) == (403, "InvalidObjectState")
+    s3.restore_object(Bucket=src, Key="cold", RestoreRequest={"Days": 1})
+    s3.copy_object(Bucket=dst, Key="k", CopySource={"Bucket": src, "Key": "cold"})
+    assert s3.get_object(Bucket=dst, Key="k")["Body"].read() == b"x"

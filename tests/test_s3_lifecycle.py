@@ -362,3 +362,36 @@ def test_expiration_survives_kill_9(kagami_process, tmp_path):
     # The expiration was persisted: the object stays gone.
     assert keys_of(s3, "durable") == []
     assert code_of(error_of(s3.head_object, Bucket="durable", Key="a"))[1] == 404
+
+
+# ------------------------------------------------------------------ x-amz-expiration
+
+
+def test_put_get_and_head_report_when_an_expiration_rule_expires_the_object(s3, bucket):
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration=lifecycle(
+            expire_rule("picture-deletion-rule", prefix="pictures/", days=2),
+            {"ID": "dated", "Filter": {"Prefix": "docs/"}, "Status": "Enabled",
+             "Expiration": {"Date": datetime.datetime(2040, 1, 1, tzinfo=datetime.timezone.utc)}},
+        ),
+    )
+    put = s3.put_object(Bucket=bucket, Key="pictures/cat.jpg", Body=b"meow")
+    modified = s3.head_object(Bucket=bucket, Key="pictures/cat.jpg")["LastModified"]
+    due = datetime.datetime.combine(
+        (modified + datetime.timedelta(days=2)).date() + datetime.timedelta(days=1), datetime.time()
+    )
+    expected = f'expiry-date="{due:%a, %d %b %Y} 00:00:00 GMT", rule-id="picture-deletion-rule"'
+    assert put["Expiration"] == expected
+    assert s3.get_object(Bucket=bucket, Key="pictures/cat.jpg")["Expiration"] == expected
+    assert s3.head_object(Bucket=bucket, Key="pictures/cat.jpg")["Expiration"] == expected
+
+    dated = s3.put_object(Bucket=bucket, Key="docs/a.txt", Body=b"a")
+    assert dated["Expiration"] == 'expiry-date="Sun, 01 Jan 2040 00:00:00 GMT", rule-id="dated"'
+    # Objects no rule selects carry no header.
+    other = s3.put_object(Bucket=bucket, Key="music/song.mp3", Body=b"la")
+    assert "Expiration" not in other
+    assert "Expiration" not in s3.head_object(Bucket=bucket, Key="music/song.mp3")
+    # A copy into a selected key reports it too.
+    copied = s3.copy_object(Bucket=bucket, Key="pictures/dog.jpg", CopySource={"Bucket": bucket, "Key": "music/song.mp3"})
+    assert copied["Expiration"].endswith('rule-id="picture-deletion-rule"')

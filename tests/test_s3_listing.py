@@ -607,3 +607,14 @@ def test_cli_sync_up_and_back_then_nothing_to_sync_then_rm_recursive(kagami, aws
         removed = aws_s3(kagami.endpoint, "s3", "rm", "--recursive", f"s3://{bucket}")
         assert removed.stdout.count("delete:") == 300
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+@pytest.mark.parametrize("query", ["max-keys=abc", "list-type=2&max-keys=abc", "versions&max-keys=abc", "max-keys=99999999999", "max-keys=99999999999999999999"])
+def test_a_max_keys_that_is_not_an_integer_is_an_invalid_argument_naming_it(http, bucket, query):
+    r = http.signed("GET", f"/{bucket}?{query}", "s3")
+    assert r.status_code == 400, r.text
+    value = query.rsplit("=", 1)[1]
+    assert "<Code>InvalidArgument</Code>" in r.text
+    assert "<Message>Provided max-keys not an integer or within integer range</Message>" in r.text
+    assert "<ArgumentName>max-keys</ArgumentName>" in r.text
+    assert f"<ArgumentValue>{value}</ArgumentValue>" in r.text

@@ -8,6 +8,7 @@ import base64
 import datetime
 import hashlib
 import json
+import re
 
 import pytest
 
@@ -76,6 +77,8 @@ def test_an_unsatisfiable_range_is_416_invalid_range(aws_client, obj, range_head
     assert err["Error"]["Message"] == "The requested range is not satisfiable"
     assert err["Error"]["ActualObjectSize"] == "1024"
     assert err["Error"]["RangeRequested"] == range_header
+    # The 416 names the object's size, as RFC 9110 and S3 do.
+    assert err["ResponseMetadata"]["HTTPHeaders"]["content-range"] == "bytes */1024"
 
 
 def test_a_range_on_an_empty_object_is_416(aws_client, bucket):
@@ -84,6 +87,7 @@ def test_a_range_on_an_empty_object_is_416(aws_client, bucket):
     err = error_of(s3.get_object, Bucket=bucket, Key="empty", Range="bytes=0-")
     assert (err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Code"]) == (416, "InvalidRange")
     assert err["Error"]["ActualObjectSize"] == "0"
+    assert err["ResponseMetadata"]["HTTPHeaders"]["content-range"] == "bytes */0"
 
 
 @pytest.mark.parametrize("range_header", ["bytes=0-1,5-6", "bytes=20-10", "bytes=abc", "chars=0-9", "bytes=-"])
@@ -455,3 +459,69 @@ def test_expected_bucket_owner(aws_client, obj):
     assert (err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Code"]) == (403, "AccessDenied")
     s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": key},
                    ExpectedSourceBucketOwner="000000000000", ExpectedBucketOwner="000000000000")
+
+
+# ------------------------------------------------------------------ archived objects and RestoreObject
+
+RESTORED = re.compile(r'^ongoing-request="false", expiry-date="\w{3}, \d\d \w{3} \d{4} 00:00:00 GMT"$')
+
+
+@pytest.mark.parametrize("storage_class", ["GLACIER", "DEEP_ARCHIVE"])
+def test_an_archived_object_is_not_readable_until_restored(aws_client, bucket, storage_class):
+    s3 = aws_client("s3")
+    s3.put_object(Bucket=bucket, Key="cold", Body=b"frozen", StorageClass=storage_class)
+    err = error_of(s3.get_object, Bucket=bucket, Key="cold")
+    assert status(err) == 403
+    assert err["Error"]["Code"] == "InvalidObjectState"
+    assert err["Error"]["Message"] == "The operation is not valid for the object's storage class"
+    assert err["Error"]["StorageClass"] == storage_class
+    # Its metadata stays readable, with no restore to report.
+    head = s3.head_object(Bucket=bucket, Key="cold")
+    assert head["StorageClass"] == storage_class and "Restore" not in head
+
+    answer = s3.restore_object(Bucket=bucket, Key="cold", RestoreRequest={"Days": 2, "GlacierJobParameters": {"Tier": "Standard"}})
+    assert status(answer) == 202
+    head = s3.head_object(Bucket=bucket, Key="cold")
+    assert RESTORED.match(head["Restore"]), head["Restore"]
+    expiry = datetime.datetime.strptime(head["Restore"].split('expiry-date="')[1].rstrip('"'), "%a, %d %b %Y %H:%M:%S GMT")
+    today = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    assert datetime.timedelta(days=2) <= expiry - today <= datetime.timedelta(days=3)
+    got = s3.get_object(Bucket=bucket, Key="cold")
+    assert got["Body"].read() == b"frozen"
+    assert got["Restore"] == head["Restore"]
+    # Restoring a restored copy extends it: 200, not 202.
+    assert status(s3.restore_object(Bucket=bucket, Key="cold", RestoreRequest={"Days": 1})) == 200
+
+
+def test_restore_of_an_object_that_is_not_archived_is_invalid_object_state(aws_client, bucket):
+    s3 = aws_client("s3")
+    s3.put_object(Bucket=bucket, Key="warm", Body=b"x", StorageClass="STANDARD_IA")
+    err = error_of(s3.restore_object, Bucket=bucket, Key="warm", RestoreRequest={"Days": 1})
+    assert status(err) == 403
+    assert err["Error"]["Code"] == "InvalidObjectState"
+    assert err["Error"]["Message"] == "Restore is not allowed for the object's current storage class"
+    err = error_of(s3.restore_object, Bucket=bucket, Key="missing", RestoreRequest={"Days": 1})
+    assert err["Error"]["Code"] == "NoSuchKey"
+
+
+def test_a_restore_in_progress_completes_as_the_emulated_clock_passes_and_then_expires(kagami_process):
+    server = kagami_process(env={"KAGAMI_S3_RESTORE_SECONDS": "3600"})
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="cold-storage")
+    s3.put_object(Bucket="cold-storage", Key="k", Body=b"data", StorageClass="GLACIER")
+    assert status(s3.restore_object(Bucket="cold-storage", Key="k", RestoreRequest={"Days": 1})) == 202
+    assert s3.head_object(Bucket="cold-storage", Key="k")["Restore"] == 'ongoing-request="true"'
+    assert error_of(s3.get_object, Bucket="cold-storage", Key="k")["Error"]["Code"] == "InvalidObjectState"
+    err = error_of(s3.restore_object, Bucket="cold-storage", Key="k", RestoreRequest={"Days": 1})
+    assert status(err) == 409
+    assert err["Error"]["Code"] == "RestoreAlreadyInProgress"
+    assert err["Error"]["Message"] == "Object restore is already in progress"
+
+    assert server.advance_clock(3601).status_code == 200
+    assert RESTORED.match(s3.head_object(Bucket="cold-storage", Key="k")["Restore"])
+    assert s3.get_object(Bucket="cold-storage", Key="k")["Body"].read() == b"data"
+
+    # After Days (rounded to midnight UTC) the copy is gone.
+    assert server.advance_clock(3 * 86400).status_code == 200
+    assert "Restore" not in s3.head_object(Bucket="cold-storage", Key="k")
+    assert error_of(s3.get_object, Bucket="cold-storage", Key="k")["Error"]["Code"] == "InvalidObjectState"

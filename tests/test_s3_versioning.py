@@ -382,3 +382,117 @@ def test_versions_markers_tags_and_locks_survive_kill_9(kagami_process, tmp_path
     assert rule == {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}
     err = error_of(s3.delete_object, Bucket="durable-versions", Key="k", VersionId=v1)
     assert err["Error"]["Message"] == "Access Denied because object protected by object lock."
+
+
+# ------------------------------------------------------------------ raw listing XML
+
+
+def test_list_object_versions_interleaves_versions_and_delete_markers_in_listing_order(http, s3, versioned):
+    # AWS lists one key's versions newest first, delete markers in their place among
+    # them, rather than all <Version> elements followed by all <DeleteMarker> elements.
+    s3.put_object(Bucket=versioned, Key="a", Body=b"1")
+    s3.delete_object(Bucket=versioned, Key="a")
+    s3.put_object(Bucket=versioned, Key="a", Body=b"2")
+    s3.delete_object(Bucket=versioned, Key="a")
+    s3.put_object(Bucket=versioned, Key="b", Body=b"3")
+    r = http.signed("GET", f"/{versioned}?versions", "s3")
+    assert r.status_code == 200, r.text
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(r.content)
+    ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+    entries = [
+        (child.tag.removeprefix(ns), child.findtext(f"{ns}Key"), child.findtext(f"{ns}IsLatest"))
+        for child in root
+        if child.tag in (f"{ns}Version", f"{ns}DeleteMarker")
+    ]
+    assert entries == [
+        ("DeleteMarker", "a", "true"),
+        ("Version", "a", "false"),
+        ("DeleteMarker", "a", "false"),
+        ("Version", "a", "false"),
+        ("Version", "b", "true"),
+    ]
+    # The typed view of an SDK is unchanged.
+    answer = s3.list_object_versions(Bucket=versioned)
+    assert [v["Key"] for v in answer["Versions"]] == ["a", "a", "b"]
+    assert [m["IsLatest"] for m in answer["DeleteMarkers"]] == [True, False]
+
+
+def test_xml_timestamps_always_carry_milliseconds(http, s3, versioned):
+    s3.put_object(Bucket=versioned, Key="k", Body=b"1")
+    s3.delete_object(Bucket=versioned, Key="k")
+    s3.put_object(Bucket=versioned, Key="live", Body=b"1")
+    import re
+
+    stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+    listings = {
+        f"/{versioned}?versions": ["LastModified"],
+        f"/{versioned}": ["LastModified"],
+        f"/{versioned}?list-type=2": ["LastModified"],
+        "/": ["CreationDate"],
+    }
+    for path, fields in listings.items():
+        r = http.signed("GET", path, "s3")
+        assert r.status_code == 200, (path, r.text)
+        for field in fields:
+            values = re.findall(rf"<{field}>([^<]*)</{field}>", r.text)
+            assert values, (path, field, r.text[:500])
+            assert all(stamp.match(v) for v in values), (path, values)
+    s3.put_object(Bucket=versioned, Key="k", Body=b"2")
+    copy = http.signed("PUT", f"/{versioned}/copy", "s3", headers={"x-amz-copy-source": f"/{versioned}/k"})
+    assert copy.status_code == 200, copy.text
+    last = re.findall(r"<LastModified>([^<]*)</LastModified>", copy.text)
+    assert len(last) == 1 and stamp.match(last[0]), copy.text
+
+
+# ------------------------------------------------------------------ version id syntax
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["get_object", "head_object", "delete_object", "get_object_tagging", "delete_object_tagging", "get_object_acl"],
+)
+def test_a_version_id_s3_could_not_have_issued_is_an_invalid_argument(s3, versioned, call):
+    s3.put_object(Bucket=versioned, Key="k", Body=b"1")
+    err = error_of(getattr(s3, call), Bucket=versioned, Key="k", VersionId="not-a-version")
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
+    if call != "head_object":  # HEAD answers carry no body
+        assert err["Error"]["Code"] == "InvalidArgument"
+        assert err["Error"]["Message"] == "Invalid version id specified"
+        assert err["Error"]["ArgumentName"] == "versionId"
+        assert err["Error"]["ArgumentValue"] == "not-a-version"
+    # The object is untouched.
+    assert body_of(s3, versioned, "k") == b"1"
+
+
+def test_a_well_formed_unknown_version_id_is_no_such_version_and_null_is_accepted(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"1")
+    err = error_of(s3.get_object, Bucket=bucket, Key="k", VersionId="A" * 32)
+    assert err["Error"]["Code"] == "NoSuchVersion"
+    assert body_of(s3, bucket, "k", VersionId="null") == b"1"
+
+
+# ------------------------------------------------------------------ DeleteObjects integrity
+
+
+def test_delete_objects_requires_content_md5_or_a_checksum_header(http, s3, bucket):
+    import base64
+    import hashlib
+    import zlib
+
+    s3.put_object(Bucket=bucket, Key="k", Body=b"1")
+    body = b"<Delete><Object><Key>k</Key></Object><Quiet>true</Quiet></Delete>"
+    r = http.signed("POST", f"/{bucket}?delete", "s3", body=body)
+    assert r.status_code == 400, r.text
+    assert "<Code>InvalidRequest</Code>" in r.text
+    assert "<Message>Missing required header for this request: Content-MD5</Message>" in r.text
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"1"
+    crc = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+    r = http.signed("POST", f"/{bucket}?delete", "s3", body=body, headers={"x-amz-checksum-crc32": crc})
+    assert r.status_code == 200, r.text
+    s3.put_object(Bucket=bucket, Key="k", Body=b"2")
+    md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+    r = http.signed("POST", f"/{bucket}?delete", "s3", body=body, headers={"Content-MD5": md5})
+    assert r.status_code == 200, r.text
+    assert error_of(s3.head_object, Bucket=bucket, Key="k")["ResponseMetadata"]["HTTPStatusCode"] == 404

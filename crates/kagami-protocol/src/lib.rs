@@ -50,6 +50,12 @@ use kagami_model::{Operation, ServiceModel};
 /// for ranged GetObject/HeadObject). It is never written to the wire as a member.
 pub const STATUS_MEMBER: &str = "x-kagami-status";
 
+/// A pseudo-member of a structure `Value` map, written as XML: a list of member names
+/// of flattened lists, one per item, giving the order in which their items are
+/// interleaved (S3's ListObjectVersions mixes `<Version>` and `<DeleteMarker>` in
+/// listing order). The group is written where its first member would be.
+pub const XML_ORDER_MEMBER: &str = "x-kagami-xml-order";
+
 /// The wire protocols of AWS services, as botocore names them in `metadata.protocol`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -223,8 +229,36 @@ pub fn parse_request(
         Protocol::Ec2 => query::parse_request(model, op, &parts, query::Flavor::Ec2),
         Protocol::RpcV2Cbor => rpcv2::parse_request(model, op, &parts),
         Protocol::RestJson => rest::parse_request(model, op, &parts, rest::Kind::Json),
-        Protocol::RestXml => rest::parse_request(model, op, &parts, rest::Kind::Xml),
+        Protocol::RestXml => {
+            let mut input = rest::parse_request(model, op, &parts, rest::Kind::Xml)?;
+            if requires_checksum(op) {
+                input.insert(INTEGRITY_MEMBER, Value::Bool(has_integrity_header(parts.headers)));
+            }
+            Ok(input)
+        }
     }
+}
+
+/// A pseudo-member of the input of a restXml operation whose model requires a request
+/// checksum (S3 `DeleteObjects`): whether the request carried `Content-MD5` or an
+/// `x-amz-checksum-*` header (or trailer). The model has no member for either, so
+/// without it a service could not refuse a request that has neither, as S3 does.
+pub const INTEGRITY_MEMBER: &str = "x-kagami-integrity";
+
+fn requires_checksum(op: &Operation) -> bool {
+    op.http_checksum_required
+        || op
+            .http_checksum
+            .as_ref()
+            .and_then(|c| c.get("requestChecksumRequired"))
+            .and_then(serde_json::Value::as_bool)
+            == Some(true)
+}
+
+fn has_integrity_header(headers: &http::HeaderMap) -> bool {
+    headers.contains_key("content-md5")
+        || headers.keys().any(|k| k.as_str().starts_with("x-amz-checksum-"))
+        || header(headers, "x-amz-trailer").is_some_and(|t| t.trim().starts_with("x-amz-checksum-"))
 }
 
 /// The payload member of `op`'s input when it is a streaming blob (S3 `PutObject`'s

@@ -200,7 +200,18 @@ fn query_value(
             Ok((!items.is_empty()).then_some(Value::List(items)))
         }
         _ => match query.iter().find(|(k, _)| k == wire) {
-            Some((_, v)) => parse_text(s, Some(r), v, TsFormat::Iso8601).map(Some).map_err(bad),
+            Some((_, v)) => parse_text(s, Some(r), v, TsFormat::Iso8601).map(Some).map_err(|e| match kind {
+                // S3 words an unreadable integer parameter this way, naming it and its value
+                // (`max-keys=abc`).
+                Kind::Xml if e.0 == "an integer" => ServiceError::new(
+                    "InvalidArgument",
+                    400,
+                    format!("Provided {wire} not an integer or within integer range"),
+                )
+                .with_field("ArgumentName", wire)
+                .with_field("ArgumentValue", v.as_ref()),
+                _ => bad(e),
+            }),
             None => Ok(None),
         },
     }

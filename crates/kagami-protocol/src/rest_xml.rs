@@ -20,8 +20,10 @@ fn malformed() -> ServiceError {
     )
 }
 
-fn invalid(detail: String) -> ServiceError {
-    ServiceError::new("InvalidArgument", 400, detail)
+/// A well-formed document whose values do not fit the schema (`<Days>ten</Days>`): S3
+/// answers that with the same MalformedXML as a broken document.
+fn invalid(_detail: String) -> ServiceError {
+    malformed()
 }
 
 /// The body members of `shape` from the children of the root element, whatever the
@@ -59,6 +61,14 @@ fn root_namespace<'a>(model: &'a ServiceModel, r: Option<&'a ShapeRef>, s: &'a S
 enum RootNs<'a> {
     Declared(&'a XmlNamespace),
     Default(&'a str),
+}
+
+/// A writer for restXml documents: their timestamps always carry milliseconds, as S3
+/// writes them (`2009-10-12T17:50:30.000Z`); readers accept either form.
+fn writer() -> XmlWriter {
+    let mut w = XmlWriter::new();
+    w.timestamps = crate::scalar::TsFormat::Iso8601Millis;
+    w
 }
 
 fn write_root(
@@ -103,7 +113,7 @@ pub(crate) fn write_body(
         .or(shape.location_name.as_deref())
         .or(out_ref.map(|r| r.shape.as_str()))
         .unwrap_or("Response");
-    let mut w = XmlWriter::new();
+    let mut w = writer();
     if let Some(member) = overlay::text_root_member(model, &op.name) {
         w.declaration();
         w.start(name);
@@ -114,7 +124,7 @@ pub(crate) fn write_body(
             (map.get(member), shape.members.get(member).and_then(|r| model.shapes.get(&r.shape)))
         {
             let mut text = String::new();
-            crate::scalar::write_text(&mut text, v, s, None, crate::scalar::TsFormat::Iso8601);
+            crate::scalar::write_text(&mut text, v, s, None, w.timestamps);
             w.text(&text);
         }
         w.end(name);
@@ -130,7 +140,7 @@ pub(crate) fn write_payload(model: &ServiceModel, member: &str, s: &Shape, r: &S
     // name of its own (`Hola`) overrides the shape's.
     let own_name = r.location_name.as_deref().filter(|l| *l != member);
     let name = own_name.or(s.location_name.as_deref()).unwrap_or(&r.shape);
-    let mut w = XmlWriter::new();
+    let mut w = writer();
     match v {
         Value::Map(m) => write_root(&mut w, model, name, Some(r), s, m, Bindings::None),
         other => {
@@ -149,7 +159,7 @@ pub(crate) fn serialize_error(
 ) -> HttpResponse {
     let shape = error_shape(model, op, &err.code);
     let headers = error_headers(Kind::Xml, model, shape, err, request_id);
-    let mut w = XmlWriter::new();
+    let mut w = writer();
     w.declaration();
     if overlay::bare_xml_errors(model) {
         w.start("Error");

@@ -12,6 +12,9 @@ use std::fmt::Write as _;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TsFormat {
     Iso8601,
+    /// ISO 8601 with milliseconds always written, as S3 and the other restXml services
+    /// print timestamps in their bodies (`2009-10-12T17:50:30.000Z`).
+    Iso8601Millis,
     HttpDate,
     EpochSeconds,
 }
@@ -22,6 +25,7 @@ impl TsFormat {
     pub(crate) fn of(r: Option<&ShapeRef>, shape: &Shape, default: TsFormat) -> TsFormat {
         let named = r.and_then(|r| r.timestamp_format.as_deref()).or(shape.timestamp_format.as_deref());
         match named {
+            Some("iso8601") if default == TsFormat::Iso8601Millis => TsFormat::Iso8601Millis,
             Some("iso8601") => TsFormat::Iso8601,
             Some("rfc822") => TsFormat::HttpDate,
             Some("unixTimestamp") => TsFormat::EpochSeconds,
@@ -32,6 +36,7 @@ impl TsFormat {
     pub(crate) fn format(self, t: &Timestamp) -> String {
         match self {
             TsFormat::Iso8601 => t.to_iso8601(),
+            TsFormat::Iso8601Millis => t.to_iso8601_millis(),
             TsFormat::HttpDate => t.to_rfc822(),
             TsFormat::EpochSeconds => t.to_epoch_string(),
         }
@@ -41,7 +46,7 @@ impl TsFormat {
     pub(crate) fn parse(self, s: &str) -> Option<Timestamp> {
         let s = s.trim();
         let first = match self {
-            TsFormat::Iso8601 => Timestamp::parse_iso8601(s),
+            TsFormat::Iso8601 | TsFormat::Iso8601Millis => Timestamp::parse_iso8601(s),
             TsFormat::HttpDate => Timestamp::parse_rfc822(s),
             TsFormat::EpochSeconds => Timestamp::parse_epoch(s),
         };

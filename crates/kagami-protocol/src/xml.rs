@@ -5,11 +5,13 @@ pub(crate) struct XmlWriter {
     pub(crate) out: String,
     /// A start tag is open (`<name attr="v"`) and still takes attributes.
     open: bool,
+    /// How timestamps are written in this document: the protocols differ.
+    pub(crate) timestamps: crate::scalar::TsFormat,
 }
 
 impl XmlWriter {
     pub(crate) fn new() -> Self {
-        XmlWriter { out: String::with_capacity(256), open: false }
+        XmlWriter { out: String::with_capacity(256), open: false, timestamps: crate::scalar::TsFormat::Iso8601 }
     }
 
     pub(crate) fn declaration(&mut self) {

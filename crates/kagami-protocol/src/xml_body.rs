@@ -33,7 +33,7 @@ pub(crate) fn write_attributes(w: &mut XmlWriter, model: &ServiceModel, shape: &
             continue;
         }
         let mut text = String::new();
-        write_text(&mut text, v, s, Some(r), TsFormat::Iso8601);
+        write_text(&mut text, v, s, Some(r), w.timestamps);
         w.attr(wire_name(name, r), &text);
     }
 }
@@ -48,6 +48,8 @@ pub(crate) fn write_members(
     map: &IndexMap<String, Value>,
     bindings: Bindings,
 ) {
+    let order = interleave_order(shape, map);
+    let mut interleaved = false;
     for (name, r) in &shape.members {
         if r.xml_attribute || bindings.binds(r) {
             continue;
@@ -58,17 +60,17 @@ pub(crate) fn write_members(
         }
         let Some(ms) = model.shapes.get(&r.shape) else { continue };
         let element = wire_name(name, r);
+        if order.contains(&name.as_str()) {
+            if !interleaved {
+                interleaved = true;
+                write_interleaved(w, model, shape, map, &order);
+            }
+            continue;
+        }
         match (ms.shape_type, v) {
             (ShapeType::List, Value::List(items)) if is_flattened(Some(r), ms) => {
-                let Some((mr, mshape)) = ms.member.as_ref().and_then(|m| model.shapes.get(&m.shape).map(|s| (m, s)))
-                else {
-                    continue;
-                };
-                // A flattened list repeats its items in place, named like the list's
-                // member when that has a name (what SDK parsers look for).
-                let item_name = mr.location_name.as_deref().unwrap_or(element);
                 for item in items {
-                    write_element(w, model, item_name, mshape, Some(mr), item);
+                    write_flattened_item(w, model, name, r, ms, item);
                 }
             }
             (ShapeType::Map, Value::Map(entries)) if is_flattened(Some(r), ms) => {
@@ -82,6 +84,75 @@ pub(crate) fn write_members(
             _ => write_element(w, model, element, ms, Some(r), v),
         }
     }
+}
+
+/// The flattened list members named by the map's order pseudo-member, in the order
+/// they first appear there; empty when there is none.
+fn interleave_order<'m>(shape: &Shape, map: &'m IndexMap<String, Value>) -> Vec<&'m str> {
+    let Some(Value::List(names)) = map.get(crate::XML_ORDER_MEMBER) else { return Vec::new() };
+    let mut members: Vec<&str> = Vec::new();
+    for n in names {
+        if let Value::Str(n) = n
+            && shape.members.contains_key(n.as_str())
+            && !members.contains(&n.as_str())
+        {
+            members.push(n);
+        }
+    }
+    members
+}
+
+/// The items of the ordered members, one at a time as the order names them; items the
+/// order does not reach follow, member by member, so none is lost.
+fn write_interleaved(
+    w: &mut XmlWriter,
+    model: &ServiceModel,
+    shape: &Shape,
+    map: &IndexMap<String, Value>,
+    members: &[&str],
+) {
+    let items_of = |name: &str| match map.get(name) {
+        Some(Value::List(items)) => items.as_slice(),
+        _ => &[],
+    };
+    let mut next = vec![0usize; members.len()];
+    let write = |w: &mut XmlWriter, name: &str, item: &Value| {
+        let Some(r) = shape.members.get(name) else { return };
+        let Some(ms) = model.shapes.get(&r.shape) else { return };
+        write_flattened_item(w, model, name, r, ms, item);
+    };
+    if let Some(Value::List(names)) = map.get(crate::XML_ORDER_MEMBER) {
+        for n in names {
+            let Value::Str(n) = n else { continue };
+            let Some(i) = members.iter().position(|m| m == n) else { continue };
+            let (Some(item), Some(slot)) = (items_of(n).get(next.get(i).copied().unwrap_or(0)), next.get_mut(i))
+            else {
+                continue;
+            };
+            *slot += 1;
+            write(w, n, item);
+        }
+    }
+    for (i, name) in members.iter().enumerate() {
+        for item in items_of(name).iter().skip(next.get(i).copied().unwrap_or(0)) {
+            write(w, name, item);
+        }
+    }
+}
+
+/// One item of flattened list member `name`: repeated in place, named like the list's
+/// member when that has a name (what SDK parsers look for). Lists not flattened are
+/// written whole.
+fn write_flattened_item(w: &mut XmlWriter, model: &ServiceModel, name: &str, r: &ShapeRef, ms: &Shape, item: &Value) {
+    let element = wire_name(name, r);
+    if !is_flattened(Some(r), ms) || ms.shape_type != ShapeType::List {
+        return write_element(w, model, element, ms, Some(r), &Value::List(vec![item.clone()]));
+    }
+    let Some((mr, mshape)) = ms.member.as_ref().and_then(|m| model.shapes.get(&m.shape).map(|s| (m, s))) else {
+        return;
+    };
+    let item_name = mr.location_name.as_deref().unwrap_or(element);
+    write_element(w, model, item_name, mshape, Some(mr), item);
 }
 
 fn write_entry(w: &mut XmlWriter, model: &ServiceModel, map_shape: &Shape, key: &str, v: &Value) {
@@ -130,7 +201,7 @@ pub(crate) fn write_element(
         }
         (_, v) => {
             let mut text = String::new();
-            write_text(&mut text, v, shape, r, TsFormat::Iso8601);
+            write_text(&mut text, v, shape, r, w.timestamps);
             w.text(&text);
         }
     }
@@ -437,6 +508,60 @@ mod tests {
              <Tags><entry><K>k</K><value>v</value></entry></Tags><Tag><K>k2</K><value>v2</value></Tag>\
              <When>2014-04-29T18:30:38Z</When><Ns xmlns:p=\"http://ns\">n</Ns></Out>"
         );
+    }
+
+    #[test]
+    fn an_order_member_interleaves_flattened_lists_and_is_not_written() {
+        let m: ServiceModel = serde_json::from_value(serde_json::json!({
+            "metadata": {"apiVersion": "1", "protocol": "rest-xml", "endpointPrefix": "t"},
+            "operations": {},
+            "shapes": {
+                "Out": {"type": "structure", "members": {
+                    "A": {"shape": "S"},
+                    "Versions": {"shape": "VL", "locationName": "Version"},
+                    "Markers": {"shape": "ML", "locationName": "DeleteMarker"},
+                    "Z": {"shape": "S"},
+                }},
+                "S": {"type": "string"},
+                "VL": {"type": "list", "member": {"shape": "S"}, "flattened": true},
+                "ML": {"type": "list", "member": {"shape": "S"}, "flattened": true},
+            }
+        }))
+        .unwrap();
+        let list = |xs: &[&str]| Value::List(xs.iter().map(|s| Value::Str(s.to_string())).collect());
+        let mut v = IndexMap::from([
+            ("A".to_string(), Value::Str("a".into())),
+            ("Versions".to_string(), list(&["v1", "v2", "v3"])),
+            ("Markers".to_string(), list(&["d1", "d2"])),
+            ("Z".to_string(), Value::Str("z".into())),
+        ]);
+        let write = |v: &IndexMap<String, Value>| {
+            let mut w = XmlWriter::new();
+            write_members(&mut w, &m, &m.shapes["Out"], v, Bindings::None);
+            w.finish()
+        };
+        assert_eq!(
+            write(&v),
+            "<A>a</A><Version>v1</Version><Version>v2</Version><Version>v3</Version>\
+             <DeleteMarker>d1</DeleteMarker><DeleteMarker>d2</DeleteMarker><Z>z</Z>"
+        );
+        // The order names one member per item; items it does not reach still follow.
+        v.insert(crate::XML_ORDER_MEMBER.to_string(), list(&["Markers", "Versions", "Markers", "Versions"]));
+        assert_eq!(
+            write(&v),
+            "<A>a</A><DeleteMarker>d1</DeleteMarker><Version>v1</Version><DeleteMarker>d2</DeleteMarker>\
+             <Version>v2</Version><Version>v3</Version><Z>z</Z>"
+        );
+    }
+
+    #[test]
+    fn rest_xml_writers_print_timestamps_with_milliseconds() {
+        let m = model();
+        let v = IndexMap::from([("When".to_string(), Value::Timestamp(crate::Timestamp::from_secs(1_255_369_830)))]);
+        let mut w = XmlWriter::new();
+        w.timestamps = TsFormat::Iso8601Millis;
+        write_members(&mut w, &m, &m.shapes["Out"], &v, Bindings::None);
+        assert_eq!(w.finish(), "<When>2009-10-12T17:50:30.000Z</When>");
     }
 
     #[test]

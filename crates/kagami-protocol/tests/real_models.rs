@@ -202,6 +202,23 @@ fn s3_request(
 }
 
 #[test]
+fn s3_operations_that_require_a_checksum_say_whether_the_request_has_one() {
+    let s3 = model("s3");
+    let body = b"<Delete><Object><Key>k</Key></Object></Delete>";
+    let integrity = |hs: &[(&'static str, &str)]| {
+        let (_, op, v) = s3_request("POST", "/b", "delete", hs, body).parse(s3).unwrap();
+        assert_eq!(op, "DeleteObjects");
+        v.get(kagami_protocol::INTEGRITY_MEMBER).cloned()
+    };
+    assert_eq!(integrity(&[]), Some(Value::Bool(false)));
+    assert_eq!(integrity(&[("content-md5", "x")]), Some(Value::Bool(true)));
+    assert_eq!(integrity(&[("x-amz-checksum-crc32", "x")]), Some(Value::Bool(true)));
+    // Operations without the requirement carry no such member.
+    let (_, _, v) = s3_request("GET", "/b", "", &[], b"").parse(s3).unwrap();
+    assert_eq!(v.get(kagami_protocol::INTEGRITY_MEMBER), None);
+}
+
+#[test]
 fn s3_requests_route_to_the_operation_the_sdk_meant() {
     let s3 = model("s3");
     type Case<'a> = (&'a str, &'static str, &'static str, &'a [(&'static str, &'a str)], &'a str);

@@ -44,7 +44,7 @@ impl CopySource {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             if name == "versionId" {
                 let v = percent_decode(value).ok_or_else(|| invalid("Invalid copy source encoding"))?;
-                if v.is_empty() {
+                if !crate::versions::is_well_formed_version_id(&v) {
                     return Err(invalid("Invalid version id specified"));
                 }
                 version_id = Some(v);
@@ -122,6 +122,7 @@ impl S3 {
             let found = find_version(b, &source.key, source.version_id.as_deref(), false)
                 .map_err(|e| source_error(e, &source.key))?;
             sse::check_read(found.record.sse.as_ref(), &source_customer)?;
+            crate::restore::check_readable(&found.record)?;
             source_conditions.check_copy_source(&found.record, clock::now_millis())?;
             check_copy_size(found.record.size)?;
             let is_current = b
@@ -213,10 +214,11 @@ impl S3 {
                 conditions::check_write(&input.key, current, input.if_match.as_deref(), input.if_none_match.as_deref())?;
                 let w = bucket.write_version(copy, seq);
                 let version_id = reported_version(bucket, &w.stored);
-                Ok(((w.stored, version_id), w.ops, w.orphaned))
+                let expiration = crate::bucket_config::lifecycle_runner::expiration_header(bucket, &w.stored);
+                Ok(((w.stored, version_id, expiration), w.ops, w.orphaned))
             })
             .await;
-        let (stored, version_id) = match written {
+        let (stored, version_id, expiration) = match written {
             Ok(w) => w,
             Err(e) => {
                 self.blobs.remove(&id);
@@ -233,6 +235,7 @@ impl S3 {
             copy_object_result: Some(result),
             copy_source_version_id: source_version,
             version_id,
+            expiration,
             ..Default::default()
         };
         crate::objects::set_sse!(output, stored.sse);
@@ -359,11 +362,13 @@ mod tests {
 
     #[test]
     fn copy_sources_are_decoded_with_an_optional_version() {
-        let s = CopySource::parse("/b/dir/a%20b%2Bc.txt?versionId=abc").unwrap();
-        assert_eq!((s.bucket.as_str(), s.key.as_str(), s.version_id.as_deref()), ("b", "dir/a b+c.txt", Some("abc")));
+        let id = "A".repeat(32);
+        let s = CopySource::parse(&format!("/b/dir/a%20b%2Bc.txt?versionId={id}")).unwrap();
+        assert_eq!((s.bucket.as_str(), s.key.as_str(), s.version_id.as_deref()), ("b", "dir/a b+c.txt", Some(id.as_str())));
+        assert_eq!(CopySource::parse("/b/k?versionId=null").unwrap().version_id.as_deref(), Some("null"));
         let s = CopySource::parse("b/k%3Fq").unwrap();
         assert_eq!((s.key.as_str(), s.version_id), ("k?q", None));
-        for bad in ["b", "/b/", "b/%zz", "/k"] {
+        for bad in ["b", "/b/", "b/%zz", "/k", "b/k?versionId=abc", "b/k?versionId="] {
             assert_eq!(CopySource::parse(bad).unwrap_err().code, "InvalidArgument", "{bad}");
         }
     }

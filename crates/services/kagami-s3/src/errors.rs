@@ -473,9 +473,11 @@ pub fn not_modified(etag: &str, last_modified: &str) -> ServiceError {
 }
 
 pub fn invalid_range(requested: &str, size: u64) -> ServiceError {
+    // RFC 9110 §14.4: a 416 names the representation's length as `bytes */<size>`.
     ServiceError::new("InvalidRange", 416, "The requested range is not satisfiable")
         .with_field("RangeRequested", requested)
         .with_field("ActualObjectSize", size.to_string())
+        .with_header("Content-Range", format!("bytes */{size}"))
 }
 
 /// A GetObject/HeadObject `partNumber` beyond the object's parts.
@@ -518,4 +520,18 @@ pub fn copy_source_too_large(max: u64) -> ServiceError {
     invalid_request(&format!(
         "The specified copy source is larger than the maximum allowable size for a copy source: {max}"
     ))
+}
+
+/// A version id that S3 could not have issued (`?versionId=abc`).
+pub fn invalid_version_id(id: &str) -> ServiceError {
+    listing_argument("Invalid version id specified", "versionId", Some(id))
+}
+
+/// DeleteObjects without Content-MD5 or an `x-amz-checksum-*` header.
+pub fn missing_content_md5() -> ServiceError {
+    ServiceError::new(
+        "InvalidRequest",
+        400,
+        "Missing required header for this request: Content-MD5",
+    )
 }

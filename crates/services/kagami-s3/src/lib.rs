@@ -44,6 +44,8 @@ mod write_settings;
 mod bucket_config;
 // mod: http-surface
 mod http;
+// mod: fidelity
+mod restore;
 
 use crate::generated::*;
 use crate::state::S3;
@@ -95,6 +97,8 @@ const MODULE_OPERATIONS: &[&[&str]] = &[
     bucket_config::tagging::OPERATIONS,
     // operations: http-surface
     http::OPERATIONS,
+    // operations: fidelity
+    restore::OPERATIONS,
 ];
 
 /// The operations that behave as AWS documents, sorted.
@@ -840,8 +844,27 @@ impl S3Api for S3Provider {
         self.s3.delete_bucket_website(ctx, &input).await
     }
 
-    /// S3 reports malformed requests as InvalidArgument / InvalidRequest.
-    fn input_error(&self, _operation: &str, error: ShapeError) -> ServiceError {
+    /// S3 reports malformed requests as InvalidArgument / InvalidRequest, and an XML
+    /// body that lacks a required element or does not fit the schema as MalformedXML.
+    fn input_error(&self, operation: &str, error: ShapeError) -> ServiceError {
+        if xml_payload_member(operation)
+            .is_some_and(|p| error.member() == p || error.member().strip_prefix(p).is_some_and(|r| r.starts_with('.')))
+        {
+            return errors::malformed_xml();
+        }
+        if let ShapeError::Invalid { member, detail } = &error
+            && let Some(wire) = integer_query_parameter(operation, member)
+        {
+            // An integer the protocol read but that does not fit 32 bits (`max-keys=99999999999`).
+            let value = detail.split_whitespace().next().unwrap_or_default();
+            return ServiceError::new(
+                "InvalidArgument",
+                400,
+                format!("Provided {wire} not an integer or within integer range"),
+            )
+            .with_field("ArgumentName", wire)
+            .with_field("ArgumentValue", value);
+        }
         match error {
             ShapeError::Missing { member } => ServiceError::new(
                 "InvalidRequest",
@@ -856,6 +879,36 @@ impl S3Api for S3Provider {
             .with_field("ArgumentName", member),
         }
     }
+}
+
+/// The member of `operation`'s input that is its XML body, when the body is an XML
+/// document (not a blob such as PutObject's).
+fn xml_payload_member(operation: &str) -> Option<&'static str> {
+    static PAYLOADS: LazyLock<std::collections::HashMap<&'static str, &'static str>> = LazyLock::new(|| {
+        let Some(model) = kagami_model::service("s3").map(|s| s.model()) else { return Default::default() };
+        model
+            .operations
+            .iter()
+            .filter_map(|(name, op)| {
+                let input = model.shapes.get(&op.input.as_ref()?.shape)?;
+                let payload = input.payload.as_deref()?;
+                let target = model.shapes.get(&input.members.get(payload)?.shape)?;
+                (target.shape_type == kagami_model::ShapeType::Structure).then_some((name.as_str(), payload))
+            })
+            .collect()
+    });
+    PAYLOADS.get(operation).copied()
+}
+
+/// The query parameter name of `member` of `operation`'s input when it is an integer
+/// bound to the query string (`MaxKeys` is `max-keys`).
+fn integer_query_parameter(operation: &str, member: &str) -> Option<&'static str> {
+    let model = kagami_model::service("s3")?.model();
+    let input = model.shapes.get(&model.operations.get(operation)?.input.as_ref()?.shape)?;
+    let r = input.members.get(member)?;
+    let target = model.shapes.get(&r.shape)?;
+    (r.location.as_deref() == Some("querystring") && target.shape_type == kagami_model::ShapeType::Integer)
+        .then_some(r.location_name.as_deref()?)
 }
 
 /// The S3 service as the gateway sees it.
@@ -879,6 +932,27 @@ impl Service for S3Service {
         input: Value,
     ) -> BoxFuture<'a, Result<Value, ServiceError>> {
         Box::pin(async move {
+            if operation == "ListObjectVersions" {
+                return self.list_object_versions(ctx, input);
+            }
+            if operation == "RestoreObject" {
+                return self.restore_object(ctx, input).await;
+            }
+            // S3 insists on an integrity check of a multi-object delete's body (botocore
+            // always sends one).
+            if operation == "DeleteObjects"
+                && input.get(kagami_protocol::INTEGRITY_MEMBER) == Some(&Value::Bool(false))
+            {
+                return Err(errors::missing_content_md5());
+            }
+            // Every operation on one version of an object refuses an id S3 could not
+            // have issued before it looks for the bucket or the object.
+            if let Some(Value::Str(id)) = input.get("VersionId")
+                && !id.is_empty()
+                && !versions::is_well_formed_version_id(id)
+            {
+                return Err(errors::invalid_version_id(id));
+            }
             let output = generated::dispatch(&self.provider, ctx, operation, input).await?;
             Ok(ranges::partial_content_status(operation, output))
         })
@@ -894,6 +968,36 @@ impl Service for S3Service {
         req: kagami_core::service::HttpSurfaceRequest,
     ) -> BoxFuture<'a, Option<Result<kagami_protocol::HttpResponse, ServiceError>>> {
         Box::pin(http::answer(&self.provider.s3, ctx, req))
+    }
+}
+
+impl S3Service {
+    /// RestoreObject answers 202 when it starts a restore, 200 when it extends one.
+    async fn restore_object(&self, ctx: &RequestContext, input: Value) -> Result<Value, ServiceError> {
+        use kagami_protocol::{FromValue, IntoValue};
+        let input = RestoreObjectRequest::from_value(input).map_err(|e| self.provider.input_error("RestoreObject", e))?;
+        let restored = self.provider.s3.restore_object(ctx, input).await?;
+        let mut value = restored.output.into_value();
+        if let Value::Map(map) = &mut value {
+            let status = if restored.started { 202 } else { 200 };
+            map.insert(kagami_protocol::STATUS_MEMBER.to_string(), Value::Int(status));
+        }
+        Ok(value)
+    }
+
+    /// ListObjectVersions with the protocol engine told how to interleave its
+    /// `<Version>` and `<DeleteMarker>` elements.
+    fn list_object_versions(&self, ctx: &RequestContext, input: Value) -> Result<Value, ServiceError> {
+        use kagami_protocol::{FromValue, IntoValue};
+        let input = ListObjectVersionsRequest::from_value(input)
+            .map_err(|e| self.provider.input_error("ListObjectVersions", e))?;
+        let (output, order) = self.provider.s3.list_object_versions_in_order(ctx, &input)?;
+        let mut value = output.into_value();
+        if let Value::Map(map) = &mut value {
+            let order = order.into_iter().map(|m| Value::Str(m.to_string())).collect();
+            map.insert(kagami_protocol::XML_ORDER_MEMBER.to_string(), Value::List(order));
+        }
+        Ok(value)
     }
 }
 

@@ -283,6 +283,17 @@ impl S3 {
         ctx: &RequestContext,
         input: &ListObjectVersionsRequest,
     ) -> Result<ListObjectVersionsOutput, ServiceError> {
+        self.list_object_versions_in_order(ctx, input).map(|(output, _)| output)
+    }
+
+    /// ListObjectVersions with the order of its `Versions` and `DeleteMarkers` items:
+    /// AWS interleaves `<Version>` and `<DeleteMarker>` in listing order (key, then
+    /// newest first), which the two typed lists alone cannot say.
+    pub fn list_object_versions_in_order(
+        &self,
+        ctx: &RequestContext,
+        input: &ListObjectVersionsRequest,
+    ) -> Result<(ListObjectVersionsOutput, Vec<&'static str>), ServiceError> {
         let (max_keys, size) = page_size(input.max_keys, |_| negative_version_max_keys())?;
         let key_marker = given(input.key_marker.as_deref());
         let version_marker = match (input.version_id_marker.as_deref(), key_marker) {
@@ -316,9 +327,11 @@ impl S3 {
             let mut versions = Vec::new();
             let mut delete_markers = Vec::new();
             let mut common_prefixes = Vec::new();
+            let mut order = Vec::new();
             for item in items {
                 match item {
                     VersionItem::Version { record, is_latest } if record.delete_marker => {
+                        order.push("DeleteMarkers");
                         delete_markers.push(DeleteMarkerEntry {
                             owner: Some(owner(b, record)),
                             key: Some(encoding.apply(&record.key)),
@@ -327,7 +340,9 @@ impl S3 {
                             last_modified: Some(last_modified(record)),
                         });
                     }
-                    VersionItem::Version { record, is_latest } => versions.push(ObjectVersion {
+                    VersionItem::Version { record, is_latest } => {
+                        order.push("Versions");
+                        versions.push(ObjectVersion {
                         e_tag: Some(record.etag.clone()),
                         checksum_algorithm: checksum_algorithm(record),
                         checksum_type: checksum_type(record),
@@ -339,13 +354,14 @@ impl S3 {
                         last_modified: Some(last_modified(record)),
                         owner: Some(owner(b, record)),
                         restore_status: None,
-                    }),
+                        });
+                    }
                     VersionItem::Prefix(prefix) => common_prefixes.push(CommonPrefix {
                         prefix: Some(encoding.apply(&prefix)),
                     }),
                 }
             }
-            Ok(ListObjectVersionsOutput {
+            let output = ListObjectVersionsOutput {
                 is_truncated: Some(truncated),
                 key_marker: Some(encoding.apply(key_marker.unwrap_or_default())),
                 version_id_marker: Some(version_marker.unwrap_or_default().to_string()),
@@ -360,7 +376,8 @@ impl S3 {
                 common_prefixes: non_empty(common_prefixes),
                 encoding_type: encoding.echo(),
                 request_charged: None,
-            })
+            };
+            Ok((output, order))
         })
     }
 }

@@ -68,6 +68,7 @@ macro_rules! object_output {
             storage_class: record.storage_class.clone(),
             metadata: (!record.metadata.is_empty()).then(|| record.metadata.clone()),
             tag_count: i32::try_from(record.tags.len()).ok().filter(|n| *n > 0),
+            restore: crate::restore::restore_header(&record),
             ..Default::default()
         };
         set_sse!(output, record.sse);
@@ -189,6 +190,16 @@ impl Read<'_> {
         let window = ranges::window(&found.record, self.range, self.part_number)?;
         Ok((found, window))
     }
+}
+
+/// `x-amz-expiration` for a read of `record`: only the current version expires by an
+/// Expiration rule.
+fn current_expiration(bucket: &Bucket, record: &ObjectRecord) -> Option<String> {
+    let current = bucket.objects.get(&record.key).and_then(|v| v.current())?;
+    if current.seq != record.seq {
+        return None;
+    }
+    crate::bucket_config::lifecycle_runner::expiration_header(bucket, record)
 }
 
 /// Reads a small request body to its end before an early error answers: HTTP/1.1
@@ -404,10 +415,11 @@ impl S3 {
                 conditions::check_write(&input.key, current, input.if_match.as_deref(), input.if_none_match.as_deref())?;
                 let w = bucket.write_version(record, seq);
                 let version_id = reported_version(bucket, &w.stored);
-                Ok(((w.stored, version_id), w.ops, w.orphaned))
+                let expiration = crate::bucket_config::lifecycle_runner::expiration_header(bucket, &w.stored);
+                Ok(((w.stored, version_id, expiration), w.ops, w.orphaned))
             })
             .await;
-        let (stored, version_id) = match written {
+        let (stored, version_id, expiration) = match written {
             Ok(w) => w,
             Err(e) => {
                 // The bucket may have gone while the body was arriving.
@@ -418,6 +430,7 @@ impl S3 {
         let mut output = PutObjectOutput {
             e_tag: Some(stored.etag.clone()),
             version_id,
+            expiration,
             size: i64::try_from(stored.size).ok(),
             ..Default::default()
         };
@@ -432,19 +445,22 @@ impl S3 {
         input: GetObjectRequest,
     ) -> Result<GetObjectOutput, ServiceError> {
         let read = read_of!(input);
-        let (found, window, file) = self.with_bucket(ctx, &input.bucket, |b| {
+        let (found, window, file, expiration) = self.with_bucket(ctx, &input.bucket, |b| {
             let (found, window) = read.resolve(b, false)?;
+            crate::restore::check_readable(&found.record)?;
             // Opened under the lock: a concurrent overwrite may unlink the file, never
             // before it is open.
             let file = std::fs::File::open(self.blobs.object_path(&found.record.file))
                 .map_err(|e| io_error("opening the object body", &e))?;
-            Ok((found, window, file))
+            let expiration = current_expiration(b, &found.record);
+            Ok((found, window, file, expiration))
         })?;
         let body =
             body::read_stream(tokio::fs::File::from_std(file), window.start, window.len).await?;
         let part_checksum = window.part_checksum(&found.record, input.part_number, input.checksum_mode.as_deref());
         let checksum_mode = window.whole_object_checksum(&found.record, input.checksum_mode);
         let mut output = object_output!(GetObjectOutput, found, checksum_mode);
+        output.expiration = expiration;
         set_part_checksum!(output, part_checksum);
         output.content_length = i64::try_from(window.len).ok();
         output.content_range = window.content_range;
@@ -460,17 +476,20 @@ impl S3 {
         input: &HeadObjectRequest,
     ) -> Result<HeadObjectOutput, ServiceError> {
         let read = read_of!(input);
-        let (found, window) = {
+        let (found, window, expiration) = {
             let buckets = self.buckets.read();
             let bucket = buckets.get(&input.bucket).ok_or_else(not_found)?;
             if bucket.record.account != ctx.account_id {
                 return Err(ServiceError::new("Forbidden", 403, "Forbidden"));
             }
-            read.resolve(bucket, true)?
+            let (found, window) = read.resolve(bucket, true)?;
+            let expiration = current_expiration(bucket, &found.record);
+            (found, window, expiration)
         };
         let checksum_mode = window.whole_object_checksum(&found.record, input.checksum_mode.clone());
         let part_checksum = window.part_checksum(&found.record, input.part_number, input.checksum_mode.as_deref());
         let mut output = object_output!(HeadObjectOutput, found, checksum_mode);
+        output.expiration = expiration;
         set_part_checksum!(output, part_checksum);
         output.content_length = i64::try_from(window.len).ok();
         output.content_range = window.content_range;

@@ -111,6 +111,17 @@ pub struct ObjectRecord {
     /// The canned ACL or grants set on this version, as the ACL module records them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acl: Option<serde_json::Value>,
+    /// A RestoreObject of an archived (GLACIER, DEEP_ARCHIVE) version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreRecord>,
+}
+
+/// A restore of an archived version: in progress until `ready_at`, then readable until
+/// `expires_at` (both emulated epoch milliseconds).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct RestoreRecord {
+    pub ready_at: i64,
+    pub expires_at: i64,
 }
 
 /// One part of a multipart object: what GetObject?partNumber and

@@ -290,6 +290,8 @@ impl S3 {
         ctx: &RequestContext,
         input: CreateBucketRequest,
     ) -> Result<CreateBucketOutput, ServiceError> {
+        // Ownership and ACL headers are checked after the name and the location.
+        let config = crate::bucket_config::acl::create_bucket_config(&input, &canonical_user_id(&ctx.account_id));
         let name = input.bucket;
         if !is_valid_bucket_name(&name) {
             return Err(invalid_bucket_name(&name));
@@ -308,6 +310,7 @@ impl S3 {
                 return Err(illegal_location_constraint(c.as_deref()));
             }
         }
+        let config = config?;
         let output = CreateBucketOutput {
             location: Some(format!("/{name}")),
             bucket_arn: Some(bucket_arn(&name)),
@@ -335,9 +338,18 @@ impl S3 {
                 mfa_delete: None,
                 object_lock_enabled: object_lock,
             };
-            let op = StoreOp::put_json(persistence::BUCKETS, name.clone(), &record);
-            buckets.insert(name, Bucket::new(record));
-            self.store.submit(vec![op])
+            let mut ops = vec![StoreOp::put_json(persistence::BUCKETS, name.clone(), &record)];
+            let mut bucket = Bucket::new(record);
+            for (config_name, value) in config {
+                ops.push(StoreOp::put_json(
+                    persistence::BUCKET_CONFIG,
+                    config_store::config_key(&name, config_name),
+                    &config_store::to_json(&value),
+                ));
+                bucket.config.insert(config_name.to_string(), value);
+            }
+            buckets.insert(name, bucket);
+            self.store.submit(ops)
         };
         commit.wait().await.map_err(store_error)?;
         Ok(output)

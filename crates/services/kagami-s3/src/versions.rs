@@ -34,6 +34,13 @@ pub fn new_version_id() -> String {
         .collect()
 }
 
+/// Whether `id` could name a version: `null`, or an id of `new_version_id`'s form. S3
+/// answers any other id with InvalidArgument before it looks for the object.
+pub fn is_well_formed_version_id(id: &str) -> bool {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
+    id == NULL_VERSION || (id.len() == 32 && id.bytes().all(|b| CHARS.contains(&b)))
+}
+
 /// Whether `id` names `record`'s version (`null` names the null version).
 pub fn is_version(record: &ObjectRecord, id: &str) -> bool {
     match &record.version_id {

@@ -13,7 +13,8 @@ use super::public_access_block::blocks_public_acls;
 use crate::errors::*;
 use crate::generated::*;
 use crate::state::{Bucket, S3, canonical_user_id};
-use kagami_core::{RequestContext, ServiceError};
+use kagami_core::{RequestContext, ServiceError, Value};
+use kagami_protocol::IntoValue;
 
 pub const OPERATIONS: &[&str] = &["GetBucketAcl", "PutBucketAcl"];
 
@@ -189,46 +190,56 @@ fn validate_policy_body(acp: &AccessControlPolicy) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// The ACL a PutBucketAcl request asks for, from whichever of its three forms it uses.
-fn requested_acl(
-    input: PutBucketAclRequest,
+/// The ACL that a canned ACL (`x-amz-acl`) or `x-amz-grant-*` headers ask for, or
+/// `None` when the request has neither.
+fn acl_from_headers(
+    canned: Option<&str>,
+    headers: [(&str, &Option<String>, &str); 5],
     owner_id: &str,
-) -> Result<AccessControlPolicy, ServiceError> {
-    let headers = [
-        (
-            "x-amz-grant-full-control",
-            &input.grant_full_control,
-            "FULL_CONTROL",
-        ),
-        ("x-amz-grant-read", &input.grant_read, "READ"),
-        ("x-amz-grant-read-acp", &input.grant_read_acp, "READ_ACP"),
-        ("x-amz-grant-write", &input.grant_write, "WRITE"),
-        ("x-amz-grant-write-acp", &input.grant_write_acp, "WRITE_ACP"),
-    ];
+) -> Result<Option<AccessControlPolicy>, ServiceError> {
     let has_grant_headers = headers.iter().any(|(_, v, _)| v.is_some());
-    if let Some(canned) = input.acl.as_deref() {
+    if let Some(canned) = canned {
         if has_grant_headers {
             return Err(invalid_request(
                 "Specifying both Canned ACLs and Header Grants is not allowed",
             ));
         }
         return canned_acl(canned, owner_id)
+            .map(Some)
             .ok_or_else(|| invalid_argument("", "x-amz-acl", canned));
     }
-    if has_grant_headers {
-        let mut grants = Vec::new();
-        for (header, value, permission) in headers {
-            if let Some(v) = value {
-                grants.extend(header_grants(header, v, permission)?);
-            }
+    if !has_grant_headers {
+        return Ok(None);
+    }
+    let mut grants = Vec::new();
+    for (header, value, permission) in headers {
+        if let Some(v) = value {
+            grants.extend(header_grants(header, v, permission)?);
         }
-        return Ok(AccessControlPolicy {
-            grants: Some(grants),
-            owner: Some(Owner {
-                display_name: None,
-                id: Some(owner_id.to_string()),
-            }),
-        });
+    }
+    Ok(Some(AccessControlPolicy {
+        grants: Some(grants),
+        owner: Some(Owner {
+            display_name: None,
+            id: Some(owner_id.to_string()),
+        }),
+    }))
+}
+
+/// The ACL a PutBucketAcl request asks for, from whichever of its three forms it uses.
+fn requested_acl(
+    input: PutBucketAclRequest,
+    owner_id: &str,
+) -> Result<AccessControlPolicy, ServiceError> {
+    let headers = [
+        ("x-amz-grant-full-control", &input.grant_full_control, "FULL_CONTROL"),
+        ("x-amz-grant-read", &input.grant_read, "READ"),
+        ("x-amz-grant-read-acp", &input.grant_read_acp, "READ_ACP"),
+        ("x-amz-grant-write", &input.grant_write, "WRITE"),
+        ("x-amz-grant-write-acp", &input.grant_write_acp, "WRITE_ACP"),
+    ];
+    if let Some(acl) = acl_from_headers(input.acl.as_deref(), headers, owner_id)? {
+        return Ok(acl);
     }
     match input.access_control_policy {
         Some(acp) => {
@@ -242,6 +253,39 @@ fn requested_acl(
         )
         .with_field("MissingHeaderName", "x-amz-acl")),
     }
+}
+
+/// The configuration documents a CreateBucket request sets from its headers: the
+/// Object Ownership of `x-amz-object-ownership` (BucketOwnerEnforced when absent, as
+/// for any new bucket) and the ACL of `x-amz-acl` / `x-amz-grant-*`. With ACLs disabled
+/// an ACL granting more than the owner's full control is refused, as AWS does.
+pub fn create_bucket_config(
+    input: &CreateBucketRequest,
+    owner_id: &str,
+) -> Result<Vec<(&'static str, Value)>, ServiceError> {
+    let headers = [
+        ("x-amz-grant-full-control", &input.grant_full_control, "FULL_CONTROL"),
+        ("x-amz-grant-read", &input.grant_read, "READ"),
+        ("x-amz-grant-read-acp", &input.grant_read_acp, "READ_ACP"),
+        ("x-amz-grant-write", &input.grant_write, "WRITE"),
+        ("x-amz-grant-write-acp", &input.grant_write_acp, "WRITE_ACP"),
+    ];
+    let acl = acl_from_headers(input.acl.as_deref(), headers, owner_id)?;
+    let ownership = super::ownership::created_ownership(input.object_ownership.as_deref())?;
+    let enforced = ownership.as_ref().is_none_or(|c| {
+        c.rules.iter().any(|r| r.object_ownership == super::ownership::BUCKET_OWNER_ENFORCED)
+    });
+    let mut config = Vec::new();
+    if let Some(acl) = acl {
+        if enforced && !grants_only_owner_full_control(&acl) {
+            return Err(super::ownership::invalid_bucket_acl_with_object_ownership());
+        }
+        config.push((CONFIG, acl.into_value()));
+    }
+    if let Some(controls) = ownership {
+        config.push((super::ownership::CONFIG, controls.into_value()));
+    }
+    Ok(config)
 }
 
 impl S3 {

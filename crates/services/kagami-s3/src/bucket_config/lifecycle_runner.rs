@@ -51,6 +51,38 @@ pub fn due_after(since: i64, days: i32) -> i64 {
     midnight_at_or_after(since.saturating_add(i64::from(days).saturating_mul(DAY_MILLIS)))
 }
 
+/// The `x-amz-expiration` header of PutObject/GetObject/HeadObject for the current
+/// version `record`: when the earliest enabled Expiration rule that selects it will
+/// expire it, and that rule's id (`expiry-date="Fri, 23 Dec 2012 00:00:00 GMT",
+/// rule-id="picture-deletion-rule"`). `None` when no rule applies.
+pub fn expiration_header(bucket: &Bucket, record: &ObjectRecord) -> Option<String> {
+    if record.delete_marker || !bucket.config.contains_key(super::lifecycle::CONFIG) {
+        return None;
+    }
+    let config = bucket_lifecycle(bucket)?;
+    let (due, id) = config
+        .rules
+        .iter()
+        .flatten()
+        .filter(|r| r.status == "Enabled")
+        .filter_map(|rule| {
+            let expiration = rule.expiration.as_ref()?;
+            let due = match (expiration.days, &expiration.date) {
+                (Some(d), _) => due_after(record.last_modified, d),
+                (None, Some(date)) => date.as_millis(),
+                (None, None) => return None,
+            };
+            let selector = Selector::of(rule);
+            (selector.selects_key(&record.key) && selector.selects(record))
+                .then(|| (due, rule.id.clone().unwrap_or_default()))
+        })
+        .min_by_key(|(due, _)| *due)?;
+    Some(format!(
+        r#"expiry-date="{}", rule-id="{id}""#,
+        kagami_core::Timestamp::from_millis(due).to_rfc822()
+    ))
+}
+
 /// What a rule's filter selects.
 struct Selector {
     prefix: String,

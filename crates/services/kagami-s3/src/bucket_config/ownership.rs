@@ -19,7 +19,7 @@ pub const OPERATIONS: &[&str] = &[
     "PutBucketOwnershipControls",
 ];
 
-const CONFIG: &str = "OwnershipControls";
+pub const CONFIG: &str = "OwnershipControls";
 
 pub const BUCKET_OWNER_ENFORCED: &str = "BucketOwnerEnforced";
 const OBJECT_OWNERSHIPS: &[&str] = &[
@@ -69,10 +69,7 @@ impl S3 {
                 Ok(!acl::grants_only_owner_full_control(&acl::bucket_acl(b)))
             })?;
             if granted_to_others {
-                return Err(invalid_request_with_code(
-                    "InvalidBucketAclWithObjectOwnership",
-                    "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
-                ));
+                return Err(invalid_bucket_acl_with_object_ownership());
             }
         }
         self.put_config(ctx, &input.bucket, CONFIG, input.ownership_controls)
@@ -109,6 +106,30 @@ impl S3 {
     }
 }
 
-fn invalid_request_with_code(code: &str, message: &str) -> ServiceError {
-    ServiceError::new(code, 400, message)
+pub fn invalid_bucket_acl_with_object_ownership() -> ServiceError {
+    ServiceError::new(
+        "InvalidBucketAclWithObjectOwnership",
+        400,
+        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+    )
+}
+
+/// The OwnershipControls of a CreateBucket's `x-amz-object-ownership`; `None` when
+/// absent (the default, BucketOwnerEnforced, applies).
+pub fn created_ownership(header: Option<&str>) -> Result<Option<OwnershipControls>, ServiceError> {
+    let Some(ownership) = header else { return Ok(None) };
+    if !OBJECT_OWNERSHIPS.contains(&ownership) {
+        return Err(ServiceError::new(
+            "InvalidArgument",
+            400,
+            format!("Invalid x-amz-object-ownership header: {ownership}"),
+        )
+        .with_field("ArgumentName", "x-amz-object-ownership")
+        .with_field("ArgumentValue", ownership));
+    }
+    Ok(Some(OwnershipControls {
+        rules: vec![OwnershipControlsRule {
+            object_ownership: ownership.to_string(),
+        }],
+    }))
 }

@@ -292,12 +292,13 @@ impl S3 {
                 b.uploads.remove(&input.upload_id);
                 let w = b.write_version(record, seq);
                 let version_id = reported_version(b, &w.stored);
+                let expiration = crate::bucket_config::lifecycle_runner::expiration_header(b, &w.stored);
                 ops.extend(w.ops);
                 orphaned.extend(w.orphaned);
-                Ok(((w.stored, version_id), ops, orphaned))
+                Ok(((w.stored, version_id, expiration), ops, orphaned))
             })
             .await;
-        let (stored, version_id) = match written {
+        let (stored, version_id, expiration) = match written {
             Ok(w) => w,
             Err(e) => {
                 self.blobs.remove(&file);
@@ -316,6 +317,7 @@ impl S3 {
             key: Some(input.key),
             e_tag: Some(stored.etag.clone()),
             version_id,
+            expiration,
             checksum_type: stored.checksum_type.clone(),
             ..Default::default()
         };

@@ -57,6 +57,7 @@ impl S3 {
         let (found, file) = self.with_bucket(ctx, &src_bucket, |b| {
             let found = find_version(b, &src_key, src_version.as_deref(), false)?;
             sse::check_read(found.record.sse.as_ref(), &source_customer)?;
+            crate::restore::check_readable(&found.record)?;
             // Opened under the lock: a concurrent overwrite may unlink the file, never
             // before it is open.
             let file = std::fs::File::open(self.blobs.object_path(&found.record.file))
