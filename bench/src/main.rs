@@ -7,6 +7,7 @@
 //! on a server started for it alone, one large S3 object PUT and GET back (MB/s each
 //! way and the server's peak RSS).
 
+mod dynamodb;
 mod http;
 mod large;
 mod listing;
@@ -68,6 +69,12 @@ pub struct Args {
     /// The same for moto, which writes a few hundred objects a second.
     #[arg(long, default_value_t = 10_000)]
     moto_list_keys: usize,
+    /// Items in the table DynamoDB's Query reads 100 of (one partition among many).
+    #[arg(long, default_value_t = 100_000)]
+    query_table_items: usize,
+    /// The same for moto, which writes a few thousand items a second at best.
+    #[arg(long, default_value_t = 5_000)]
+    moto_query_table_items: usize,
 }
 
 pub struct Startup {
@@ -98,7 +105,7 @@ fn main() -> Result<()> {
 fn run(args: &Args, scratch: &std::path::Path) -> Result<Vec<Suite>> {
     let mut suites = Vec::new();
     let memory = Kind::Kagami { binary: args.kagami.clone(), data_dir: None };
-    let sizes = Sizes { large_mib: args.large_object_mib, list_keys: args.list_keys };
+    let sizes = Sizes { large_mib: args.large_object_mib, list_keys: args.list_keys, query_items: args.query_table_items };
     suites.push(suite("kagami (memory)", &|_| memory.clone(), args.startup_runs, sizes, args)?);
     if !args.skip_durable {
         // Every server gets an empty data dir of its own.
@@ -107,21 +114,22 @@ fn run(args: &Args, scratch: &std::path::Path) -> Result<Vec<Suite>> {
     }
     if let Some(command) = &args.moto {
         let moto = Kind::Moto { command: command.split_whitespace().map(str::to_owned).collect() };
-        let sizes = Sizes { large_mib: args.moto_large_object_mib, list_keys: args.moto_list_keys };
+        let sizes = Sizes { large_mib: args.moto_large_object_mib, list_keys: args.moto_list_keys, query_items: args.moto_query_table_items };
         suites.push(suite("moto", &|_| moto.clone(), args.moto_startup_runs, sizes, args)?);
     }
     Ok(suites)
 }
 
-/// Measures startup `runs` times, the load of every selected scenario on one more
-/// instance, and the large object on another. `kind(i)` is the i-th server started.
-/// How large the S3 measurements of one server are.
+/// How large the S3 and DynamoDB measurements of one server are.
 #[derive(Clone, Copy)]
 struct Sizes {
     large_mib: u64,
     list_keys: usize,
+    query_items: usize,
 }
 
+/// Measures startup `runs` times, the load of every selected scenario on one more
+/// instance, and the large object on another. `kind(i)` is the i-th server started.
 fn suite(label: &'static str, kind: &dyn Fn(usize) -> Kind, runs: usize, sizes: Sizes, args: &Args) -> Result<Suite> {
     let large_mib = sizes.large_mib;
     eprintln!("[kagami-bench] {label}: {runs} startups");
@@ -140,7 +148,7 @@ fn suite(label: &'static str, kind: &dyn Fn(usize) -> Kind, runs: usize, sizes: 
 
     let server = Server::start(&kind(runs))?;
     let target = Target::new(server.addr);
-    let fixtures = target.setup(&args.scenarios, args.connections).with_context(|| format!("set up on {label}"))?;
+    let fixtures = target.setup(&args.scenarios, args.connections, sizes.query_items).with_context(|| format!("set up on {label}"))?;
     let duration = Duration::from_secs_f64(args.duration);
     let mut results = Vec::new();
     for scenario in Scenario::ALL.into_iter().filter(|s| args.scenarios.contains(&s.group())) {

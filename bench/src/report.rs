@@ -70,6 +70,17 @@ pub fn markdown(args: &Args, suites: &[Suite], ticks_per_sec: u64) -> String {
     if !errors.is_empty() {
         let _ = writeln!(out, "\nErrors:\n{}", errors.join("\n"));
     }
+    if suites.iter().any(|s| stats(s, Scenario::Query).is_some()) {
+        let mut sizes = format!("kagami: {} items", args.query_table_items);
+        if moto.is_some() {
+            sizes.push_str(&format!(", moto: {} items", args.moto_query_table_items));
+        }
+        let _ = writeln!(
+            out,
+            "\nQuery reads the whole partition `hot` ({} items, one page) of a table of many partitions ({sizes}).",
+            crate::dynamodb::HOT_ITEMS
+        );
+    }
 
     large_table(&mut out, suites, ticks_per_sec);
     listing_table(&mut out, suites, ticks_per_sec);

@@ -116,7 +116,7 @@ impl Target {
 
 /// One request per operation, the next of `requests` each time (shared by all
 /// connections), its success body checked by `check`.
-fn cycling<'a>(requests: Vec<Vec<u8>>, check: impl Fn(&[u8]) -> Result<()> + Sync + 'a) -> Operation<'a> {
+pub(crate) fn cycling<'a>(requests: Vec<Vec<u8>>, check: impl Fn(&[u8]) -> Result<()> + Sync + 'a) -> Operation<'a> {
     let next = AtomicUsize::new(0);
     Box::new(move |conn: &mut Conn| {
         let i = next.fetch_add(1, Ordering::Relaxed) % requests.len().max(1);

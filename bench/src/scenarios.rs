@@ -1,5 +1,6 @@
 //! The operations measured, as wire requests. Requests that never change are signed
-//! once and replayed (PutObject and GetObject: one per key, prepared before the load);
+//! once and replayed (PutObject, GetObject, PutItem, GetItem: one per key, prepared
+//! before the load; Query);
 //! DeleteMessage carries a fresh receipt handle, so it is signed per request (a few
 //! microseconds of client CPU, none of the server's).
 
@@ -22,10 +23,12 @@ pub enum Group {
     Sts,
     /// PutObject, GetObject and the large-object throughput.
     S3,
+    /// PutItem, GetItem and Query.
+    Dynamodb,
 }
 
 impl Group {
-    pub const ALL: [Group; 3] = [Group::Sqs, Group::Sts, Group::S3];
+    pub const ALL: [Group; 4] = [Group::Sqs, Group::Sts, Group::S3, Group::Dynamodb];
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -35,15 +38,21 @@ pub enum Scenario {
     GetCallerIdentity,
     PutObject,
     GetObject,
+    PutItem,
+    GetItem,
+    Query,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::SendMessage,
         Scenario::ReceiveDeleteMessage,
         Scenario::GetCallerIdentity,
         Scenario::PutObject,
         Scenario::GetObject,
+        Scenario::PutItem,
+        Scenario::GetItem,
+        Scenario::Query,
     ];
 
     pub fn label(self) -> &'static str {
@@ -53,6 +62,9 @@ impl Scenario {
             Scenario::GetCallerIdentity => "GetCallerIdentity",
             Scenario::PutObject => "PutObject 1 KiB",
             Scenario::GetObject => "GetObject 1 KiB",
+            Scenario::PutItem => "PutItem 1 KiB",
+            Scenario::GetItem => "GetItem 1 KiB",
+            Scenario::Query => "Query 100 items",
         }
     }
 
@@ -61,6 +73,7 @@ impl Scenario {
             Scenario::SendMessage | Scenario::ReceiveDeleteMessage => Group::Sqs,
             Scenario::GetCallerIdentity => Group::Sts,
             Scenario::PutObject | Scenario::GetObject => Group::S3,
+            Scenario::PutItem | Scenario::GetItem | Scenario::Query => Group::Dynamodb,
         }
     }
 }
@@ -79,6 +92,7 @@ pub struct Target {
     sqs: Signer,
     sts: Signer,
     pub(crate) s3: Signer,
+    pub(crate) dynamodb: Signer,
 }
 
 impl Target {
@@ -89,17 +103,20 @@ impl Target {
             region: REGION.into(),
             service: service.into(),
         };
-        Target { addr, host: addr.to_string(), sqs: signer("sqs"), sts: signer("sts"), s3: signer("s3") }
+        Target { addr, host: addr.to_string(), sqs: signer("sqs"), sts: signer("sts"), s3: signer("s3"), dynamodb: signer("dynamodb") }
     }
 
     /// An SQS JSON-protocol request (what current SDKs send).
     fn sqs_request(&self, operation: &str, body: &str) -> Vec<u8> {
+        self.json_request(&self.sqs, &format!("AmazonSQS.{operation}"), "application/x-amz-json-1.0", body)
+    }
+
+    /// A JSON-protocol request to `/` for `target` (the X-Amz-Target), signed by `signer`.
+    pub(crate) fn json_request(&self, signer: &Signer, target: &str, content_type: &str, body: &str) -> Vec<u8> {
         let date = amz_date_now();
-        let target = format!("AmazonSQS.{operation}");
-        let content_type = "application/x-amz-json-1.0";
-        let auth = self.sqs.authorization(
+        let auth = signer.authorization(
             "POST",
-            &[("content-type", content_type), ("host", &self.host), ("x-amz-date", &date), ("x-amz-target", &target)],
+            &[("content-type", content_type), ("host", &self.host), ("x-amz-date", &date), ("x-amz-target", target)],
             body.as_bytes(),
             &date,
         );
@@ -107,7 +124,7 @@ impl Target {
             "POST",
             &self.host,
             "/",
-            &[("Content-Type", content_type), ("X-Amz-Date", &date), ("X-Amz-Target", &target), ("Authorization", &auth)],
+            &[("Content-Type", content_type), ("X-Amz-Date", &date), ("X-Amz-Target", target), ("Authorization", &auth)],
             body.as_bytes(),
         )
     }
@@ -132,8 +149,9 @@ impl Target {
     }
 
     /// Creates what the scenarios of `groups` need: the queue, the bucket and the
-    /// objects GetObject reads (seeded over `connections` connections).
-    pub fn setup(&self, groups: &[Group], connections: usize) -> Result<Fixtures> {
+    /// objects GetObject reads, the DynamoDB tables with the items GetItem reads and
+    /// `query_items` for Query (seeded over `connections` connections).
+    pub fn setup(&self, groups: &[Group], connections: usize, query_items: usize) -> Result<Fixtures> {
         let queue_url = if groups.contains(&Group::Sqs) {
             Some(self.create_queue("kagami-bench").context("CreateQueue")?)
         } else {
@@ -142,6 +160,9 @@ impl Target {
         if groups.contains(&Group::S3) {
             self.create_bucket().context("CreateBucket")?;
             self.seed_objects(connections).context("seed the objects GetObject reads")?;
+        }
+        if groups.contains(&Group::Dynamodb) {
+            self.setup_dynamodb(query_items, connections).context("set up DynamoDB")?;
         }
         Ok(Fixtures { queue_url })
     }
@@ -168,6 +189,9 @@ impl Target {
             }
             Scenario::PutObject => Ok(self.put_object_operation()),
             Scenario::GetObject => Ok(self.get_object_operation()),
+            Scenario::PutItem => Ok(self.put_item_operation()),
+            Scenario::GetItem => Ok(self.get_item_operation()),
+            Scenario::Query => Ok(self.query_operation()),
         }
     }
 
