@@ -7,11 +7,13 @@ pub mod clock;
 pub mod context;
 pub mod ids;
 pub mod identity;
+pub mod peers;
 pub mod service;
 pub mod store;
 
 pub use context::{Principal, RequestContext};
 pub use kagami_protocol::{Protocol, ServiceError, Timestamp, Value};
+pub use peers::Peers;
 pub use service::{BoxFuture, InternalRequest, InternalResponse, Service, ServiceEnv};
 pub use store::{Store, StoreError};
 

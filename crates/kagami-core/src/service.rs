@@ -139,6 +139,8 @@ pub struct ServiceEnv {
     /// `LOCALSTACK_HOST` / `KAGAMI_HOST`: the host[:port] to put in URLs the service
     /// hands out (queue URLs) instead of the Host the client called.
     pub external_host: Option<String>,
+    /// The other services of this process, for in-process calls.
+    pub peers: crate::Peers,
 }
 
 impl ServiceEnv {
@@ -147,6 +149,7 @@ impl ServiceEnv {
             store: crate::Store::ephemeral(),
             identities: crate::identity::Identities::ephemeral(),
             external_host: None,
+            peers: crate::Peers::default(),
         }
     }
 }

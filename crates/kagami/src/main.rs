@@ -114,11 +114,13 @@ async fn run(config: Config) -> Result<(), StartError> {
         store,
         identities,
         external_host,
+        peers: kagami_core::Peers::default(),
     };
     let services = build_services(&env).map_err(|source| StartError::Load {
         what: "service state",
         source,
     })?;
+    env.peers.install(&services);
     let gateway = Arc::new(Gateway::new(
         GatewayConfig {
             verify_sigv4: config.verify_sigv4,
