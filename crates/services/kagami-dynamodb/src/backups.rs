@@ -12,7 +12,6 @@ use crate::generated::*;
 use crate::persistence;
 use crate::state::{Dynamodb, Table, TableState, store_failed};
 use kagami_core::{RequestContext, ServiceError, Timestamp, clock};
-use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -39,7 +38,9 @@ pub struct Backup {
 /// Where a restored table came from (DescribeTable's RestoreSummary).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestoreInfo {
-    pub source_backup_arn: String,
+    /// None for a point-in-time restore.
+    #[serde(default)]
+    pub source_backup_arn: Option<String>,
     pub source_table_arn: String,
     pub restored_at: i64,
 }
@@ -239,75 +240,26 @@ impl Dynamodb {
         let backup = self.backup(ctx, &input.backup_arn)?;
         let now = clock::now_millis();
         let source = &backup.record.table;
-        let mut def = TableDefinition {
-            name: input.target_table_name.clone(),
-            account: ctx.account_id.clone(),
-            region: ctx.region.clone(),
-            table_id: kagami_core::ids::uuid_v4(),
-            created_at: now,
-            stream: None,
-            tags: Vec::new(),
-            deletion_protection: false,
-            ttl_attribute: None,
-            restore: Some(RestoreInfo { source_backup_arn: backup.record.arn.clone(), source_table_arn: source.arn(), restored_at: now }),
-            ..source.clone()
+        let restore = RestoreInfo { source_backup_arn: Some(backup.record.arn.clone()), source_table_arn: source.arn(), restored_at: now };
+        let overrides = Overrides {
+            billing_mode: input.billing_mode_override.as_deref(),
+            throughput: input.provisioned_throughput_override.as_ref(),
+            global_indexes: input.global_secondary_index_override.as_deref(),
+            local_indexes: input.local_secondary_index_override.as_deref(),
         };
-        if let Some(mode) = &input.billing_mode_override {
-            match mode.as_str() {
-                PAY_PER_REQUEST => {
-                    def.billing_mode = PAY_PER_REQUEST.into();
-                    def.pay_per_request_since = Some(now);
-                    def.read_capacity = 0;
-                    def.write_capacity = 0;
-                }
-                PROVISIONED => {
-                    let Some(t) = &input.provisioned_throughput_override else {
-                        return Err(ValidationError::new(
-                            "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
-                        )
-                        .into());
-                    };
-                    def.billing_mode = PROVISIONED.into();
-                    def.pay_per_request_since = None;
-                    def.read_capacity = t.read_capacity_units;
-                    def.write_capacity = t.write_capacity_units;
-                }
-                other => {
-                    return Err(ValidationError::new(format!(
-                        "1 validation error detected: Value '{other}' at 'billingModeOverride' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"
-                    ))
-                    .into());
-                }
-            }
-        } else if let Some(t) = &input.provisioned_throughput_override {
-            def.read_capacity = t.read_capacity_units;
-            def.write_capacity = t.write_capacity_units;
-        }
-        if let Some(gsis) = &input.global_secondary_index_override {
-            let mut indexes = Vec::with_capacity(gsis.len());
-            for g in gsis {
-                let index = definition::global_index(&def.billing_mode, &g.index_name, &g.key_schema, &g.projection, g.provisioned_throughput.as_ref())?;
-                for key in std::iter::once(&index.hash_key).chain(index.range_key.as_ref()) {
-                    if !def.attribute_definitions.iter().any(|(n, _)| n == key) {
-                        return Err(ValidationError::new(format!(
-                            "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [{key}]"
-                        ))
-                        .into());
-                    }
-                }
-                indexes.push(index);
-            }
-            def.global_indexes = indexes;
-            def.prune_definitions();
-        }
-        if input.local_secondary_index_override.is_some() {
-            return Err(ValidationError::new("LocalSecondaryIndexOverride is not supported by kagami's restore").into());
-        }
+        let def = restored_definition(ctx, source, &input.target_table_name, &overrides, restore, now)?;
+        let out = self.create_restored(ctx, def, &backup.items).await?;
+        Ok(RestoreTableFromBackupOutput { table_description: Some(out) })
+    }
+
+    /// Registers a restored table with its items; TableAlreadyExistsException if its name
+    /// is taken.
+    pub(crate) async fn create_restored(&self, ctx: &RequestContext, def: TableDefinition, items: &[Item]) -> Result<TableDescription, ServiceError> {
         let key = persistence::table_key(&def.account, &def.region, &def.name);
         let mut state = TableState::new(def);
         let mut ops = Vec::new();
         let durable = self.store.is_durable();
-        for item in &backup.items {
+        for item in items {
             // Items of a backup were valid in their table, whose key schema is kept.
             let Ok(k) = state.schema.key_of_item(item) else { continue };
             if durable {
@@ -319,7 +271,7 @@ impl Dynamodb {
             ops.push(persistence::put_table(&state.def));
         }
         let name = state.def.name.clone();
-        let table = Arc::new(Table { key, state: RwLock::new(state) });
+        let table = Arc::new(Table::new(key, state));
         let (out, commit) = {
             let state = table.state.read();
             if !self.insert_if_absent(Arc::clone(&table), &ctx.account_id, &ctx.region, &name) {
@@ -328,14 +280,101 @@ impl Dynamodb {
             (crate::tables::describe(&state, "CREATING"), self.store.submit(ops))
         };
         commit.wait().await.map_err(store_failed)?;
-        Ok(RestoreTableFromBackupOutput { table_description: Some(out) })
+        Ok(out)
     }
+}
+
+/// The overrides a restore (from a backup or to a point in time) may ask for.
+pub(crate) struct Overrides<'a> {
+    pub billing_mode: Option<&'a str>,
+    pub throughput: Option<&'a ProvisionedThroughput>,
+    pub global_indexes: Option<&'a [GlobalSecondaryIndex]>,
+    pub local_indexes: Option<&'a [LocalSecondaryIndex]>,
+}
+
+/// The definition of a table restored from `source`: its keys, indexes, billing and
+/// encryption, but not its tags, stream, Time to Live, deletion protection or other
+/// settings, with the overrides applied.
+pub(crate) fn restored_definition(
+    ctx: &RequestContext,
+    source: &TableDefinition,
+    target: &str,
+    overrides: &Overrides<'_>,
+    restore: RestoreInfo,
+    now: i64,
+) -> Result<TableDefinition, ServiceError> {
+    let mut def = TableDefinition {
+        name: target.to_string(),
+        account: ctx.account_id.clone(),
+        region: ctx.region.clone(),
+        table_id: kagami_core::ids::uuid_v4(),
+        created_at: now,
+        stream: None,
+        tags: Vec::new(),
+        deletion_protection: false,
+        ttl_attribute: None,
+        restore: Some(restore),
+        features: Default::default(),
+        ..source.clone()
+    };
+    if let Some(mode) = overrides.billing_mode {
+        match mode {
+            PAY_PER_REQUEST => {
+                def.billing_mode = PAY_PER_REQUEST.into();
+                def.pay_per_request_since = Some(now);
+                def.read_capacity = 0;
+                def.write_capacity = 0;
+            }
+            PROVISIONED => {
+                let Some(t) = overrides.throughput else {
+                    return Err(ValidationError::new(
+                        "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+                    )
+                    .into());
+                };
+                def.billing_mode = PROVISIONED.into();
+                def.pay_per_request_since = None;
+                def.read_capacity = t.read_capacity_units;
+                def.write_capacity = t.write_capacity_units;
+            }
+            other => {
+                return Err(ValidationError::new(format!(
+                    "1 validation error detected: Value '{other}' at 'billingModeOverride' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"
+                ))
+                .into());
+            }
+        }
+    } else if let Some(t) = overrides.throughput {
+        def.read_capacity = t.read_capacity_units;
+        def.write_capacity = t.write_capacity_units;
+    }
+    if let Some(gsis) = overrides.global_indexes {
+        let mut indexes = Vec::with_capacity(gsis.len());
+        for g in gsis {
+            let index = definition::global_index(&def.billing_mode, &g.index_name, &g.key_schema, &g.projection, g.provisioned_throughput.as_ref())?;
+            for key in std::iter::once(&index.hash_key).chain(index.range_key.as_ref()) {
+                if !def.attribute_definitions.iter().any(|(n, _)| n == key) {
+                    return Err(ValidationError::new(format!(
+                        "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [{key}]"
+                    ))
+                    .into());
+                }
+            }
+            indexes.push(index);
+        }
+        def.global_indexes = indexes;
+        def.prune_definitions();
+    }
+    if overrides.local_indexes.is_some() {
+        return Err(ValidationError::new("LocalSecondaryIndexOverride is not supported by kagami's restore").into());
+    }
+    Ok(def)
 }
 
 /// DescribeTable's RestoreSummary of a restored table.
 pub fn restore_summary(info: &RestoreInfo) -> RestoreSummary {
     RestoreSummary {
-        source_backup_arn: Some(info.source_backup_arn.clone()),
+        source_backup_arn: info.source_backup_arn.clone(),
         source_table_arn: Some(info.source_table_arn.clone()),
         restore_date_time: Timestamp::from_millis(info.restored_at),
         restore_in_progress: false,

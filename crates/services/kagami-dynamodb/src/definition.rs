@@ -95,6 +95,9 @@ pub struct TableDefinition {
     /// default, which DescribeTable does not describe) is enabled.
     #[serde(default)]
     pub sse_kms_key_arn: Option<String>,
+    /// Point-in-time recovery, contributor insights, resource policy, replicas.
+    #[serde(default)]
+    pub features: crate::features::TableFeatures,
 }
 
 pub fn check_table_name(name: &str, member: &str) -> Result<(), ValidationError> {
@@ -382,6 +385,7 @@ impl TableDefinition {
                 Some(sse) => sse_key(sse, account, region)?,
                 None => None,
             },
+            features: crate::features::TableFeatures::default(),
         })
     }
 

@@ -1,13 +1,17 @@
 //! Amazon DynamoDB for kagami: tables with global and local secondary indexes, items of
 //! every attribute type, condition/update/filter/projection expressions (and the legacy
 //! parameters), Query as a range read, Scan with parallel segments, batch reads and writes,
-//! transactions, PartiQL, Time to Live, on-demand backups, consumed capacity, tags; in every
-//! (account, region), durable when the store is.
+//! transactions, PartiQL, Time to Live, on-demand backups, point-in-time recovery, exports
+//! to and imports from S3, global tables (both versions), consumed capacity, tags,
+//! Contributor Insights and resource policies; in every (account, region), durable when
+//! the store is.
 //!
 //! The provider below is the generated `DynamodbApi` trait: one method per operation, each
 //! handing the typed request to the domain model: `state.rs` (tables by account and
 //! region), `tables.rs`, `items.rs`, `query.rs`, `batch.rs`, `transactions.rs`,
-//! `partiql/`, `ttl.rs`, `backups.rs`; `definition.rs` reads and describes table
+//! `partiql/`, `ttl.rs`, `backups.rs`, `pitr.rs`, `transfer/` (S3 exports and imports),
+//! `global.rs` (replicas), `features.rs` (settings kept in the table's record and the
+//! operations that only set them); `definition.rs` reads and describes table
 //! definitions, `storage.rs` holds items and indexes, `persistence.rs` their records,
 //! `capacity.rs` consumed capacity. The data model and the expression engine underneath:
 //!
@@ -78,18 +82,22 @@ mod codec;
 mod definition;
 pub mod errors;
 pub mod expressions;
+mod features;
+mod global;
 mod items;
 pub mod keys;
 pub mod number;
 pub mod ordering;
 mod partiql;
 mod persistence;
+mod pitr;
 mod query;
 mod state;
 mod storage;
 mod streams;
 mod tables;
 mod transactions;
+mod transfer;
 mod ttl;
 
 pub use attribute::{AttributeValue, Item, Map, ScalarType, check_item_size, check_updated_item_size, item_size};
@@ -111,32 +119,58 @@ pub const IMPLEMENTED: &[&str] = &[
     "BatchGetItem",
     "BatchWriteItem",
     "CreateBackup",
+    "CreateGlobalTable",
     "CreateTable",
     "DeleteBackup",
     "DeleteItem",
+    "DeleteResourcePolicy",
     "DeleteTable",
     "DescribeBackup",
     "DescribeContinuousBackups",
+    "DescribeContributorInsights",
     "DescribeEndpoints",
+    "DescribeExport",
+    "DescribeGlobalTable",
+    "DescribeGlobalTableSettings",
+    "DescribeImport",
+    "DescribeKinesisStreamingDestination",
     "DescribeLimits",
     "DescribeTable",
+    "DescribeTableReplicaAutoScaling",
     "DescribeTimeToLive",
+    "DisableKinesisStreamingDestination",
+    "EnableKinesisStreamingDestination",
     "ExecuteStatement",
     "ExecuteTransaction",
+    "ExportTableToPointInTime",
     "GetItem",
+    "GetResourcePolicy",
+    "ImportTable",
     "ListBackups",
+    "ListContributorInsights",
+    "ListExports",
+    "ListGlobalTables",
+    "ListImports",
     "ListTables",
     "ListTagsOfResource",
     "PutItem",
+    "PutResourcePolicy",
     "Query",
     "RestoreTableFromBackup",
+    "RestoreTableToPointInTime",
     "Scan",
     "TagResource",
     "TransactGetItems",
     "TransactWriteItems",
     "UntagResource",
+    "UpdateContinuousBackups",
+    "UpdateContributorInsights",
+    "UpdateGlobalTable",
+    "UpdateGlobalTableSettings",
     "UpdateItem",
+    "UpdateKinesisStreamingDestination",
     "UpdateTable",
+    "UpdateTableReplicaAutoScaling",
     "UpdateTimeToLive",
 ];
 
@@ -151,6 +185,7 @@ impl DynamodbProvider {
     pub fn new(env: &ServiceEnv) -> Result<Self, StoreError> {
         let dynamodb = Arc::new(Dynamodb::new(env)?);
         ttl::start(&dynamodb);
+        global::start(&dynamodb);
         Ok(DynamodbProvider { dynamodb })
     }
 }
@@ -202,6 +237,162 @@ impl DynamodbApi for DynamodbProvider {
         input: DescribeContinuousBackupsInput,
     ) -> Result<DescribeContinuousBackupsOutput, ServiceError> {
         self.dynamodb.describe_continuous_backups(ctx, input).map_err(Into::into)
+    }
+
+    async fn describe_contributor_insights(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeContributorInsightsInput,
+    ) -> Result<DescribeContributorInsightsOutput, ServiceError> {
+        self.dynamodb.describe_contributor_insights(ctx, input).map_err(Into::into)
+    }
+
+    async fn describe_kinesis_streaming_destination(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeKinesisStreamingDestinationInput,
+    ) -> Result<DescribeKinesisStreamingDestinationOutput, ServiceError> {
+        self.dynamodb.describe_kinesis_streaming_destination(ctx, input).map_err(Into::into)
+    }
+
+    async fn disable_kinesis_streaming_destination(
+        &self,
+        ctx: &RequestContext,
+        input: KinesisStreamingDestinationInput,
+    ) -> Result<KinesisStreamingDestinationOutput, ServiceError> {
+        Err(self.dynamodb.kinesis_destination_not_found(ctx, &input.table_name, &input.stream_arn).into())
+    }
+
+    async fn enable_kinesis_streaming_destination(
+        &self,
+        ctx: &RequestContext,
+        input: KinesisStreamingDestinationInput,
+    ) -> Result<KinesisStreamingDestinationOutput, ServiceError> {
+        Err(self.dynamodb.kinesis_destination_not_found(ctx, &input.table_name, &input.stream_arn).into())
+    }
+
+    async fn update_kinesis_streaming_destination(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateKinesisStreamingDestinationInput,
+    ) -> Result<UpdateKinesisStreamingDestinationOutput, ServiceError> {
+        Err(self.dynamodb.kinesis_destination_not_found(ctx, &input.table_name, &input.stream_arn).into())
+    }
+
+    async fn list_contributor_insights(&self, ctx: &RequestContext, input: ListContributorInsightsInput) -> Result<ListContributorInsightsOutput, ServiceError> {
+        self.dynamodb.list_contributor_insights(ctx, input).map_err(Into::into)
+    }
+
+    async fn update_contributor_insights(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateContributorInsightsInput,
+    ) -> Result<UpdateContributorInsightsOutput, ServiceError> {
+        self.dynamodb.update_contributor_insights(ctx, input).await
+    }
+
+    async fn put_resource_policy(&self, ctx: &RequestContext, input: PutResourcePolicyInput) -> Result<PutResourcePolicyOutput, ServiceError> {
+        self.dynamodb.put_resource_policy(ctx, input).await
+    }
+
+    async fn get_resource_policy(&self, ctx: &RequestContext, input: GetResourcePolicyInput) -> Result<GetResourcePolicyOutput, ServiceError> {
+        self.dynamodb.get_resource_policy(ctx, input).map_err(Into::into)
+    }
+
+    async fn delete_resource_policy(&self, ctx: &RequestContext, input: DeleteResourcePolicyInput) -> Result<DeleteResourcePolicyOutput, ServiceError> {
+        self.dynamodb.delete_resource_policy(ctx, input).await
+    }
+
+    async fn update_continuous_backups(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateContinuousBackupsInput,
+    ) -> Result<UpdateContinuousBackupsOutput, ServiceError> {
+        self.dynamodb.update_continuous_backups(ctx, input).await
+    }
+
+    async fn restore_table_to_point_in_time(
+        &self,
+        ctx: &RequestContext,
+        input: RestoreTableToPointInTimeInput,
+    ) -> Result<RestoreTableToPointInTimeOutput, ServiceError> {
+        self.dynamodb.restore_table_to_point_in_time(ctx, input).await
+    }
+
+    async fn export_table_to_point_in_time(
+        &self,
+        ctx: &RequestContext,
+        input: ExportTableToPointInTimeInput,
+    ) -> Result<ExportTableToPointInTimeOutput, ServiceError> {
+        self.dynamodb.export_table_to_point_in_time(ctx, input).await
+    }
+
+    async fn describe_export(&self, ctx: &RequestContext, input: DescribeExportInput) -> Result<DescribeExportOutput, ServiceError> {
+        self.dynamodb.describe_export(ctx, input).map_err(Into::into)
+    }
+
+    async fn list_exports(&self, ctx: &RequestContext, input: ListExportsInput) -> Result<ListExportsOutput, ServiceError> {
+        self.dynamodb.list_exports(ctx, input).map_err(Into::into)
+    }
+
+    async fn import_table(&self, ctx: &RequestContext, input: ImportTableInput) -> Result<ImportTableOutput, ServiceError> {
+        self.dynamodb.import_table(ctx, input).await
+    }
+
+    async fn describe_import(&self, ctx: &RequestContext, input: DescribeImportInput) -> Result<DescribeImportOutput, ServiceError> {
+        self.dynamodb.describe_import(ctx, input).map_err(Into::into)
+    }
+
+    async fn list_imports(&self, ctx: &RequestContext, input: ListImportsInput) -> Result<ListImportsOutput, ServiceError> {
+        self.dynamodb.list_imports(ctx, input).map_err(Into::into)
+    }
+
+    async fn create_global_table(&self, ctx: &RequestContext, input: CreateGlobalTableInput) -> Result<CreateGlobalTableOutput, ServiceError> {
+        self.dynamodb.create_global_table(ctx, input).await
+    }
+
+    async fn describe_global_table(&self, ctx: &RequestContext, input: DescribeGlobalTableInput) -> Result<DescribeGlobalTableOutput, ServiceError> {
+        self.dynamodb.describe_global_table(ctx, input).map_err(Into::into)
+    }
+
+    async fn list_global_tables(&self, ctx: &RequestContext, input: ListGlobalTablesInput) -> Result<ListGlobalTablesOutput, ServiceError> {
+        self.dynamodb.list_global_tables(ctx, input).map_err(Into::into)
+    }
+
+    async fn update_global_table(&self, ctx: &RequestContext, input: UpdateGlobalTableInput) -> Result<UpdateGlobalTableOutput, ServiceError> {
+        self.dynamodb.update_global_table(ctx, input).await
+    }
+
+    async fn describe_global_table_settings(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeGlobalTableSettingsInput,
+    ) -> Result<DescribeGlobalTableSettingsOutput, ServiceError> {
+        self.dynamodb.describe_global_table_settings(ctx, input).map_err(Into::into)
+    }
+
+    async fn update_global_table_settings(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateGlobalTableSettingsInput,
+    ) -> Result<UpdateGlobalTableSettingsOutput, ServiceError> {
+        self.dynamodb.update_global_table_settings(ctx, input).await
+    }
+
+    async fn describe_table_replica_auto_scaling(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeTableReplicaAutoScalingInput,
+    ) -> Result<DescribeTableReplicaAutoScalingOutput, ServiceError> {
+        self.dynamodb.describe_table_replica_auto_scaling(ctx, input).map_err(Into::into)
+    }
+
+    async fn update_table_replica_auto_scaling(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateTableReplicaAutoScalingInput,
+    ) -> Result<UpdateTableReplicaAutoScalingOutput, ServiceError> {
+        self.dynamodb.update_table_replica_auto_scaling(ctx, input).await
     }
 
     async fn describe_endpoints(&self, ctx: &RequestContext, _input: DescribeEndpointsRequest) -> Result<DescribeEndpointsResponse, ServiceError> {

@@ -22,7 +22,49 @@ pub const TABLES: &str = "dynamodb/tables";
 pub const ITEMS: &str = "dynamodb/items";
 pub const BACKUPS: &str = "dynamodb/backups";
 pub const BACKUP_ITEMS: &str = "dynamodb/backup_items";
-pub const ALL: &[&str] = &[TABLES, ITEMS, BACKUPS, BACKUP_ITEMS, crate::streams::STREAMS, crate::streams::STREAM_RECORDS];
+pub const ALL: &[&str] = &[
+    TABLES,
+    ITEMS,
+    BACKUPS,
+    BACKUP_ITEMS,
+    crate::streams::STREAMS,
+    crate::streams::STREAM_RECORDS,
+    crate::pitr::JOURNAL,
+    TRANSACTION_TOKENS,
+    crate::transfer::EXPORTS,
+    crate::transfer::IMPORTS,
+    crate::global::GLOBAL_TABLES,
+];
+/// ClientRequestTokens of TransactWriteItems: `<account>/<region>/<token>` -> request
+/// fingerprint and time.
+pub const TRANSACTION_TOKENS: &str = "dynamodb/transaction_tokens";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TokenRecord {
+    fingerprint: String,
+    at: i64,
+}
+
+pub fn put_transaction_token(key: &str, fingerprint: &str, at: i64) -> StoreOp {
+    StoreOp::put_json(TRANSACTION_TOKENS, key, &TokenRecord { fingerprint: fingerprint.to_string(), at })
+}
+
+/// Remembered tokens younger than `window` milliseconds; older records are deleted.
+pub fn load_transaction_tokens(store: &Store, now: i64, window: i64) -> Result<Vec<(String, String, i64)>, StoreError> {
+    let mut out = Vec::new();
+    let mut expired = Vec::new();
+    for (key, r) in store.scan_json::<TokenRecord>(TRANSACTION_TOKENS)? {
+        if now - r.at < window {
+            out.push((key, r.fingerprint, r.at));
+        } else {
+            expired.push(StoreOp::delete(TRANSACTION_TOKENS, key));
+        }
+    }
+    if !expired.is_empty() {
+        drop(store.submit(expired));
+    }
+    Ok(out)
+}
 
 pub fn table_key(account: &str, region: &str, name: &str) -> String {
     format!("{account}/{region}/{name}")
@@ -34,7 +76,11 @@ pub fn put_table(def: &TableDefinition) -> StoreOp {
 
 /// The table's record and every item of it.
 pub fn delete_table(table_key: &str) -> Vec<StoreOp> {
-    vec![StoreOp::delete(TABLES, table_key), StoreOp::delete_prefix(ITEMS, format!("{table_key}/"))]
+    vec![
+        StoreOp::delete(TABLES, table_key),
+        StoreOp::delete_prefix(ITEMS, format!("{table_key}/")),
+        StoreOp::delete_prefix(crate::pitr::JOURNAL, format!("{table_key}/")),
+    ]
 }
 
 pub fn put_item(table_key: &str, key: &PrimaryKey, item: &Item) -> StoreOp {

@@ -3,7 +3,7 @@
 
 use crate::backups::Backup;
 use crate::definition::TableDefinition;
-use crate::generated::{DynamodbError, TransactWriteItemsInput};
+use crate::generated::DynamodbError;
 use crate::keys::KeySchema;
 use crate::persistence;
 use crate::storage::TableData;
@@ -21,11 +21,14 @@ pub struct TableState {
     pub data: TableData,
     /// Set by DeleteTable under the lock, so a write that raced it stores nothing.
     pub deleted: bool,
+    /// Previous versions of written items while point-in-time recovery is on. A mutex
+    /// inside the table's lock so that writers holding the lock can append through `&`.
+    pub journal: Mutex<crate::pitr::Journal>,
 }
 
 impl TableState {
     pub fn new(def: TableDefinition) -> TableState {
-        TableState { schema: def.schema(), data: TableData::new(&def), def, deleted: false }
+        TableState { schema: def.schema(), data: TableData::new(&def), def, deleted: false, journal: Mutex::new(Default::default()) }
     }
 }
 
@@ -36,6 +39,12 @@ pub struct Table {
     pub state: RwLock<TableState>,
 }
 
+impl Table {
+    pub fn new(key: String, state: TableState) -> Table {
+        Table { key, state: RwLock::new(state) }
+    }
+}
+
 /// Tables of one (account, region), by name: ListTables order.
 type Partition = BTreeMap<String, Arc<Table>>;
 
@@ -44,11 +53,20 @@ pub struct Dynamodb {
     /// Account -> region -> tables: looked up by `&str` without allocating.
     tables: RwLock<HashMap<String, HashMap<String, Partition>>>,
     /// ClientRequestTokens of recent TransactWriteItems, with the request and its time.
-    pub(crate) transaction_tokens: Mutex<HashMap<String, (TransactWriteItemsInput, i64)>>,
+    pub(crate) transaction_tokens: Mutex<HashMap<String, (String, i64)>>,
     /// On-demand backups of every (account, region), by ARN.
     pub(crate) backups: Mutex<BTreeMap<String, Arc<Backup>>>,
     /// Every table's stream records (DynamoDB Streams).
     pub(crate) streams: crate::streams::Streams,
+    /// Other services of this process (S3 for exports and imports).
+    pub(crate) peers: kagami_core::Peers,
+    /// Exports and imports of every (account, region), by ARN.
+    pub(crate) exports: Mutex<BTreeMap<String, crate::transfer::ExportRecord>>,
+    pub(crate) imports: Mutex<BTreeMap<String, crate::transfer::ImportRecord>>,
+    /// Writes on their way to other replicas of global tables.
+    pub(crate) replication: crate::global::Replication,
+    /// Global tables of version 2017.11.29, by `<account>/<name>`.
+    pub(crate) global_tables: Mutex<BTreeMap<String, crate::global::GlobalTableRecord>>,
 }
 
 /// "Requested resource not found": what item operations answer for a missing table.
@@ -89,7 +107,22 @@ impl Dynamodb {
             transaction_tokens: Mutex::new(HashMap::new()),
             backups: Mutex::new(BTreeMap::new()),
             streams: crate::streams::Streams::load(&env.store)?,
+            peers: env.peers.clone(),
+            exports: Mutex::new(BTreeMap::new()),
+            imports: Mutex::new(BTreeMap::new()),
+            replication: Default::default(),
+            global_tables: Mutex::new(BTreeMap::new()),
         };
+        for g in crate::global::load(&env.store)? {
+            dynamodb.global_tables.lock().insert(format!("{}/{}", g.account, g.name), g);
+        }
+        let (exports, imports) = crate::transfer::load(&env.store)?;
+        dynamodb.exports.lock().extend(exports.into_iter().map(|r| (r.arn.clone(), r)));
+        dynamodb.imports.lock().extend(imports.into_iter().map(|r| (r.arn.clone(), r)));
+        let window = crate::transactions::CLIENT_REQUEST_TOKEN_WINDOW_MS;
+        for (key, fingerprint, at) in persistence::load_transaction_tokens(&env.store, kagami_core::clock::now_millis(), window)? {
+            dynamodb.transaction_tokens.lock().insert(key, (fingerprint, at));
+        }
         for backup in persistence::load_backups(&env.store)? {
             dynamodb.backups.lock().insert(backup.record.arn.clone(), Arc::new(backup));
         }
@@ -105,6 +138,15 @@ impl Dynamodb {
                     state.data.put(key, item);
                 }
                 Err(e) => tracing::warn!(table_key, error = %e, "skipping a stored item without a valid key"),
+            }
+        }
+        for (table_key, entries) in crate::pitr::load(&env.store)? {
+            let Some(state) = by_key.get(&table_key) else { continue };
+            let mut journal = state.journal.lock();
+            for (seq, bytes) in entries {
+                if journal.load(state, seq, &bytes).is_none() {
+                    tracing::warn!(table_key, seq, "skipping a point-in-time recovery record that does not decode");
+                }
             }
         }
         for (key, state) in by_key {
@@ -131,6 +173,9 @@ impl Dynamodb {
         self.streams.clear();
         tables.clear();
         self.transaction_tokens.lock().clear();
+        self.exports.lock().clear();
+        self.imports.lock().clear();
+        self.global_tables.lock().clear();
     }
 
     /// Queues records for the next commit, building them only in durable mode.
@@ -141,11 +186,33 @@ impl Dynamodb {
     /// The stream record of one item change (none without a stream or a change), for the
     /// same commit as the change; call it under the table's write lock.
     pub(crate) fn stream_change(&self, state: &TableState, key: &crate::keys::PrimaryKey, old: Option<&crate::attribute::Item>, new: Option<&crate::attribute::Item>) -> Vec<StoreOp> {
-        if state.def.stream.is_none() {
-            return Vec::new();
+        self.record_change(state, crate::streams::Change { key, old, new, by_service: false })
+    }
+
+    /// Everything one item change writes besides the item: its stream record, its
+    /// point-in-time recovery journal entry, and its replication to replica tables.
+    pub(crate) fn record_change(&self, state: &TableState, change: crate::streams::Change<'_>) -> Vec<StoreOp> {
+        let ops = self.record_local_change(state, change);
+        if state.def.features.replicas.len() > 1 && change.old != change.new {
+            self.replicate(state, change.key, change.new);
         }
-        let change = crate::streams::Change { key, old, new, by_service: false };
-        self.streams.record_change(state, change, kagami_core::clock::now_millis(), self.store.is_durable())
+        ops
+    }
+
+    /// The stream record and journal entry of a change, without replicating it (a change
+    /// that is itself a replicated one).
+    pub(crate) fn record_local_change(&self, state: &TableState, change: crate::streams::Change<'_>) -> Vec<StoreOp> {
+        let now = kagami_core::clock::now_millis();
+        let durable = self.store.is_durable();
+        let mut ops = Vec::new();
+        if state.def.stream.is_some() {
+            ops = self.streams.record_change(state, change, now, durable);
+        }
+        if state.def.features.pitr.is_some() {
+            let table_key = persistence::table_key(&state.def.account, &state.def.region, &state.def.name);
+            ops.extend(state.journal.lock().record(state, &table_key, change.key, change.old, now, durable));
+        }
+        ops
     }
 
     pub fn table(&self, account: &str, region: &str, name: &str) -> Option<Arc<Table>> {

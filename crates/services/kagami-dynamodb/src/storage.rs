@@ -378,6 +378,7 @@ mod tests {
             stream: None,
             tags: vec![],
             deletion_protection: false,
+            features: Default::default(),
             table_class: None,
             ttl_attribute: None,
             restore: None,

@@ -8,7 +8,6 @@ use crate::persistence;
 use crate::state::{Dynamodb, Table, TableState, locate, store_failed, table_not_found};
 use crate::storage::IndexData;
 use kagami_core::{RequestContext, ServiceError, Timestamp, clock};
-use parking_lot::RwLock;
 use std::sync::Arc;
 
 /// ListTables returns at most this many names per page.
@@ -97,7 +96,7 @@ pub fn describe(state: &TableState, status: &str) -> TableDescription {
         provisioned_throughput: Some(throughput(def.read_capacity, def.write_capacity)),
         table_size_bytes: count(state.data.size_bytes),
         item_count: count(state.data.item_count),
-        table_arn: Some(arn),
+        table_arn: Some(arn.clone()),
         table_id: Some(def.table_id.clone()),
         billing_mode_summary: def.pay_per_request_since.filter(|_| def.billing_mode == PAY_PER_REQUEST).map(|since| BillingModeSummary {
             billing_mode: Some(PAY_PER_REQUEST.into()),
@@ -109,11 +108,13 @@ pub fn describe(state: &TableState, status: &str) -> TableDescription {
             .stream
             .as_ref()
             .map(|s| StreamSpecification { stream_enabled: true, stream_view_type: Some(s.view_type.clone()) }),
-        latest_stream_label: def.stream.as_ref().map(|s| s.label.clone()),
-        latest_stream_arn: def.stream_arn(),
+        latest_stream_label: def.stream.as_ref().or(def.features.last_stream.as_ref()).map(|s| s.label.clone()),
+        latest_stream_arn: def.stream.as_ref().or(def.features.last_stream.as_ref()).map(|s| format!("{arn}/stream/{}", s.label)),
         table_class_summary: def.table_class.as_ref().map(|c| TableClassSummary { table_class: Some(c.clone()), ..Default::default() }),
         deletion_protection_enabled: Some(def.deletion_protection),
         restore_summary: def.restore.as_ref().map(crate::backups::restore_summary),
+        replicas: crate::global::replica_descriptions(def),
+        global_table_version: crate::global::version(def),
         sse_description: def.sse_kms_key_arn.as_ref().map(|key| SSEDescription {
             status: Some("ENABLED".into()),
             sse_type: Some("KMS".into()),
@@ -146,7 +147,7 @@ impl Dynamodb {
         }
         let key = persistence::table_key(&def.account, &def.region, &def.name);
         let name = def.name.clone();
-        let table = Arc::new(Table { key, state: RwLock::new(TableState::new(def)) });
+        let table = Arc::new(Table::new(key, TableState::new(def)));
         let (description, commit) = {
             let state = table.state.write();
             if !self.insert_if_absent(Arc::clone(&table), &ctx.account_id, &ctx.region, &name) {
@@ -216,11 +217,22 @@ impl Dynamodb {
         // writes its records after these deletions.
         self.remove(&table);
         commit.wait().await.map_err(store_failed)?;
+        let def = table.state.read().def.clone();
+        if def.features.replicas.len() > 1 {
+            self.leave_group(&def).await;
+        }
         Ok(DeleteTableOutput { table_description: Some(description) })
     }
 
     pub async fn update_table(&self, ctx: &RequestContext, input: UpdateTableInput) -> Result<UpdateTableOutput, ServiceError> {
         let table = self.table_named(ctx, &input.table_name)?;
+        if let Some(updates) = &input.replica_updates {
+            self.update_replicas(ctx, &table, updates).await?;
+            if !changes_table(&input) {
+                let state = table.state.read();
+                return Ok(UpdateTableOutput { table_description: Some(describe(&state, "UPDATING")) });
+            }
+        }
         let (description, commit) = {
             let mut state = table.state.write();
             if state.deleted {
@@ -291,30 +303,6 @@ impl Dynamodb {
     }
 }
 
-impl Dynamodb {
-    /// Point-in-time recovery is not offered, so every table reports it disabled (what AWS
-    /// reports for a new table); Terraform reads this for every table it manages.
-    pub fn describe_continuous_backups(
-        &self,
-        ctx: &RequestContext,
-        input: DescribeContinuousBackupsInput,
-    ) -> Result<DescribeContinuousBackupsOutput, DynamodbError> {
-        let (account, region, name) = locate(ctx, &input.table_name);
-        if self.table(account, region, name).is_none() {
-            return Err(DynamodbError::TableNotFoundException(format!("Table not found: {name}")));
-        }
-        Ok(DescribeContinuousBackupsOutput {
-            continuous_backups_description: Some(ContinuousBackupsDescription {
-                continuous_backups_status: "ENABLED".into(),
-                point_in_time_recovery_description: Some(PointInTimeRecoveryDescription {
-                    point_in_time_recovery_status: Some("DISABLED".into()),
-                    ..Default::default()
-                }),
-            }),
-        })
-    }
-}
-
 pub fn describe_limits() -> DescribeLimitsOutput {
     DescribeLimitsOutput {
         account_max_read_capacity_units: Some(ACCOUNT_MAX_CAPACITY_UNITS),
@@ -335,8 +323,9 @@ fn invalid(message: impl std::fmt::Display) -> ValidationError {
 }
 
 /// Applies an UpdateTable request to a copy of the definition; returns the GSIs it creates.
-fn apply_update(def: &mut TableDefinition, input: &UpdateTableInput, now: i64) -> Result<Vec<String>, ServiceError> {
-    let nothing = input.billing_mode.is_none()
+/// Whether an UpdateTable request changes the table itself (beyond its replicas).
+fn changes_table(input: &UpdateTableInput) -> bool {
+    !(input.billing_mode.is_none()
         && input.provisioned_throughput.is_none()
         && input.global_secondary_index_updates.is_none()
         && input.stream_specification.is_none()
@@ -344,8 +333,11 @@ fn apply_update(def: &mut TableDefinition, input: &UpdateTableInput, now: i64) -
         && input.table_class.is_none()
         && input.sse_specification.is_none()
         && input.on_demand_throughput.is_none()
-        && input.warm_throughput.is_none();
-    if nothing {
+        && input.warm_throughput.is_none())
+}
+
+fn apply_update(def: &mut TableDefinition, input: &UpdateTableInput, now: i64) -> Result<Vec<String>, ServiceError> {
+    if !changes_table(input) {
         return Err(ValidationError::new(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
         )
@@ -442,7 +434,14 @@ fn apply_update(def: &mut TableDefinition, input: &UpdateTableInput, now: i64) -
             (None, false) => {
                 return Err(ValidationError::new("Table already has no stream enabled").into());
             }
-            _ => def.stream = definition::stream_definition(s, now)?,
+            _ => {
+                let previous = def.stream.take();
+                def.stream = definition::stream_definition(s, now)?;
+                if def.stream.is_none() {
+                    // DescribeTable keeps naming the last stream after it is disabled.
+                    def.features.last_stream = previous;
+                }
+            }
         }
     }
     if let Some(p) = input.deletion_protection_enabled {

@@ -25,6 +25,12 @@ pub const MAX_TRANSACT_ITEMS: usize = 100;
 /// How long a ClientRequestToken makes a retried transaction a no-op.
 pub const CLIENT_REQUEST_TOKEN_WINDOW_MS: i64 = 10 * 60 * 1000;
 
+/// What identifies a request for idempotency: its parameters, in the order the client
+/// sent them (an SDK retrying sends the same body).
+pub(crate) fn fingerprint(input: &TransactWriteItemsInput) -> String {
+    format!("{input:?}")
+}
+
 enum Action {
     Check,
     Put(Item),
@@ -94,7 +100,7 @@ impl Dynamodb {
             let mut tokens = self.transaction_tokens.lock();
             tokens.retain(|_, (_, at)| now - *at < CLIENT_REQUEST_TOKEN_WINDOW_MS);
             if let Some((earlier, _)) = tokens.get(token) {
-                if *earlier == input {
+                if *earlier == fingerprint(&input) {
                     return Ok(TransactWriteItemsOutput::default());
                 }
                 return Err(DynamodbError::IdempotentParameterMismatchException(
@@ -104,7 +110,7 @@ impl Dynamodb {
                 .into());
             }
         }
-        let remembered = token_key.as_ref().map(|_| input.clone());
+        let remembered = token_key.as_ref().map(|_| fingerprint(&input));
         let plans = self.plan_writes(ctx, input.transact_items)?;
 
         let (commit, consumed) = {
@@ -180,6 +186,11 @@ impl Dynamodb {
                     }
                     (_, None) => {}
                 }
+            }
+            // The token is remembered in the transaction's own commit: a retry after a
+            // restart still finds it.
+            if durable && let (Some(token), Some(fp)) = (&token_key, &remembered) {
+                ops.push(crate::persistence::put_transaction_token(token, fp, now));
             }
             (self.store.submit(ops), consumed)
         };

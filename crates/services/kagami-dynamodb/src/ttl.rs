@@ -76,12 +76,11 @@ impl Dynamodb {
             }
             let mut ops: Vec<StoreOp> = Vec::with_capacity(expired.len());
             let durable = self.store.is_durable();
-            let now = clock::now_millis();
             for key in expired {
                 if let Some(old) = state.data.delete(&key) {
                     // The deletion is the DynamoDB service's own: its record says so.
                     let change = crate::streams::Change { key: &key, old: Some(&old), new: None, by_service: true };
-                    ops.extend(self.streams.record_change(&state, change, now, durable));
+                    ops.extend(self.record_change(&state, change));
                     if durable {
                         ops.push(persistence::delete_item(&table.key, &key));
                     }
