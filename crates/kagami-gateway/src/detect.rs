@@ -4,8 +4,8 @@
 
 use crate::form;
 use crate::sigv4::Auth;
-use kagami_model::{SERVICES, ServiceEntry};
-use kagami_protocol::RequestParts;
+use kagami_model::{Operation, SERVICES, ServiceEntry};
+use kagami_protocol::{Protocol, RequestParts};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -26,6 +26,9 @@ pub enum DetectedBy {
 pub struct Detection {
     pub entry: &'static ServiceEntry,
     pub by: DetectedBy,
+    /// The REST operation routing found on the way (services sharing a signing name are
+    /// told apart by routing the request), so that it is not routed a second time.
+    pub rest_operation: Option<&'static Operation>,
 }
 
 /// A request signed for a service that no embedded model describes (one botocore has
@@ -100,7 +103,13 @@ fn speaks_query(e: &ServiceEntry) -> bool {
 
 pub fn detect(parts: &RequestParts<'_>, auth: Option<&Auth>) -> Result<Detection, UnknownService> {
     let ix = &*INDEX;
-    let found = |entry, by| Ok(Detection { entry, by });
+    let found = |entry, by| {
+        Ok(Detection {
+            entry,
+            by,
+            rest_operation: None,
+        })
+    };
     let mut unknown_signing_name = None;
 
     if let Some(target) = header(parts, "x-amz-target") {
@@ -125,13 +134,19 @@ pub fn detect(parts: &RequestParts<'_>, auth: Option<&Auth>) -> Result<Detection
     if let Some(Auth::V4(sig)) = auth {
         let name = sig.scope.service.as_str();
         let by_signing = match ix.by_signing_name.get(name).map(Vec::as_slice) {
-            Some([one]) => Some(*one),
+            Some([one]) => Some((*one, None)),
             Some(several) => disambiguate(several, name, parts, action.as_ref()),
             None => None,
         };
         // Some clients sign with the endpoint prefix rather than the signing name.
-        if let Some(e) = by_signing.or_else(|| ix.by_host_label.get(name).copied()) {
-            return found(e, DetectedBy::SigningName);
+        if let Some((e, rest_operation)) =
+            by_signing.or_else(|| ix.by_host_label.get(name).map(|e| (*e, None)))
+        {
+            return Ok(Detection {
+                entry: e,
+                by: DetectedBy::SigningName,
+                rest_operation,
+            });
         }
         // S3's variants (s3-object-lambda, s3express) sign with their own names.
         if !name.starts_with("s3") {
@@ -189,6 +204,7 @@ pub fn detect(parts: &RequestParts<'_>, auth: Option<&Auth>) -> Result<Detection
         .map(|entry| Detection {
             entry,
             by: DetectedBy::Default,
+            rest_operation: None,
         })
         .ok_or(UnknownService {
             signing_name: "s3".to_string(),
@@ -246,7 +262,7 @@ fn disambiguate(
     signing_name: &str,
     parts: &RequestParts<'_>,
     action: Option<&form::ActionVersion>,
-) -> Option<&'static ServiceEntry> {
+) -> Option<(&'static ServiceEntry, Option<&'static Operation>)> {
     if let Some(av) = action {
         let by_version: Vec<&'static ServiceEntry> = candidates
             .iter()
@@ -254,10 +270,10 @@ fn disambiguate(
             .filter(|e| speaks_query(e) && av.version.as_deref() == Some(e.api_version))
             .collect();
         if let Some(e) = preferred(&by_version, Some(signing_name)) {
-            return Some(e);
+            return Some((e, None));
         }
     }
-    let mut best: Option<(&'static ServiceEntry, usize)> = None;
+    let mut best: Option<(&'static ServiceEntry, usize, Option<&'static Operation>)> = None;
     for &e in candidates {
         let model = e.model();
         // S3 Control's operations all live under `/v20180820`: an S3 path is ruled out
@@ -273,13 +289,14 @@ fn disambiguate(
         let specificity = literal_len(&op.http.request_uri);
         let better = match best {
             None => true,
-            Some((b, s)) => {
+            Some((b, s, _)) => {
                 specificity > s
                     || (specificity == s && rank(e, signing_name) < rank(b, signing_name))
             }
         };
         if better {
-            best = Some((e, specificity));
+            let rest = matches!(protocol, Protocol::RestXml | Protocol::RestJson);
+            best = Some((e, specificity, rest.then_some(op)));
         }
     }
     // Nothing routes it: a request without `Action=` is not for a query service.
@@ -293,8 +310,8 @@ fn disambiguate(
     } else {
         plausible.as_slice()
     };
-    best.map(|(e, _)| e)
-        .or_else(|| preferred(pool, Some(signing_name)))
+    best.map(|(e, _, op)| (e, op))
+        .or_else(|| preferred(pool, Some(signing_name)).map(|e| (e, None)))
 }
 
 /// Whether `path` starts with the literal segments `prefix`; a percent-encoded path

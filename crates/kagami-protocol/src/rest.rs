@@ -230,8 +230,11 @@ pub(crate) fn parse_request(
     let mut out = IndexMap::new();
     let mut body_members = false;
     // Most members of a large input (S3 has dozens of headers) are absent: their
-    // shapes are looked up only once their binding is found in the request.
-    for (name, r) in &input_shape.members {
+    // shapes are looked up only once their binding is found in the request, and a header
+    // member is looked up among the headers only if the request has its header.
+    let present = router::present_headers(model, &input.shape, input_shape.members.len(), parts.headers);
+    let absent = |pos: usize| present.as_ref().is_some_and(|p| !p.get(pos).copied().unwrap_or(true));
+    for (pos, (name, r)) in input_shape.members.iter().enumerate() {
         let wire = r.location_name.as_deref().unwrap_or(name);
         let value = match r.location.as_deref() {
             Some("uri") => match labels.iter().find(|(l, _)| *l == wire) {
@@ -243,6 +246,7 @@ pub(crate) fn parse_request(
             },
             Some("querystring") if query.is_empty() => None,
             Some("querystring") => query_value(kind, model, wire, r, shape(model, &r.shape)?, &query)?,
+            Some("header") if absent(pos) => None,
             Some("header") => match header_text(parts.headers, wire) {
                 Some(text) => header_value(kind, model, wire, r, shape(model, &r.shape)?, &text)?,
                 None => None,
@@ -431,8 +435,19 @@ pub(crate) fn write_bindings(
     headers: &mut Vec<(String, String)>,
     status: &mut u16,
 ) {
-    for (name, r) in shape.members.iter().filter(|(_, r)| Bindings::Response.binds(r)) {
-        let (Some(v), Some(s)) = (map.get(name), model.shapes.get(&r.shape)) else { continue };
+    // An output sets few of its members: those are looked up in the shape (whose maps
+    // hash cheaply) rather than every bound member of the shape in the output, and
+    // written in the shape's member order all the same.
+    let mut bound: Vec<(usize, &String, &ShapeRef, &Value)> = map
+        .iter()
+        .filter_map(|(k, v)| {
+            let (pos, name, r) = shape.members.get_full(k.as_str())?;
+            Bindings::Response.binds(r).then_some((pos, name, r, v))
+        })
+        .collect();
+    bound.sort_unstable_by_key(|(pos, ..)| *pos);
+    for (_, name, r, v) in bound {
+        let Some(s) = model.shapes.get(&r.shape) else { continue };
         let wire = r.location_name.as_deref().unwrap_or(name);
         match r.location.as_deref() {
             Some("header") => {
@@ -610,6 +625,41 @@ mod tests {
         // Only success statuses: an error must go through the error serializer.
         assert_eq!(out(Some(412)).status, 200);
         assert_eq!(out(Some(70_000)).status, 200);
+    }
+
+    #[test]
+    fn header_members_are_read_whatever_the_case_of_their_names() {
+        let mut m: ServiceModel = serde_json::from_value(serde_json::json!({
+            "metadata": {"apiVersion": "1", "protocol": "rest-xml", "endpointPrefix": "t"},
+            "operations": {"Put": {"name": "Put", "http": {"method": "PUT", "requestUri": "/{K}"}, "input": {"shape": "In"}}},
+            "shapes": {
+                "In": {"type": "structure", "members": {
+                    "K": {"shape": "S", "location": "uri", "locationName": "K"},
+                    "Mixed": {"shape": "S", "location": "header", "locationName": "X-Amz-Mixed"},
+                    "Lower": {"shape": "S", "location": "header", "locationName": "x-amz-lower"},
+                    "Absent": {"shape": "S", "location": "header", "locationName": "x-amz-absent"},
+                    "Repeated": {"shape": "L", "location": "header", "locationName": "X-Amz-List"},
+                    "Meta": {"shape": "M", "location": "headers", "locationName": "x-amz-meta-"}}},
+                "S": {"type": "string"},
+                "L": {"type": "list", "member": {"shape": "S"}},
+                "M": {"type": "map", "key": {"shape": "S"}, "value": {"shape": "S"}},
+            }
+        }))
+        .unwrap();
+        m.name = "t".to_string();
+        let mut h = http::HeaderMap::new();
+        h.insert("x-amz-mixed", "a".parse().unwrap());
+        h.insert("X-AMZ-LOWER", "b".parse().unwrap());
+        h.append("x-amz-list", "c".parse().unwrap());
+        h.append("x-amz-list", "d".parse().unwrap());
+        h.insert("x-amz-meta-color", "blue".parse().unwrap());
+        let parts = RequestParts { method: &http::Method::PUT, path: "/k", query: "", headers: &h, body: &[] };
+        let v = parse_request(&m, &m.operations["Put"], &parts, Kind::Xml).unwrap();
+        assert_eq!(v.get("Mixed"), Some(&Value::Str("a".into())));
+        assert_eq!(v.get("Lower"), Some(&Value::Str("b".into())));
+        assert_eq!(v.get("Absent"), None);
+        assert_eq!(v.get("Repeated"), Some(&Value::List(vec![Value::Str("c".into()), Value::Str("d".into())])));
+        assert_eq!(v.get("Meta").and_then(|m| m.get("color")), Some(&Value::Str("blue".into())));
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! Templates are matched in place, without compiling them or allocating per template.
 
 use crate::query::pairs;
-use kagami_model::{Operation, ServiceModel};
+use kagami_model::{FastHash, Operation, ServiceModel};
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// A request path split once into its raw (still percent-encoded) segments.
 pub(crate) struct Path<'p> {
@@ -137,13 +138,10 @@ pub(crate) fn match_path<'t, 'p>(
 /// Literal query parts of a template (`?uploads`, `?list-type=2`) must be in the
 /// request; the number matched ranks the candidates. `x-id` is the one exception: SDKs
 /// add it as a hint and AWS ignores it, so its absence does not disqualify.
-fn match_query(template_query: &str, query: &[(Cow<str>, Cow<str>)]) -> Option<u16> {
+fn match_query(template_query: &[(String, Option<String>)], query: &[(Cow<str>, Cow<str>)]) -> Option<u16> {
     let mut matched = 0;
-    for part in template_query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = match part.split_once('=') {
-            Some((k, v)) => (k, Some(v)),
-            None => (part, None),
-        };
+    for (key, value) in template_query {
+        let (key, value) = (key.as_str(), value.as_deref());
         match query.iter().find(|(k, _)| k == key) {
             Some((_, v)) => {
                 if value.is_some_and(|want| v != want) {
@@ -158,25 +156,44 @@ fn match_query(template_query: &str, query: &[(Cow<str>, Cow<str>)]) -> Option<u
     Some(matched)
 }
 
-/// How many of the operation's required header and query members the request has,
-/// and whether it has all of them: S3's PutObject, CopyObject and UploadPart share one
-/// template and differ only in these.
-fn required_bindings(
-    model: &ServiceModel,
-    op: &Operation,
-    headers: &http::HeaderMap,
-    query: &[(Cow<str>, Cow<str>)],
-) -> (bool, u16) {
-    let Some(shape) = op.input.as_ref().and_then(|r| model.shapes.get(&r.shape)) else { return (true, 0) };
-    let mut all = true;
-    let mut present = 0;
+/// A required header or query member of an operation's input, by its wire name.
+enum Required {
+    Header(http::HeaderName),
+    /// A header name `http` cannot parse, looked up as text.
+    HeaderText(String),
+    Query(String),
+}
+
+/// The required header and query members of `op`'s input.
+fn required_of(model: &ServiceModel, op: &Operation) -> Vec<Required> {
+    let Some(shape) = op.input.as_ref().and_then(|r| model.shapes.get(&r.shape)) else { return Vec::new() };
+    let mut out = Vec::new();
     for name in &shape.required {
         let Some(r) = shape.members.get(name) else { continue };
         let wire = r.location_name.as_deref().unwrap_or(name);
-        let found = match r.location.as_deref() {
-            Some("header") => headers.contains_key(wire),
-            Some("querystring") => query.iter().any(|(k, _)| k == wire),
-            _ => continue,
+        match r.location.as_deref() {
+            Some("header") => out.push(match http::HeaderName::from_bytes(wire.as_bytes()) {
+                Ok(h) => Required::Header(h),
+                Err(_) => Required::HeaderText(wire.to_string()),
+            }),
+            Some("querystring") => out.push(Required::Query(wire.to_string())),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// How many of the operation's required header and query members the request has,
+/// and whether it has all of them: S3's PutObject, CopyObject and UploadPart share one
+/// template and differ only in these.
+fn required_bindings(required: &[Required], headers: &http::HeaderMap, query: &[(Cow<str>, Cow<str>)]) -> (bool, u16) {
+    let mut all = true;
+    let mut present = 0;
+    for r in required {
+        let found = match r {
+            Required::Header(h) => headers.contains_key(h),
+            Required::HeaderText(h) => headers.contains_key(h.as_str()),
+            Required::Query(q) => query.iter().any(|(k, _)| k == q),
         };
         if found {
             present += 1;
@@ -200,10 +217,10 @@ pub(crate) fn resolve<'m>(
     let mut best: Option<(Rank, &Operation)> = None;
     let routes = index.by_method.iter().find(|(m, _)| m.eq_ignore_ascii_case(method.as_str()))?;
     for route in &routes.1 {
-        let Some(score) = route.match_path(&path) else { continue };
         let Some(query_literals) = match_query(&route.query, &query) else { continue };
+        let Some(score) = route.match_path(&path) else { continue };
         let Some((_, op)) = model.operations.get_index(route.op) else { continue };
-        let (all_required, required) = required_bindings(model, op, headers, &query);
+        let (all_required, required) = required_bindings(&route.required, headers, &query);
         // Ties go to the current operation over the deprecated one it replaced
         // (PutBucketLifecycleConfiguration over PutBucketLifecycle).
         let rank = (score.literals, score.labels, query_literals, all_required, required, score.exact_slash, !op.deprecated);
@@ -221,6 +238,36 @@ struct RouteIndex {
     /// The literal segments every template starts with (`/v20180820` for S3 Control,
     /// empty for S3): a path without them is for no operation of the model.
     common_prefix: String,
+    /// The header members of each input shape, by input shape name.
+    inputs: HashMap<String, HeaderMembers, FastHash>,
+}
+
+/// The positions of an input shape's header members, by lower-case header name: a
+/// request's few headers are looked up here, rather than each of a large input's dozens
+/// of header members among the request's headers (S3's PutObject has over forty).
+struct HeaderMembers {
+    by_name: HashMap<String, Vec<usize>, FastHash>,
+}
+
+/// Which members of the input shape `shape_name` (whose members are `members` long) are
+/// bound to a header the request has, by member position; `None` when the model has no
+/// index for the shape.
+pub(crate) fn present_headers(
+    model: &ServiceModel,
+    shape_name: &str,
+    members: usize,
+    headers: &http::HeaderMap,
+) -> Option<Vec<bool>> {
+    let index = route_index(model)?.inputs.get(shape_name)?;
+    let mut present = vec![false; members];
+    for name in headers.keys() {
+        for &p in index.by_name.get(name.as_str()).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(slot) = present.get_mut(p) {
+                *slot = true;
+            }
+        }
+    }
+    Some(present)
 }
 
 /// The literal path prefix all of a REST model's operations share (`/v20180820`), or
@@ -234,7 +281,9 @@ struct Route {
     op: usize,
     segs: Vec<Compiled>,
     greedy: bool,
-    query: String,
+    /// The template's query literals (`uploads`, `list-type=2`), split.
+    query: Vec<(String, Option<String>)>,
+    required: Vec<Required>,
 }
 
 enum Compiled {
@@ -265,7 +314,15 @@ fn build_index(model: &ServiceModel) -> RouteIndex {
             op: i,
             greedy: segs.iter().any(|s| matches!(s, Compiled::Greedy)),
             segs,
-            query: tquery.to_string(),
+            query: tquery
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|part| match part.split_once('=') {
+                    Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                    None => (part.to_string(), None),
+                })
+                .collect(),
+            required: required_of(model, op),
         };
         let method = op.http.method.to_ascii_uppercase();
         match by_method.iter_mut().find(|(m, _)| *m == method) {
@@ -274,7 +331,22 @@ fn build_index(model: &ServiceModel) -> RouteIndex {
         }
     }
     let common_prefix = common_prefix(model);
-    RouteIndex { by_method, common_prefix }
+    let mut inputs: HashMap<String, HeaderMembers, FastHash> = HashMap::default();
+    for op in model.operations.values() {
+        let Some(input) = &op.input else { continue };
+        let Some(shape) = model.shapes.get(&input.shape) else { continue };
+        inputs.entry(input.shape.clone()).or_insert_with(|| {
+            let mut by_name: HashMap<String, Vec<usize>, FastHash> = HashMap::default();
+            for (pos, (name, r)) in shape.members.iter().enumerate() {
+                if r.location.as_deref() == Some("header") {
+                    let wire = r.location_name.as_deref().unwrap_or(name);
+                    by_name.entry(wire.to_ascii_lowercase()).or_default().push(pos);
+                }
+            }
+            HeaderMembers { by_name }
+        });
+    }
+    RouteIndex { by_method, common_prefix, inputs }
 }
 
 fn common_prefix(model: &ServiceModel) -> String {

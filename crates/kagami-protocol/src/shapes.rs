@@ -70,15 +70,29 @@ pub fn expect_map(v: Value) -> Result<IndexMap<String, Value>, ShapeError> {
     }
 }
 
+/// Maps at most this long are searched key by key: a generated `from_value` takes out
+/// each of dozens of members from a map holding a few, and comparing a few short keys
+/// costs less than hashing the name once.
+const LINEAR_SEARCH_MAX: usize = 8;
+
+/// `swap_remove`, without hashing when the map is small.
+fn take(m: &mut IndexMap<String, Value>, member: &str) -> Option<Value> {
+    if m.len() <= LINEAR_SEARCH_MAX {
+        let i = m.keys().position(|k| k == member)?;
+        return m.swap_remove_index(i).map(|(_, v)| v);
+    }
+    m.swap_remove(member)
+}
+
 pub fn required<T: FromValue>(m: &mut IndexMap<String, Value>, member: &str) -> Result<T, ShapeError> {
-    match m.swap_remove(member) {
+    match take(m, member) {
         None | Some(Value::Null) => Err(ShapeError::Missing { member: member.to_string() }),
         Some(v) => T::from_value(v).map_err(|e| e.within(member)),
     }
 }
 
 pub fn optional<T: FromValue>(m: &mut IndexMap<String, Value>, member: &str) -> Result<Option<T>, ShapeError> {
-    match m.swap_remove(member) {
+    match take(m, member) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => T::from_value(v).map(Some).map_err(|e| e.within(member)),
     }

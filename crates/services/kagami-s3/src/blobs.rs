@@ -3,9 +3,13 @@
 //! at most a temporary file, which the next start sweeps away.
 //!
 //! Durable mode keeps them under `<data-dir>/s3/`; ephemeral mode under
-//! `<temp>/kagami-s3-<pid>`, removed when the service is dropped or reset.
+//! `<temp>/kagami-s3-<pid>`, removed when the service is dropped or reset. Ephemeral
+//! small bodies go to a RAM file system (`/dev/shm/kagami-s3-<pid>`) while it has room
+//! ([`Small`]): creating a file on a disk file system can cost a millisecond of
+//! kernel time, ten times a whole small PUT.
 
-use std::collections::HashSet;
+use parking_lot::Mutex;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,11 +25,34 @@ pub fn durable_writes() -> bool {
 }
 const OBJECTS: &str = "objects";
 const EPHEMERAL_PREFIX: &str = "kagami-s3-";
+/// The RAM file system small ephemeral bodies go to, where there is one.
+const RAM_DIR: &str = "/dev/shm";
+/// Bodies up to this size may go to the RAM file system.
+pub const SMALL_BODY_MAX: u64 = 64 * 1024;
+/// Bytes of small bodies the RAM file system holds at most: a quarter of its free
+/// space at startup, and never more than this.
+const SMALL_BUDGET_MAX: u64 = 256 * 1024 * 1024;
 
 pub struct Blobs {
     root: PathBuf,
     /// Ephemeral roots are removed on drop.
     ephemeral: bool,
+    small: Option<Small>,
+}
+
+/// The ephemeral small bodies kept on the RAM file system, by object file id, with
+/// their sizes: an id not here is a file under `root`.
+struct Small {
+    root: PathBuf,
+    budget: u64,
+    files: Mutex<SmallFiles>,
+}
+
+#[derive(Default)]
+struct SmallFiles {
+    sizes: HashMap<String, u64>,
+    /// Bytes of the committed files in `sizes`.
+    used: u64,
 }
 
 impl Blobs {
@@ -46,7 +73,12 @@ impl Blobs {
         } else {
             DURABLE_WRITES.store(true, Ordering::Relaxed);
         }
-        let blobs = Blobs { root, ephemeral };
+        let small = if ephemeral { Small::open() } else { None };
+        let blobs = Blobs {
+            root,
+            ephemeral,
+            small,
+        };
         blobs.create_dirs()?;
         // Temporary files are bodies whose PUT never finished.
         for entry in std::fs::read_dir(blobs.root.join(TMP))? {
@@ -56,6 +88,10 @@ impl Blobs {
     }
 
     fn create_dirs(&self) -> io::Result<()> {
+        if let Some(small) = &self.small {
+            std::fs::create_dir_all(small.root.join(TMP))?;
+            std::fs::create_dir_all(small.root.join(OBJECTS))?;
+        }
         std::fs::create_dir_all(self.root.join(TMP))?;
         std::fs::create_dir_all(self.root.join(OBJECTS))
     }
@@ -65,13 +101,41 @@ impl Blobs {
         self.root.join(TMP).join(kagami_core::ids::uuid_v4())
     }
 
+    /// A new temporary path for a body of `size` bytes (its Content-Length): on the RAM
+    /// file system when the body is small and there is room left.
+    pub fn temp_path_for(&self, size: Option<u64>) -> PathBuf {
+        match (&self.small, size) {
+            (Some(small), Some(n))
+                if n <= SMALL_BODY_MAX && small.files.lock().used + n <= small.budget =>
+            {
+                small.root.join(TMP).join(kagami_core::ids::uuid_v4())
+            }
+            _ => self.temp_path(),
+        }
+    }
+
     /// Where the object file `id` lives.
     pub fn object_path(&self, id: &str) -> PathBuf {
+        if let Some(small) = &self.small
+            && small.files.lock().sizes.contains_key(id)
+        {
+            return small.root.join(OBJECTS).join(id);
+        }
         self.root.join(OBJECTS).join(id)
     }
 
     /// Moves a complete, fsynced temporary file to its object path, durably.
     pub async fn commit(&self, temp: &Path, id: &str) -> io::Result<()> {
+        if let Some(small) = &self.small
+            && temp.starts_with(&small.root)
+        {
+            let size = std::fs::metadata(temp)?.len();
+            std::fs::rename(temp, small.root.join(OBJECTS).join(id))?;
+            let mut files = small.files.lock();
+            files.used += size;
+            files.sizes.insert(id.to_string(), size);
+            return Ok(());
+        }
         let target = self.object_path(id);
         if self.ephemeral {
             // A rename within one directory tree costs less than a trip to the
@@ -90,7 +154,14 @@ impl Blobs {
     }
 
     pub fn remove(&self, id: &str) {
-        if let Err(e) = std::fs::remove_file(self.object_path(id))
+        let path = self.object_path(id);
+        if let Some(small) = &self.small {
+            let mut files = small.files.lock();
+            if let Some(size) = files.sizes.remove(id) {
+                files.used = files.used.saturating_sub(size);
+            }
+        }
+        if let Err(e) = std::fs::remove_file(path)
             && e.kind() != io::ErrorKind::NotFound
         {
             tracing::warn!(id, error = %e, "could not remove an object file");
@@ -110,6 +181,11 @@ impl Blobs {
 
     /// Forgets every body (reset).
     pub fn clear(&self) {
+        if let Some(small) = &self.small {
+            *small.files.lock() = SmallFiles::default();
+            let _ = std::fs::remove_dir_all(small.root.join(OBJECTS));
+            let _ = std::fs::remove_dir_all(small.root.join(TMP));
+        }
         let _ = std::fs::remove_dir_all(self.root.join(OBJECTS));
         let _ = std::fs::remove_dir_all(self.root.join(TMP));
         if let Err(e) = self.create_dirs() {
@@ -123,7 +199,56 @@ impl Drop for Blobs {
         if self.ephemeral {
             let _ = std::fs::remove_dir_all(&self.root);
         }
+        if let Some(small) = &self.small {
+            let _ = std::fs::remove_dir_all(&small.root);
+        }
     }
+}
+
+impl Small {
+    /// This process's area of the RAM file system, or `None` without one (or without
+    /// room in it).
+    fn open() -> Option<Small> {
+        let dir = Path::new(RAM_DIR);
+        let budget = (ram_free_bytes(dir)? / 4).min(SMALL_BUDGET_MAX);
+        if budget < SMALL_BODY_MAX {
+            return None;
+        }
+        let root = dir.join(format!("{EPHEMERAL_PREFIX}{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join(TMP)).ok()?;
+        std::fs::create_dir_all(root.join(OBJECTS)).ok()?;
+        Some(Small {
+            root,
+            budget,
+            files: Mutex::new(SmallFiles::default()),
+        })
+    }
+}
+
+/// Free bytes of the RAM file system at `dir`, if it is one.
+#[cfg(target_os = "linux")]
+fn ram_free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    const TMPFS_MAGIC: u64 = 0x0102_1994;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut st = std::mem::MaybeUninit::<libc::statfs>::zeroed();
+    // SAFETY: `path` is NUL-terminated and `st` is a properly sized out-parameter that
+    // statfs(2) fills on success, which is checked before it is read.
+    let st = unsafe {
+        if libc::statfs(path.as_ptr(), st.as_mut_ptr()) != 0 {
+            return None;
+        }
+        st.assume_init()
+    };
+    #[allow(clippy::unnecessary_cast)]
+    let (kind, avail, bsize) = (st.f_type as u64, st.f_bavail as u64, st.f_bsize as u64);
+    (kind == TMPFS_MAGIC).then(|| avail.saturating_mul(bsize))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn ram_free_bytes(_dir: &Path) -> Option<u64> {
+    None
 }
 
 /// Removes the ephemeral roots of kagami processes that are gone (killed before they
@@ -132,10 +257,13 @@ fn sweep_dead_ephemeral_roots() {
     if !Path::new("/proc/self").exists() {
         return;
     }
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
+    let dirs = [std::env::temp_dir(), PathBuf::from(RAM_DIR)];
+    for entry in dirs
+        .iter()
+        .filter_map(|d| std::fs::read_dir(d).ok())
+        .flatten()
+        .flatten()
+    {
         let name = entry.file_name();
         let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(EPHEMERAL_PREFIX)) else {
             continue;
@@ -143,5 +271,38 @@ fn sweep_dead_ephemeral_roots() {
         if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn small_ephemeral_bodies_live_on_the_ram_file_system_until_removed() {
+        let blobs = Blobs::open(None).unwrap();
+        let Some(small) = &blobs.small else {
+            // No RAM file system here: every body goes to the temporary directory.
+            assert!(blobs.temp_path_for(Some(1)).starts_with(&blobs.root));
+            return;
+        };
+        let temp = blobs.temp_path_for(Some(5));
+        assert!(temp.starts_with(&small.root));
+        assert!(
+            blobs
+                .temp_path_for(Some(SMALL_BODY_MAX + 1))
+                .starts_with(&blobs.root)
+        );
+        assert!(blobs.temp_path_for(None).starts_with(&blobs.root));
+        std::fs::write(&temp, b"hello").unwrap();
+        blobs.commit(&temp, "id-1").await.unwrap();
+        let stored = blobs.object_path("id-1");
+        assert!(stored.starts_with(&small.root));
+        assert_eq!(std::fs::read(&stored).unwrap(), b"hello");
+        assert_eq!(small.files.lock().used, 5);
+        blobs.remove("id-1");
+        assert!(!stored.exists());
+        assert_eq!(small.files.lock().used, 0);
+        assert!(blobs.object_path("id-1").starts_with(&blobs.root));
     }
 }

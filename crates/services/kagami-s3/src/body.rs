@@ -23,6 +23,10 @@ const WRITE_BUFFER: usize = 256 * 1024;
 /// Pieces of a body in flight between the connection and the writer: enough to keep
 /// both busy, few enough to bound memory per upload (pieces are at most a few hundred KiB).
 const WRITE_QUEUE: usize = 16;
+/// Bodies up to this size are received on the request's task and written in one call
+/// when nothing needs an fsync, and read back in one call: handing a small body to a
+/// blocking worker costs more CPU than the write or read itself.
+const INLINE_BODY: u64 = crate::blobs::SMALL_BODY_MAX;
 /// What was received of a body.
 pub struct Received {
     pub md5: [u8; 16],
@@ -83,9 +87,12 @@ pub async fn receive_hashing(
     max: u64,
     algorithms: &[Algorithm],
 ) -> Result<Received, ServiceError> {
+    if !crate::blobs::durable_writes() && body.content_length().is_some_and(|n| n <= INLINE_BODY) {
+        return receive_inline(body, chunked, temp, max, algorithms).await;
+    }
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(WRITE_QUEUE);
     let worker = spawn_writer(temp.to_path_buf(), algorithms.to_vec(), rx);
-    let streamed = stream_into(&mut body, chunked, max, &tx).await;
+    let streamed = stream_into(&mut body, chunked, max, &mut Sink::Writer(&tx)).await;
     drop(tx);
     let written = worker
         .await
@@ -101,13 +108,77 @@ pub async fn receive_hashing(
     })
 }
 
-/// Reads the body, decodes aws-chunked, bounds its size and queues the pieces for the
-/// writer. Returns the decoded size and the trailers.
+/// `receive_hashing` of a small body that needs no fsync: hashed as it arrives and
+/// written at the end, all on the request's task.
+async fn receive_inline(
+    mut body: ByteStream,
+    chunked: Option<bool>,
+    temp: &Path,
+    max: u64,
+    algorithms: &[Algorithm],
+) -> Result<Received, ServiceError> {
+    let capacity = body
+        .content_length()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    let mut inline = Inline {
+        md5: Md5::new(),
+        hashers: algorithms.iter().map(|a| Hasher::new(*a)).collect(),
+        data: Vec::with_capacity(capacity),
+    };
+    let (size, trailers) =
+        stream_into(&mut body, chunked, max, &mut Sink::Inline(&mut inline)).await?;
+    std::fs::write(temp, &inline.data).map_err(|e| io_error("writing the object body", &e))?;
+    Ok(Received {
+        md5: inline.md5.finalize().into(),
+        size,
+        trailers,
+        checksums: inline
+            .hashers
+            .into_iter()
+            .map(|h| (h.algorithm(), h.finalize()))
+            .collect(),
+    })
+}
+
+/// A small body being received in memory: its digests and bytes so far.
+struct Inline {
+    md5: Md5,
+    hashers: Vec<Hasher>,
+    data: Vec<u8>,
+}
+
+/// Where `stream_into` puts the decoded pieces of a body.
+enum Sink<'a> {
+    /// The blocking writer of `spawn_writer`.
+    Writer(&'a tokio::sync::mpsc::Sender<Bytes>),
+    Inline(&'a mut Inline),
+}
+
+impl Sink<'_> {
+    /// Takes a piece; false once the writer has stopped (on a disk error).
+    async fn push(&mut self, piece: Bytes) -> bool {
+        match self {
+            Sink::Writer(tx) => tx.send(piece).await.is_ok(),
+            Sink::Inline(inline) => {
+                inline.md5.update(&piece);
+                for h in &mut inline.hashers {
+                    h.update(&piece);
+                }
+                inline.data.extend_from_slice(&piece);
+                true
+            }
+        }
+    }
+}
+
+/// Reads the body, decodes aws-chunked, bounds its size and hands the pieces to `sink`.
+/// Returns the decoded size and the trailers.
 async fn stream_into(
     body: &mut ByteStream,
     chunked: Option<bool>,
     max: u64,
-    tx: &tokio::sync::mpsc::Sender<Bytes>,
+    sink: &mut Sink<'_>,
 ) -> Result<(u64, Vec<(String, String)>), ServiceError> {
     let mut size: u64 = 0;
     let mut decoder = (chunked == Some(true)).then(AwsChunkedDecoder::new);
@@ -134,7 +205,7 @@ async fn stream_into(
             if size > max {
                 return Err(entity_too_large(size, max));
             }
-            if tx.send(piece).await.is_err() {
+            if !sink.push(piece).await {
                 // The writer stopped on a disk error, which the caller reports.
                 return Ok((size, Vec::new()));
             }
@@ -203,6 +274,29 @@ pub async fn hash_file(path: &Path, algorithm: Algorithm) -> Result<Vec<u8>, Ser
         hasher.update(read);
     }
     Ok(hasher.finalize())
+}
+
+/// `len` bytes of the file from `start` on: a small window read at once, a larger one
+/// (or one the file is too short for) as `read_stream`.
+pub async fn read_file(
+    mut file: std::fs::File,
+    start: u64,
+    len: u64,
+) -> Result<ByteStream, ServiceError> {
+    use std::io::{Read, Seek};
+    if len <= INLINE_BODY {
+        let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0)];
+        let read = file
+            .seek(SeekFrom::Start(start))
+            .and_then(|_| file.read_exact(&mut buf));
+        if read.is_ok() {
+            return Ok(ByteStream::from_bytes(buf));
+        }
+        // Streamed instead, to fail the way a long body does: after the bytes there are.
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| io_error("seeking in the object body", &e))?;
+    }
+    read_stream(tokio::fs::File::from_std(file), start, len).await
 }
 
 /// `len` bytes of the file from `start` on, as a stream read a chunk at a time.

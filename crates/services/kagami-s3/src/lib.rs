@@ -14,6 +14,7 @@ pub mod generated;
 
 mod blobs;
 mod body;
+mod incoming;
 mod chunked;
 mod config_store;
 mod errors;

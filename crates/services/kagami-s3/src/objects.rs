@@ -1,8 +1,9 @@
 //! PutObject, GetObject, HeadObject and DeleteObject over the versions of a key:
 //! bodies streamed between the connection and a file, never held whole in memory.
 
-use crate::body::{self, MAX_PUT_SIZE, parse_content_md5};
-use crate::checksums::{self, Declared};
+use crate::body::{self, MAX_PUT_SIZE};
+use crate::checksums;
+use crate::incoming::Claims;
 use crate::chunked::{is_aws_chunked, stored_encoding};
 use crate::errors::*;
 use crate::generated::*;
@@ -10,8 +11,6 @@ use crate::persistence::ObjectRecord;
 use crate::state::{Bucket, S3};
 use crate::versions::{self, NULL_VERSION, Versioning};
 use crate::object_lock::DeleteAuth;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use crate::conditions::{self, Conditions};
 use crate::ranges::{self, Window};
 use crate::sse::{self, Customer};
@@ -317,18 +316,10 @@ impl S3 {
         let settings = self.with_bucket(ctx, &input.bucket, |b| {
             crate::write_settings::WriteSettings::for_put(b, &ctx.account_id, &input)
         })?;
-        let expected_md5 = match input.content_md5.as_deref() {
-            Some(m) => Some(parse_content_md5(m).ok_or_else(|| invalid_digest(m))?),
-            None => None,
-        };
-        if let Some(n) = input
-            .content_length
-            .and_then(|n| u64::try_from(n).ok())
-            .filter(|n| *n > MAX_PUT_SIZE)
-        {
-            return Err(entity_too_large(n, MAX_PUT_SIZE));
-        }
-        let declared = Declared::new(
+        let claims = Claims::check(
+            input.content_md5.as_deref(),
+            input.content_length,
+            MAX_PUT_SIZE,
             [
                 input.checksum_crc32.as_deref(),
                 input.checksum_crc32_c.as_deref(),
@@ -339,41 +330,26 @@ impl S3 {
             input.checksum_algorithm.as_deref(),
         )?;
         let chunked = is_aws_chunked(input.content_encoding.as_deref());
-        let temp = self.blobs.temp_path();
-        let received = match body::receive_hashing(
-            input.body.take().unwrap_or_default(),
-            Some(chunked),
-            &temp,
-            MAX_PUT_SIZE,
-            &declared.to_compute(&[checksums::DEFAULT]),
-        )
-        .await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&temp).await;
-                return Err(e);
-            }
-        };
-        if let Some(expected) = expected_md5
-            && expected != received.md5
-        {
-            let _ = tokio::fs::remove_file(&temp).await;
-            return Err(bad_digest(
-                &STANDARD.encode(expected),
-                &STANDARD.encode(received.md5),
-            ));
-        }
-        let checksum = match checksums::verify_object(&declared, &received, &temp).await {
+        let incoming = self
+            .receive_body(
+                input.body.take().unwrap_or_default(),
+                Some(chunked),
+                MAX_PUT_SIZE,
+                &claims.declared.to_compute(&[checksums::DEFAULT]),
+                claims.md5,
+            )
+            .await?;
+        let checksum = match checksums::verify_object(&claims.declared, &incoming.received, &incoming.temp).await {
             Ok(c) => c,
             Err(e) => {
-                let _ = tokio::fs::remove_file(&temp).await;
+                incoming.discard().await;
                 return Err(e);
             }
         };
+        let received = &incoming.received;
         let file = kagami_core::ids::uuid_v4();
-        if let Err(e) = self.blobs.commit(&temp, &file).await {
-            let _ = tokio::fs::remove_file(&temp).await;
+        if let Err(e) = self.blobs.commit(&incoming.temp, &file).await {
+            incoming.discard().await;
             return Err(io_error("storing the object body", &e));
         }
         let record = ObjectRecord {
@@ -455,8 +431,7 @@ impl S3 {
             let expiration = current_expiration(b, &found.record);
             Ok((found, window, file, expiration))
         })?;
-        let body =
-            body::read_stream(tokio::fs::File::from_std(file), window.start, window.len).await?;
+        let body = body::read_file(file, window.start, window.len).await?;
         let part_checksum = window.part_checksum(&found.record, input.part_number, input.checksum_mode.as_deref());
         let checksum_mode = window.whole_object_checksum(&found.record, input.checksum_mode);
         let mut output = object_output!(GetObjectOutput, found, checksum_mode);

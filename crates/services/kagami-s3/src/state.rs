@@ -12,7 +12,7 @@ use kagami_core::store::{Commit, StoreOp};
 use kagami_core::{RequestContext, ServiceError, Store, StoreError, Timestamp, Value, clock};
 use md5::{Digest, Md5};
 use parking_lot::RwLock;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// ListBuckets pages hold at most this many (AWS: MaxBuckets 1..=10000).
@@ -51,23 +51,29 @@ impl Bucket {
         let versioning = self.versioning();
         let versions = self.objects.entry(record.key.clone()).or_default();
         let displaced = versions.push(record, versioning);
-        let mut ops = Vec::with_capacity(2);
+        // An ephemeral store discards its records: none are built for it.
+        let durable = crate::blobs::durable_writes();
+        let mut ops = Vec::with_capacity(if durable { 2 } else { 0 });
         let mut orphaned = Vec::new();
         if let Some(old) = displaced {
-            ops.push(StoreOp::delete(
-                persistence::OBJECTS,
-                persistence::object_key(&old.bucket, &old.key, old.version_id.as_deref()),
-            ));
+            if durable {
+                ops.push(StoreOp::delete(
+                    persistence::OBJECTS,
+                    persistence::object_key(&old.bucket, &old.key, old.version_id.as_deref()),
+                ));
+            }
             if !old.file.is_empty() {
                 orphaned.push(old.file);
             }
         }
         let stored = versions.latest().cloned().unwrap_or_default();
-        ops.push(StoreOp::put_json(
-            persistence::OBJECTS,
-            persistence::object_key(&stored.bucket, &stored.key, stored.version_id.as_deref()),
-            &stored,
-        ));
+        if durable {
+            ops.push(StoreOp::put_json(
+                persistence::OBJECTS,
+                persistence::object_key(&stored.bucket, &stored.key, stored.version_id.as_deref()),
+                &stored,
+            ));
+        }
         VersionWrite {
             ops,
             orphaned,
@@ -211,7 +217,8 @@ impl S3 {
                 return Err(access_denied());
             }
             let (value, ops, orphaned) = f(bucket)?;
-            let commit = if ops.is_empty() {
+            // Ephemeral writes build no ops, yet may still leave files to remove.
+            let commit = if ops.is_empty() && orphaned.is_empty() {
                 None
             } else {
                 Some(self.store.submit(ops))
@@ -486,9 +493,23 @@ pub fn bucket_arn(name: &str) -> String {
 
 /// The 64-hex-digit canonical user ID S3 shows as owner, stable per account.
 pub fn canonical_user_id(account: &str) -> String {
+    // Every write resolves its ACL owner: the two digests are computed once per account.
+    static KNOWN: std::sync::LazyLock<parking_lot::Mutex<HashMap<String, String>>> =
+        std::sync::LazyLock::new(Default::default);
+    /// Accounts remembered at most; past that the cache starts over.
+    const KNOWN_MAX: usize = 1024;
+    if let Some(id) = KNOWN.lock().get(account) {
+        return id.clone();
+    }
     let first = Md5::digest(format!("kagami-canonical-user:{account}").as_bytes());
     let second = Md5::digest(first);
-    format!("{}{}", hex::encode(first), hex::encode(second))
+    let id = format!("{}{}", hex::encode(first), hex::encode(second));
+    let mut known = KNOWN.lock();
+    if known.len() >= KNOWN_MAX {
+        known.clear();
+    }
+    known.insert(account.to_string(), id.clone());
+    id
 }
 
 pub fn store_error(e: StoreError) -> ServiceError {

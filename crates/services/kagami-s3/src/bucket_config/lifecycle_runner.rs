@@ -469,7 +469,8 @@ impl S3 {
                     continue;
                 };
                 let (ops, orphaned) = apply(self, bucket, actions, now);
-                if ops.is_empty() {
+                // Ephemeral writes build no ops, yet still leave files to remove.
+                if ops.is_empty() && orphaned.is_empty() {
                     continue;
                 }
                 (self.store.submit(ops), orphaned)

@@ -87,29 +87,22 @@ impl S3 {
             ));
         }
         let stream = body::read_stream(tokio::fs::File::from_std(file), start, len).await?;
-        let temp = self.blobs.temp_path();
-        let received = match body::receive_hashing(
-            stream,
-            Some(false),
-            &temp,
-            super::MAX_PART_SIZE,
-            &part_algorithms(facts.algorithm),
-        )
-        .await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&temp).await;
-                return Err(e);
-            }
-        };
+        let incoming = self
+            .receive_body(
+                stream,
+                Some(false),
+                super::MAX_PART_SIZE,
+                &part_algorithms(facts.algorithm),
+                None,
+            )
+            .await?;
         let part = self
             .store_part(
                 ctx,
                 (&input.bucket, &input.key, &input.upload_id),
                 input.part_number,
-                &temp,
-                &received,
+                &incoming.temp,
+                &incoming.received,
                 facts.algorithm,
             )
             .await?;

@@ -2,15 +2,14 @@
 //! committed, and only then recorded.
 
 use super::{MAX_PART_SIZE, PART_NUMBERS, UploadedPart};
-use crate::body::{self, Received, parse_content_md5};
-use crate::checksums::{self, Algorithm, Declared};
+use crate::body::Received;
+use crate::checksums::{self, Algorithm};
 use crate::errors::*;
 use crate::generated::*;
+use crate::incoming::Claims;
 use crate::persistence::SseRecord;
 use crate::sse;
 use crate::state::S3;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use kagami_core::{RequestContext, ServiceError, clock};
 use std::path::Path;
 
@@ -120,18 +119,10 @@ impl S3 {
                 key_md5: input.sse_customer_key_md5.as_deref(),
             },
         )?;
-        let expected_md5 = match input.content_md5.as_deref() {
-            Some(m) => Some(parse_content_md5(m).ok_or_else(|| invalid_digest(m))?),
-            None => None,
-        };
-        if let Some(n) = input
-            .content_length
-            .and_then(|n| u64::try_from(n).ok())
-            .filter(|n| *n > MAX_PART_SIZE)
-        {
-            return Err(entity_too_large(n, MAX_PART_SIZE));
-        }
-        let declared = Declared::new(
+        let Claims { md5, declared } = Claims::check(
+            input.content_md5.as_deref(),
+            input.content_length,
+            MAX_PART_SIZE,
             [
                 input.checksum_crc32.as_deref(),
                 input.checksum_crc32_c.as_deref(),
@@ -146,35 +137,23 @@ impl S3 {
         {
             return Err(checksum_type_mismatch(expected.lower(), named.lower()));
         }
-        let temp = self.blobs.temp_path();
-        let result = async {
-            let received = body::receive_hashing(
+        let incoming = self
+            .receive_body(
                 input.body.take().unwrap_or_default(),
                 // UploadPart's model has no Content-Encoding: a checksum named without a
                 // value comes as a trailer, so the body is aws-chunked; signed chunks
                 // without a trailer are told by their first bytes.
                 (declared.header.is_none() && declared.algorithm.is_some()).then_some(true),
-                &temp,
                 MAX_PART_SIZE,
                 &declared.to_compute(&part_algorithms(facts.algorithm)),
+                md5,
             )
             .await?;
-            if let Some(expected) = expected_md5
-                && expected != received.md5
-            {
-                return Err(bad_digest(
-                    &STANDARD.encode(expected),
-                    &STANDARD.encode(received.md5),
-                ));
-            }
-            let verified = checksums::verify(&declared, &received, &temp).await?;
-            Ok((received, verified))
-        }
-        .await;
-        let (received, verified) = match result {
-            Ok(r) => r,
+        let verified = match checksums::verify(&declared, &incoming.received, &incoming.temp).await
+        {
+            Ok(v) => v,
             Err(e) => {
-                let _ = tokio::fs::remove_file(&temp).await;
+                incoming.discard().await;
                 return Err(e);
             }
         };
@@ -183,8 +162,8 @@ impl S3 {
                 ctx,
                 (&input.bucket, &input.key, &input.upload_id),
                 input.part_number,
-                &temp,
-                &received,
+                &incoming.temp,
+                &incoming.received,
                 facts.algorithm,
             )
             .await?;
