@@ -13,19 +13,13 @@ import requests
 from botocore.exceptions import ClientError
 
 from conftest import client_config
-from lambda_helpers import ROLE, create_python, package
+from lambda_helpers import ROLE, SOURCE, create_python, error_of, package
 
-SOURCE = "def handler(event, context):\n    return event\n"
 
 
 @pytest.fixture
 def lam(aws_client):
     return aws_client("lambda")
-
-
-def error_of(excinfo) -> tuple[str, str, int]:
-    e = excinfo.value.response
-    return e["Error"]["Code"], e["Error"]["Message"], e["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_create_function_reports_configuration_with_defaults(lam, unique_name):
@@ -80,7 +74,8 @@ def test_functions_are_found_by_name_and_arn(lam, unique_name):
     name = unique_name("fn")
     arn = create_python(lam, name, SOURCE)["FunctionArn"]
     assert lam.get_function_configuration(FunctionName=arn)["FunctionName"] == name
-    assert lam.get_function(FunctionName=f"{name}:$LATEST")["Configuration"]["FunctionArn"] == arn
+    # A named qualifier, $LATEST included, qualifies the ARN reported back, as in Lambda.
+    assert lam.get_function(FunctionName=f"{name}:$LATEST")["Configuration"]["FunctionArn"] == f"{arn}:$LATEST"
 
 
 def test_create_existing_function_is_a_conflict(lam, unique_name):
@@ -231,7 +226,7 @@ def test_delete_function_removes_it(lam, unique_name):
 
 def test_unimplemented_operation_answers_not_implemented(lam):
     with pytest.raises(ClientError) as e:
-        lam.list_layers()
+        lam.list_capacity_providers()
     assert error_of(e)[2] == 501
 
 

@@ -398,3 +398,25 @@ def test_event_invocation_answers_202_and_runs_in_background(lam, aws_client, un
     assert r["Payload"].read() == b""
     got = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=10)["Messages"]
     assert got[0]["Body"] == "async 1"
+
+
+def test_python_runtime_looks_like_a_normal_interpreter(lam, unique_name):
+    # kagami starts Python without site processing and adds the site directories
+    # itself: the handler must still see the builtins site adds, an argv of the
+    # bootstrap alone, the standard library before site-packages, and no user site.
+    name = unique_name("py")
+    create_python(lam, name, """
+        import site, sys
+        def handler(event, context):
+            stdlib = min(i for i, p in enumerate(sys.path) if p.endswith(("lib/python%d.%d" % sys.version_info[:2])))
+            sites = [i for i, p in enumerate(sys.path) if p.endswith(("site-packages", "dist-packages"))]
+            return {
+                "builtins": [callable(exit), callable(quit), callable(help)],
+                "argv": len(sys.argv),
+                "site_after_stdlib": bool(sites) and min(sites) > stdlib,
+                "user_site": any(p.startswith(site.getuserbase()) for p in sys.path),
+            }
+    """)
+    r, body = invoke(lam, name)
+    assert "FunctionError" not in r, body
+    assert json.loads(body) == {"builtins": [True, True, True], "argv": 1, "site_after_stdlib": True, "user_site": False}

@@ -14,7 +14,7 @@ pub mod store;
 pub use context::{Principal, RequestContext};
 pub use kagami_protocol::{Protocol, ServiceError, Timestamp, Value};
 pub use peers::Peers;
-pub use service::{BoxFuture, InternalRequest, InternalResponse, Service, ServiceEnv};
+pub use service::{BoxFuture, EndpointRequest, InternalRequest, InternalResponse, Service, ServiceEnv};
 pub use store::{Store, StoreError};
 
 /// The account used when the access key is not a 12-digit account id.

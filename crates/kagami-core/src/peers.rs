@@ -13,12 +13,38 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, Weak};
 
 /// The services of this process, by botocore name; installed once after they are built.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Peers {
     services: Arc<OnceLock<HashMap<&'static str, Weak<dyn Service>>>>,
+    /// host[:port] at which this process answers (the external host when one is set),
+    /// for in-process calls whose answers or functions name an endpoint.
+    address: Arc<str>,
+}
+
+impl Default for Peers {
+    fn default() -> Self {
+        Peers::new("localhost:4566")
+    }
 }
 
 impl Peers {
+    pub fn new(address: &str) -> Self {
+        Peers { services: Arc::default(), address: Arc::from(address) }
+    }
+
+    /// host[:port] of this process's gateway: what a function's `AWS_ENDPOINT_URL` names.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// A context for a call one service makes into another: it names the gateway's real
+    /// address, not whichever Host some earlier client used (pollers outlive requests).
+    pub fn system_context(&self, account_id: &str, region: &str, service: &'static str) -> RequestContext {
+        let mut ctx = RequestContext::system(account_id, region, service);
+        ctx.host = self.address.to_string();
+        ctx
+    }
+
     /// Makes `services` reachable. Weak references: services hold their `Peers`.
     pub fn install(&self, services: &[Arc<dyn Service>]) {
         let map = services.iter().map(|s| (s.name(), Arc::downgrade(s))).collect();

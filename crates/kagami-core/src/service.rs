@@ -94,6 +94,34 @@ impl HttpSurfaceRequest {
     }
 }
 
+/// A plain HTTP request to an endpoint a service hands out under a host name of its
+/// own (`<url-id>.lambda-url.<region>.<domain>`, a Lambda function URL). No model
+/// describes it: the gateway only recognises the host, authenticates a signature if
+/// the request carries one, and the service answers the request whole.
+#[derive(Debug)]
+pub struct EndpointRequest {
+    /// The host's first label: the endpoint's id (a function URL's url-id).
+    pub id: String,
+    /// The region the host names.
+    pub region: String,
+    pub method: String,
+    /// `Host` as sent.
+    pub host: String,
+    /// Path and query as sent (not decoded); the query without `?`.
+    pub path: String,
+    pub query: String,
+    /// Header names in lower case, values as sent, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: bytes::Bytes,
+    /// The client's address, as the TCP connection shows it.
+    pub source_ip: String,
+    /// `HTTP/1.1`, `HTTP/2.0`.
+    pub protocol: String,
+    /// Who signed the request (SigV4), when it was signed; with `--verify-sigv4` the
+    /// signature has been checked, and a bad one never reaches the service.
+    pub caller: Option<crate::RequestContext>,
+}
+
 /// One AWS service. Implementations are usually a generated `dispatch` over typed
 /// shapes plus a provider that holds the service's state.
 pub trait Service: Send + Sync + 'static {
@@ -122,6 +150,12 @@ pub trait Service: Send + Sync + 'static {
         _ctx: &'a RequestContext,
         _req: HttpSurfaceRequest,
     ) -> BoxFuture<'a, Option<Result<HttpResponse, ServiceError>>> {
+        Box::pin(async { None })
+    }
+
+    /// A request to one of the service's own endpoints ([`EndpointRequest`]); `None`
+    /// when the service has no endpoint of that id (the gateway answers 404).
+    fn endpoint(&self, _req: EndpointRequest) -> BoxFuture<'_, Option<HttpResponse>> {
         Box::pin(async { None })
     }
 

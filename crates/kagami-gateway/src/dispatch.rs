@@ -8,7 +8,6 @@ use crate::s3_host::{self, S3Host};
 use crate::s3_surface::{self, CorsDecision};
 use crate::{Gateway, ResponseBody, Unavailable, body, detect, handler, queue_path, sigv4};
 use bytes::Bytes;
-use http::header::HOST;
 use http::{HeaderName, HeaderValue, Method, Response, StatusCode};
 use http_body::Body;
 use kagami_core::{RequestContext, ServiceError, ids};
@@ -52,11 +51,7 @@ async fn settle_cors(
     head: &http::request::Parts,
     headers: &mut http::HeaderMap,
 ) -> bool {
-    let host = head
-        .headers
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let host = handler::host(head);
     let (path, virtual_host) = match s3_host::classify(host, gw.env.external_host.as_deref()) {
         Some(h) => (s3_host::path_style(h.bucket(), head.uri.path()), true),
         None => (head.uri.path().to_string(), false),
@@ -84,21 +79,8 @@ where
 {
     let path = head.uri.path();
     let query = head.uri.query().unwrap_or("");
-    let host = head
-        .headers
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let signed = sigv4::Request {
-        method: head.method.as_str(),
-        path,
-        query,
-        headers: head
-            .headers
-            .iter()
-            .filter_map(|(n, v)| Some((n.as_str(), std::str::from_utf8(v.as_bytes()).ok()?)))
-            .collect(),
-    };
+    let host = handler::host(head);
+    let signed = sigv4::Request::from_parts(head);
     let parsed = sigv4::parse(&signed);
     let auth_header = parsed.as_ref().ok().and_then(Option::as_ref);
 
@@ -136,7 +118,7 @@ where
     };
     let early = (!is_form(&head.headers)).then(|| detect::detect(&head_only, auth_header));
     let early_op = match &early {
-        Some(Ok(d)) => rest_operation(d.entry.model(), &head_only),
+        Some(Ok(d)) => rest_operation(d.entry.model(), &head_only, d.rest_operation),
         _ => None,
     };
     let streams = match (&early, early_op) {
@@ -328,6 +310,7 @@ fn is_form(headers: &http::HeaderMap) -> bool {
 fn rest_operation(
     model: &'static ServiceModel,
     head_only: &RequestParts<'_>,
+    detected: Option<&'static Operation>,
 ) -> Option<&'static Operation> {
     // REST services speak only their own protocol, and no other service is ever
     // detected as REST: the model alone decides, without reading headers again
@@ -335,6 +318,10 @@ fn rest_operation(
     let protocol = Protocol::of_model(model);
     if !matches!(protocol, Protocol::RestXml | Protocol::RestJson) {
         return None;
+    }
+    // Detection routed this very request already when it had to tell services apart.
+    if detected.is_some() {
+        return detected;
     }
     kagami_protocol::resolve_operation(model, protocol, head_only).ok()
 }
@@ -412,10 +399,12 @@ pub fn to_response(http: HttpResponse) -> Response<ResponseBody> {
     *resp.status_mut() =
         StatusCode::from_u16(http.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = resp.headers_mut();
+    headers.reserve(http.headers.len());
     for (name, value) in http.headers {
+        // The value's bytes are taken over, not copied.
         match (
             HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
+            HeaderValue::from_maybe_shared(Bytes::from(value)),
         ) {
             (Ok(n), Ok(v)) => {
                 headers.append(n, v);

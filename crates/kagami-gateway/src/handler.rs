@@ -2,7 +2,7 @@
 
 use crate::body;
 use crate::panic::CatchUnwind;
-use crate::{Gateway, ResponseBody, cors, dispatch, internal, s3_surface};
+use crate::{Gateway, ResponseBody, cors, dispatch, internal, lambda_url, s3_surface};
 use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST, ORIGIN};
 use http::{HeaderValue, Request, Response, StatusCode};
@@ -60,6 +60,16 @@ impl Gateway {
         {
             head.headers.insert(HOST, v);
         }
+        // A function URL answers everything itself, its CORS preflights included.
+        if let Some(url) = lambda_url::classify(host(&head)) {
+            let response = lambda_url::handle(self, &head, body, url).await;
+            return (
+                response,
+                "lambda",
+                Some("InvokeFunctionUrl".to_string()),
+                true,
+            );
+        }
         if cors::is_preflight(&head.method, &head.headers) {
             // A bucket with CORS rules answers for itself; everything else is allowed.
             if let Some(answer) = s3_surface::preflight(self, &head).await {
@@ -106,6 +116,22 @@ fn expects_continue(head: &http::request::Parts) -> bool {
     head.headers
         .get(EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+}
+
+/// The Host the client called (HTTP/2's `:authority` is copied into it first).
+pub(crate) fn host(head: &http::request::Parts) -> &str {
+    head.headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// The headers with text values, owned, for a service's plain HTTP surface.
+pub(crate) fn owned_headers(head: &http::request::Parts) -> Vec<(String, String)> {
+    head.headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect()
 }
 
 /// The length the client declared, if it did.

@@ -7,7 +7,8 @@
 //! service detection ([`detect`]), SigV4 ([`sigv4`], [`auth`]; S3's version 2 in
 //! [`sigv2`]), the model-driven protocol parser, the service's provider, and the
 //! serializer. S3's browser form uploads and the CORS headers of its answers go
-//! through `Service::http_surface`.
+//! through `Service::http_surface`. Lambda function URL hosts ([`lambda_url`]) go to
+//! Lambda whole, through `Service::endpoint`.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -28,6 +29,7 @@ mod dispatch;
 mod form;
 mod handler;
 mod internal;
+mod lambda_url;
 mod panic;
 mod queue_path;
 pub mod s3_host;

@@ -8,7 +8,7 @@
 
 use crate::s3_host;
 use crate::{Gateway, ResponseBody, detect, dispatch, internal};
-use http::header::{ACCESS_CONTROL_REQUEST_HEADERS, CONTENT_TYPE, HOST};
+use http::header::{ACCESS_CONTROL_REQUEST_HEADERS, CONTENT_TYPE};
 use http::{Method, Response};
 use kagami_core::service::{HttpSurfaceKind, HttpSurfaceRequest, PostCredentials};
 use kagami_core::{DEFAULT_REGION, Protocol, RequestContext, Service, ServiceError, ids};
@@ -35,13 +35,6 @@ fn s3(gw: &Gateway) -> Option<&Arc<dyn Service>> {
         .get("s3")
         .filter(|p| p.enabled)
         .map(|p| &p.service)
-}
-
-fn host_of(head: &http::request::Parts) -> &str {
-    head.headers
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
 }
 
 /// The context of a request on this surface: anonymous, in the default account, in the
@@ -73,11 +66,7 @@ fn request(
             .decode_utf8_lossy()
             .into_owned(),
         query: head.uri.query().unwrap_or("").to_string(),
-        headers: head
-            .headers
-            .iter()
-            .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect(),
+        headers: crate::handler::owned_headers(head),
         body,
         virtual_host,
         strict_cors: gw.config.s3_cors_strict,
@@ -132,7 +121,7 @@ pub fn error(e: &ServiceError, request_id: &str) -> Response<ResponseBody> {
 /// `None` when the request is not for a bucket, or S3 leaves it to the gateway's
 /// permissive CORS.
 pub async fn preflight(gw: &Gateway, head: &http::request::Parts) -> Option<Answer> {
-    let host = host_of(head);
+    let host = crate::handler::host(head);
     let path = head.uri.path();
     let (bucket, key, virtual_host) = match s3_host::classify(host, gw.env.external_host.as_deref())
     {
@@ -180,7 +169,7 @@ fn asks_for_target(head: &http::request::Parts) -> bool {
 
 /// A request to a static website endpoint.
 pub async fn website(gw: &Gateway, head: &http::request::Parts, bucket: &str) -> Answer {
-    let host = host_of(head);
+    let host = crate::handler::host(head);
     let ctx = context(gw, host, "Website");
     let key = head.uri.path().trim_start_matches('/');
     let response = match s3(gw) {
@@ -225,7 +214,7 @@ pub async fn post_object(
     virtual_host: bool,
     body: ByteStream,
 ) -> Answer {
-    let host = host_of(head);
+    let host = crate::handler::host(head);
     let ctx = context(gw, host, "PostObject");
     let (bucket, _) = s3_host::split_path(routed_path);
     let response = match s3(gw) {
@@ -265,7 +254,7 @@ pub async fn cors_headers(
     let Some(service) = s3(gw).filter(|_| !bucket.is_empty()) else {
         return CorsDecision::NoConfiguration;
     };
-    let ctx = context(gw, host_of(head), "CorsHeaders");
+    let ctx = context(gw, crate::handler::host(head), "CorsHeaders");
     let req = request(
         gw,
         head,

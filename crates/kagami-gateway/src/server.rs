@@ -41,7 +41,10 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let gw = Arc::clone(&gateway);
-        let service = service_fn(move |req| {
+        let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            // Function URL events report the client's address.
+            req.extensions_mut()
+                .insert(crate::lambda_url::ClientAddr(peer));
             let gw = Arc::clone(&gw);
             async move { Ok::<_, Infallible>(gw.handle(req).await) }
         });

@@ -36,6 +36,22 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
+    /// The signed parts of a request as the gateway received it.
+    pub fn from_parts(head: &'a http::request::Parts) -> Self {
+        Request {
+            method: head.method.as_str(),
+            path: head.uri.path(),
+            query: head.uri.query().unwrap_or(""),
+            headers: head
+                .headers
+                .iter()
+                .filter_map(|(n, v)| Some((n.as_str(), std::str::from_utf8(v.as_bytes()).ok()?)))
+                .collect(),
+        }
+    }
+}
+
+impl<'a> Request<'a> {
     pub fn header(&self, name: &str) -> Option<&'a str> {
         self.headers
             .iter()

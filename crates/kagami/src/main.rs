@@ -12,6 +12,7 @@ use kagami_core::identity::Identities;
 use kagami_core::{Service, ServiceEnv, Store, StoreError};
 use kagami_gateway::{Gateway, GatewayConfig};
 use std::io::{IsTerminal, Write};
+use std::net::IpAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -110,11 +111,17 @@ async fn run(config: Config) -> Result<(), StartError> {
             format!("{h}:{}", local.port())
         }
     });
+    // In-process callers (pollers, retries, functions' SDKs) reach the gateway here.
+    let address = external_host.clone().unwrap_or_else(|| match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => format!("127.0.0.1:{}", local.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => format!("[::1]:{}", local.port()),
+        _ => local.to_string(),
+    });
     let env = ServiceEnv {
         store,
         identities,
         external_host,
-        peers: kagami_core::Peers::default(),
+        peers: kagami_core::Peers::new(&address),
     };
     let services = build_services(&env).map_err(|source| StartError::Load {
         what: "service state",
@@ -159,6 +166,7 @@ fn build_services(env: &ServiceEnv) -> Result<Vec<Arc<dyn Service>>, StoreError>
         dynamodb.dynamodb,
         dynamodb.streams,
         kagami_lambda::new_service(env)?,
+        kagami_logs::new_service(env)?,
         kagami_s3::new_service(env)?,
         kagami_sqs::new_service(env)?,
         kagami_sts::new_service(env)?,

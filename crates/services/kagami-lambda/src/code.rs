@@ -41,10 +41,16 @@ fn hex_string(bytes: &[u8]) -> String {
 
 impl CodeStore {
     pub fn open(data_dir: Option<&Path>) -> io::Result<CodeStore> {
-        let work = std::env::temp_dir().join(format!("{EPHEMERAL_PREFIX}{}", std::process::id()));
+        CodeStore::open_named(data_dir, "lambda", EPHEMERAL_PREFIX)
+    }
+
+    /// A store of its own (layer archives): packages under `<data-dir>/<dir>`, work
+    /// trees under `<temp>/<prefix><pid>`.
+    pub fn open_named(data_dir: Option<&Path>, dir: &str, prefix: &str) -> io::Result<CodeStore> {
+        let work = std::env::temp_dir().join(format!("{prefix}{}", std::process::id()));
         let _ = fs::remove_dir_all(&work);
         let (packages, durable) = match data_dir {
-            Some(d) => (d.join("lambda"), true),
+            Some(d) => (d.join(dir), true),
             None => (work.join("packages"), false),
         };
         fs::create_dir_all(packages.join("zips"))?;
@@ -117,6 +123,11 @@ impl CodeStore {
             let _ = fs::remove_dir_all(&partial);
         }
         Ok(root)
+    }
+
+    /// The per-process directory for trees made from the packages.
+    pub fn work_dir(&self) -> &Path {
+        &self.work
     }
 
     /// Writes a runtime bootstrap program once per process and returns its path.

@@ -1,5 +1,5 @@
 //! Serves deployment packages for GetFunction's `Code.Location`
-//! (`/_kagami/lambda/code/<account>/<region>/<name>`) on a loopback port of its own,
+//! (`/_kagami/lambda/code/<account>/<region>/<name>[/<version>]`) on a loopback port of its own,
 //! started on first use: the gateway's internal endpoints answer JSON only.
 
 use crate::state::Lambda;
@@ -49,10 +49,13 @@ async fn serve(listener: TcpListener, lambda: Weak<Lambda>) {
 
 fn answer(lambda: &Weak<Lambda>, req: &Request<Incoming>) -> Response<Full<Bytes>> {
     let package = (|| {
+        if let Some(rest) = req.uri().path().strip_prefix(crate::layers::LAYER_PATH_PREFIX) {
+            return lambda.upgrade()?.layer_package(rest);
+        }
         let rest = req.uri().path().strip_prefix(PATH_PREFIX)?;
         let mut parts = rest.split('/');
         let (account, region, name) = (parts.next()?, parts.next()?, parts.next()?);
-        lambda.upgrade()?.package(account, region, name)
+        lambda.upgrade()?.package(account, region, name, parts.next())
     })();
     let mut response = match package {
         Some(zip) => {

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::AsyncReadExt;
+use tokio::net::unix::pipe;
 use tokio::sync::watch;
 
 /// Output kept per invocation for `LogType: Tail` (only the last 4 KB is returned).
@@ -40,7 +40,9 @@ pub struct Environment {
     server: Server,
     pid: i32,
     exited: watch::Receiver<Option<String>>,
-    logs: Arc<Mutex<Vec<u8>>>,
+    output: Arc<Output>,
+    /// The CloudWatch Logs stream of this environment (AWS_LAMBDA_LOG_STREAM_NAME).
+    pub log_stream: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,10 +79,17 @@ impl Environment {
             .spawn()
             .map_err(|e| StartError::Spawn(launch.program.display().to_string(), e))?;
         let pid = child.id().and_then(|p| i32::try_from(p).ok()).unwrap_or(0);
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        for pipe in [child.stdout.take().map(Pipe::Out), child.stderr.take().map(Pipe::Err)].into_iter().flatten() {
-            let logs = Arc::clone(&logs);
-            tokio::spawn(async move { pipe.drain(logs).await });
+        let log_stream = launch.vars.iter().find(|(k, _)| k == "AWS_LAMBDA_LOG_STREAM_NAME").map(|(_, v)| v.clone()).unwrap_or_default();
+        let mut pipes = Vec::new();
+        let fds = [child.stdout.take().map(|o| o.into_owned_fd()), child.stderr.take().map(|e| e.into_owned_fd())];
+        for fd in fds.into_iter().flatten() {
+            let fd = fd.map_err(|e| StartError::Spawn(launch.program.display().to_string(), e))?;
+            pipes.push(pipe::Receiver::from_owned_fd(fd).map_err(|e| StartError::Spawn(launch.program.display().to_string(), e))?);
+        }
+        let output = Arc::new(Output { logs: Mutex::new(Vec::new()), pipes });
+        for i in 0..output.pipes.len() {
+            let output = Arc::clone(&output);
+            tokio::spawn(async move { output.drain(i).await });
         }
         let (tx, exited) = watch::channel(None);
         tokio::spawn(async move {
@@ -91,13 +100,14 @@ impl Environment {
             server,
             pid,
             exited,
-            logs,
+            output,
+            log_stream,
         })
     }
 
     /// Runs one invocation; the caller keeps the environment only on an answer.
     pub async fn invoke(&self, inv: Invocation, timeout: Duration) -> Result<Outcome, Failure> {
-        self.logs.lock().clear();
+        self.output.logs.lock().clear();
         let answer = self.server.expect(&inv.request_id);
         let mut exited = self.exited.clone();
         if self.server.events.send(inv).await.is_err() {
@@ -119,10 +129,14 @@ impl Environment {
         }
     }
 
-    /// The output of the current invocation so far (after a moment for the pipes to drain).
-    pub async fn output(&self) -> Vec<u8> {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        self.logs.lock().clone()
+    /// The output of the current invocation so far: everything the runtime wrote before
+    /// it answered is in the pipes by now, so reading them dry (no waiting) gets it all.
+    pub fn output(&self) -> Vec<u8> {
+        let mut logs = self.output.logs.lock();
+        for p in &self.output.pipes {
+            Output::read_available(p, &mut logs);
+        }
+        logs.clone()
     }
 
     /// When the runtime finished initialising (first asked for an event).
@@ -150,25 +164,40 @@ impl Drop for Environment {
     }
 }
 
-enum Pipe {
-    Out(tokio::process::ChildStdout),
-    Err(tokio::process::ChildStderr),
+/// The runtime's stdout and stderr, and what was read from them for this invocation.
+/// Reads happen under the `logs` lock, so that `output` reading the pipes dry sees every
+/// byte already taken out by the drain tasks.
+struct Output {
+    logs: Mutex<Vec<u8>>,
+    pipes: Vec<pipe::Receiver>,
 }
 
-impl Pipe {
-    async fn drain(self, logs: Arc<Mutex<Vec<u8>>>) {
+impl Output {
+    async fn drain(&self, i: usize) {
+        let Some(p) = self.pipes.get(i) else { return };
+        while p.readable().await.is_ok() {
+            if !Output::read_available(p, &mut self.logs.lock()) {
+                break;
+            }
+        }
+    }
+
+    /// Appends what `p` holds now; false once it is closed.
+    fn read_available(p: &pipe::Receiver, logs: &mut Vec<u8>) -> bool {
         let mut buf = [0u8; 8192];
-        let mut reader: Box<dyn tokio::io::AsyncRead + Unpin + Send> = match self {
-            Pipe::Out(o) => Box::new(o),
-            Pipe::Err(e) => Box::new(e),
-        };
-        while let Ok(n) = reader.read(&mut buf).await {
-            let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else { break };
-            let mut logs = logs.lock();
-            logs.extend_from_slice(chunk);
-            if logs.len() > LOG_BUFFER_LIMIT {
-                let cut = logs.len() - LOG_BUFFER_LIMIT;
-                logs.drain(..cut);
+        loop {
+            match p.try_read(&mut buf) {
+                Ok(0) => return false,
+                Ok(n) => {
+                    logs.extend_from_slice(buf.get(..n).unwrap_or_default());
+                    if logs.len() > LOG_BUFFER_LIMIT {
+                        let cut = logs.len() - LOG_BUFFER_LIMIT;
+                        logs.drain(..cut);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
             }
         }
     }

@@ -25,6 +25,27 @@ pub struct Function {
     pub last_modified: String,
     /// Changes with every update: selects the warm environments that still fit.
     pub revision_id: String,
+    /// `$LATEST`, or the number of the published version this record is a snapshot of.
+    #[serde(default = "latest")]
+    pub version: String,
+    /// On `$LATEST`: the number the last PublishVersion took (numbers are never reused).
+    #[serde(default)]
+    pub last_version: u64,
+    /// On `$LATEST`: its RevisionId right after the last publish; still equal means
+    /// nothing changed since, and PublishVersion answers that version again.
+    #[serde(default)]
+    pub published_revision: Option<String>,
+    /// The layers unpacked into the function's `/opt`, in order.
+    #[serde(default)]
+    pub layers: Vec<crate::layers::FunctionLayer>,
+    /// DeadLetterConfig.TargetArn: where asynchronous events go once they fail
+    /// (`async_invoke.rs`).
+    #[serde(default)]
+    pub dead_letter_target: Option<String>,
+}
+
+fn latest() -> String {
+    LATEST.to_string()
 }
 
 impl Function {
@@ -36,10 +57,27 @@ impl Function {
         record_key(&self.account, &self.region, &self.name)
     }
 
+    /// The key of this record: `$LATEST` under the function's key, versions below it.
+    pub fn record_key(&self) -> String {
+        match self.version.parse::<u64>() {
+            Ok(n) => version_key(&self.key(), n),
+            Err(_) => self.key(),
+        }
+    }
+
+    pub fn is_latest(&self) -> bool {
+        self.version == LATEST
+    }
+
+    /// The ARN a configuration reports: published versions carry their number.
+    pub fn version_arn(&self) -> String {
+        if self.is_latest() { self.arn() } else { format!("{}:{}", self.arn(), self.version) }
+    }
+
     pub fn configuration(&self) -> FunctionConfiguration {
         FunctionConfiguration {
             function_name: Some(self.name.clone()),
-            function_arn: Some(self.arn()),
+            function_arn: Some(self.version_arn()),
             runtime: Some(self.runtime.clone()),
             role: Some(self.role.clone()),
             handler: Some(self.handler.clone()),
@@ -49,7 +87,7 @@ impl Function {
             memory_size: Some(self.memory_size),
             last_modified: Some(self.last_modified.clone()),
             code_sha256: Some(self.code_sha256.clone()),
-            version: Some(LATEST.to_string()),
+            version: Some(self.version.clone()),
             environment: self
                 .environment
                 .as_ref()
@@ -65,6 +103,8 @@ impl Function {
                 apply_on: Some("None".into()),
                 optimization_status: Some("Off".into()),
             }),
+            layers: (!self.layers.is_empty()).then(|| self.layers.iter().map(crate::layers::FunctionLayer::shape).collect()),
+            dead_letter_config: self.dead_letter_target.as_ref().map(|t| crate::generated::DeadLetterConfig { target_arn: Some(t.clone()) }),
             logging_config: Some(crate::generated::LoggingConfig {
                 log_format: Some("Text".into()),
                 log_group: Some(self.log_group()),
@@ -87,6 +127,16 @@ pub fn function_arn(region: &str, account: &str, name: &str) -> String {
 
 pub fn record_key(account: &str, region: &str, name: &str) -> String {
     format!("{account}/{region}/{name}")
+}
+
+/// A published version's record key: zero-padded so that keys sort by number.
+pub fn version_key(function_key: &str, version: u64) -> String {
+    format!("{function_key}/{version:020}")
+}
+
+/// Where a function's versions or aliases start among the record keys.
+pub fn children_prefix(function_key: &str) -> String {
+    format!("{function_key}/")
 }
 
 /// Lambda's LastModified: `2024-01-01T00:00:00.000+0000`.

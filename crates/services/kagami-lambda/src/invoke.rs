@@ -3,11 +3,12 @@
 //! as Lambda does (FunctionError, Task timed out, LogType Tail).
 
 use crate::environment::{Environment, Failure, Launch};
-use crate::function::{Function, LATEST};
+use crate::function::Function;
 use crate::generated::*;
 use crate::runtime_api::{Invocation, Outcome};
 use crate::runtimes::{self, Family};
 use crate::state::Lambda;
+use crate::versions::Resolved;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
@@ -41,7 +42,7 @@ fn error_doc(error_type: &str, message: &str) -> Bytes {
 
 impl Lambda {
     pub async fn invoke(self: &Arc<Self>, ctx: &RequestContext, input: InvocationRequest) -> Result<InvocationResponse, ServiceError> {
-        let f = self.function(ctx, &input.function_name, input.qualifier.as_deref())?;
+        let resolved = self.resolve(ctx, &input.function_name, input.qualifier.as_deref())?;
         match input.invocation_type.as_deref().unwrap_or("RequestResponse") {
             "RequestResponse" => {}
             "DryRun" => return Ok(InvocationResponse { status_code: Some(204), ..Default::default() }),
@@ -59,9 +60,13 @@ impl Lambda {
             ))
             .into());
         }
+        // Reserved and account concurrency (`concurrency.rs`): counted until the answer.
+        let _running = self.enter(&resolved.function)?;
         let tail = input.log_type.as_deref() == Some("Tail");
         let request_id = ids::uuid_v4();
-        let key = format!("{}#{}", f.key(), f.revision_id);
+        let f = self.routed(&resolved);
+        // Per version and revision: an update of $LATEST retires only its environments.
+        let key = format!("{}#{}#{}", f.key(), f.version, f.revision_id);
         let begun = Instant::now();
 
         let (env, cold) = match self.pool.take(&key) {
@@ -70,7 +75,7 @@ impl Lambda {
         };
         let env = match env {
             Some(e) => Ok(e),
-            None => self.start_environment(ctx, &f).await,
+            None => self.start_environment(&f).await,
         };
         let env = match env {
             Ok(e) => e,
@@ -89,10 +94,7 @@ impl Lambda {
             request_id: request_id.clone(),
             payload,
             deadline_ms: clock::now_millis() + i64::from(f.timeout) * 1000,
-            function_arn: match &input.qualifier {
-                Some(q) => format!("{}:{q}", f.arn()),
-                None => f.arn(),
-            },
+            function_arn: resolved.arn(),
             trace_id: trace_id(),
             client_context: input
                 .client_context
@@ -141,7 +143,9 @@ impl Lambda {
             }
         };
         let init = if cold { env.ready_at().map(|t| t.saturating_duration_since(begun)) } else { None };
-        let output = if tail { env.output().await } else { Vec::new() };
+        let output = env.output();
+        let log = crate::logs::InvocationLog { request_id: &request_id, output: &output, platform_line: result.platform_line.as_deref(), elapsed: begun.elapsed(), init };
+        self.write_logs(&f, &env.log_stream, log).await;
         let reusable = result.reusable;
         let response = self.respond(&f, &request_id, result, output, tail, begun, init);
         // An update or delete during the invoke retired this revision's environments.
@@ -151,9 +155,23 @@ impl Lambda {
         Ok(response)
     }
 
-    /// Queues the event and answers 202 at once; the function runs in the background.
-    /// Retries, maximum event age and destinations are not implemented yet.
-    fn invoke_event(self: &Arc<Self>, ctx: &RequestContext, mut input: InvocationRequest) -> Result<InvocationResponse, ServiceError> {
+    /// The version one invocation runs: an alias with RoutingConfig picks by weight.
+    fn routed(&self, resolved: &Resolved) -> Arc<Function> {
+        let Some(alias) = resolved.alias.as_ref().filter(|a| !a.weights.is_empty()) else {
+            return Arc::clone(&resolved.function);
+        };
+        let picked = alias.pick();
+        if picked == resolved.function.version {
+            return Arc::clone(&resolved.function);
+        }
+        // The weighted version may have been deleted meanwhile (an alias refers to it, so
+        // only by a race): the primary version runs.
+        self.version(&resolved.function.key(), picked).unwrap_or_else(|| Arc::clone(&resolved.function))
+    }
+
+    /// Queues the event and answers 202 at once; `async_invoke.rs` runs it, with retries,
+    /// maximum event age, destinations and the dead-letter queue.
+    fn invoke_event(self: &Arc<Self>, ctx: &RequestContext, input: InvocationRequest) -> Result<InvocationResponse, ServiceError> {
         let size = input.payload.as_ref().map_or(0, Bytes::len);
         if size > MAX_EVENT_PAYLOAD {
             return Err(LambdaError::RequestTooLargeException(format!(
@@ -161,17 +179,7 @@ impl Lambda {
             ))
             .into());
         }
-        input.invocation_type = Some("RequestResponse".into());
-        input.log_type = None;
-        let lambda = Arc::clone(self);
-        let ctx = ctx.clone();
-        tokio::spawn(async move {
-            match lambda.invoke(&ctx, input).await {
-                Ok(r) if r.function_error.is_some() => tracing::info!(request_id = %ctx.request_id, "asynchronous invocation ended in a function error"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e.message, "asynchronous invocation not run"),
-            }
-        });
+        self.enqueue_event(ctx, input);
         Ok(InvocationResponse { status_code: Some(202), ..Default::default() })
     }
 
@@ -188,7 +196,7 @@ impl Lambda {
     ) -> InvocationResponse {
         let log_result = tail.then(|| {
             let duration = begun.elapsed().saturating_sub(init.unwrap_or_default()).as_secs_f64() * 1000.0;
-            let mut log = format!("START RequestId: {request_id} Version: {LATEST}\n").into_bytes();
+            let mut log = format!("START RequestId: {request_id} Version: {}\n", f.version).into_bytes();
             log.extend_from_slice(&output);
             if let Some(line) = &result.platform_line {
                 log.extend_from_slice(format!("{line}\n").as_bytes());
@@ -211,38 +219,47 @@ impl Lambda {
             function_error: result.function_error.map(str::to_string),
             log_result,
             payload: Some(result.payload),
-            executed_version: Some(LATEST.to_string()),
+            executed_version: Some(f.version.clone()),
             ..Default::default()
         }
     }
 
     /// Starts a runtime process for the function; an error is the message Lambda would log.
-    async fn start_environment(&self, ctx: &RequestContext, f: &Function) -> Result<Environment, String> {
+    async fn start_environment(&self, f: &Function) -> Result<Environment, String> {
         let family = runtimes::family(&f.runtime).ok_or_else(|| format!("Runtime {} is not supported", f.runtime))?;
         let task_root = self.code.task_root(&f.code_hex).map_err(|e| format!("unpacking the package: {e}"))?;
-        let (program, args) = match family {
-            Family::Python => {
+        let opt = self.opt_root(&f.layers)?;
+        let interpreter = crate::interpreters::resolve(family).await;
+        let (program, args) = match (family, interpreter) {
+            (Family::Python, Some(i)) => {
                 let script = self.code.bootstrap("python.py", runtimes::PYTHON_BOOTSTRAP).map_err(|e| e.to_string())?;
-                (PathBuf::from(runtimes::interpreter(family).unwrap_or_default()), vec![script])
+                match i.site {
+                    // No site processing: the bootstrap appends the site directories.
+                    Some(site) => (i.program, vec![PathBuf::from("-S"), PathBuf::from("-s"), script, PathBuf::from(site)]),
+                    None => (i.program, vec![script]),
+                }
             }
-            Family::Node => {
+            (Family::Node, Some(i)) => {
                 let script = self.code.bootstrap("node.js", runtimes::NODE_BOOTSTRAP).map_err(|e| e.to_string())?;
-                (PathBuf::from(runtimes::interpreter(family).unwrap_or_default()), vec![script])
+                (i.program, vec![script])
             }
-            Family::Provided => (task_root.join("bootstrap"), Vec::new()),
+            _ => (crate::layer_opt::bootstrap(&task_root, opt.as_deref()), Vec::new()),
         };
-        let host = self.external_host.clone().unwrap_or_else(|| ctx.host.clone());
-        let launch = Launch { program, args, task_root: task_root.clone(), vars: environment(f, &task_root, &host) };
+        let host = self.peers.address();
+        let launch = Launch { program, args, task_root: task_root.clone(), vars: environment(f, &task_root, opt.as_deref(), host) };
         Environment::start(launch).await.map_err(|e| e.to_string())
     }
 }
 
 /// The variables a function sees: the user's, then those AWS reserves.
 /// https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
-fn environment(f: &Function, task_root: &std::path::Path, host: &str) -> Vec<(String, String)> {
+fn environment(f: &Function, task_root: &std::path::Path, opt: Option<&std::path::Path>, host: &str) -> Vec<(String, String)> {
     let mut vars: Vec<(String, String)> = Vec::new();
     let mut set = |k: &str, v: String| vars.push((k.to_string(), v));
-    set("PATH", std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()));
+    // PATH, and with layers the search paths into the directory that plays /opt.
+    for (k, v) in crate::layer_opt::search_paths(&f.runtime, task_root, opt) {
+        set(k, v);
+    }
     set("LANG", "en_US.UTF-8".into());
     set("TZ", ":UTC".into());
     set("PYTHONUNBUFFERED", "1".into());
@@ -256,15 +273,16 @@ fn environment(f: &Function, task_root: &std::path::Path, host: &str) -> Vec<(St
         }
     }
     let stream = format!(
-        "{}/[{LATEST}]{}",
+        "{}/[{}]{}",
         Timestamp::from_millis(clock::now_millis()).to_iso8601().get(..10).unwrap_or_default().replace('-', "/"),
+        f.version,
         ids::uuid_v4().replace('-', "")
     );
     set("_HANDLER", f.handler.clone());
     set("LAMBDA_TASK_ROOT", task_root.display().to_string());
     set("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", f.runtime));
     set("AWS_LAMBDA_FUNCTION_NAME", f.name.clone());
-    set("AWS_LAMBDA_FUNCTION_VERSION", LATEST.into());
+    set("AWS_LAMBDA_FUNCTION_VERSION", f.version.clone());
     set("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", f.memory_size.to_string());
     set("AWS_LAMBDA_LOG_GROUP_NAME", f.log_group());
     set("AWS_LAMBDA_LOG_STREAM_NAME", stream);

@@ -3,31 +3,43 @@
 
 use crate::code::{CodeStore, digests};
 use crate::environment::{Pool, start_reaper};
-use crate::errors::not_found;
-use crate::function::{Function, function_arn, last_modified, record_key};
+use crate::alias::Alias;
+use crate::function::{Function, LATEST, last_modified, record_key};
 use crate::generated::*;
 use crate::{runtimes, validate, zip};
-use kagami_core::store::StoreOp;
+use kagami_core::store::{Commit, StoreOp};
 use kagami_core::{RequestContext, ServiceEnv, ServiceError, Store, StoreError, clock};
 use parking_lot::RwLock;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub const FUNCTIONS: &str = "lambda/functions";
+/// Published versions: immutable snapshots of a function, keyed `account/region/name/NNN`.
+pub const VERSIONS: &str = "lambda/versions";
+/// Aliases, keyed `account/region/name/alias`.
+pub const ALIASES: &str = "lambda/aliases";
 
-/// ListFunctions page size when MaxItems is absent, and its ceiling.
-/// https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html
-const MAX_ITEMS: usize = 50;
 
 pub struct Lambda {
-    store: Store,
+    pub(crate) store: Store,
     /// Keyed by `account/region/name`: sorted, which is the order ListFunctions pages in.
-    functions: RwLock<BTreeMap<String, Arc<Function>>>,
+    /// Lock order: `functions`, then `versions`, then `aliases`.
+    pub(crate) functions: RwLock<BTreeMap<String, Arc<Function>>>,
+    /// Keyed by `version_key`: a function's versions sort by number after its prefix.
+    pub(crate) versions: RwLock<BTreeMap<String, Arc<Function>>>,
+    pub(crate) aliases: RwLock<BTreeMap<String, Arc<Alias>>>,
     pub code: CodeStore,
+    /// Layer versions and their archives (`layers.rs`).
+    pub layers: crate::layers::Layers,
+    /// Other services (code read from S3, logs, destinations) and the gateway's address.
+    pub peers: kagami_core::Peers,
     pub pool: Arc<Pool>,
-    pub external_host: Option<String>,
     /// Where `code_server` listens, once started.
     pub code_server: tokio::sync::OnceCell<std::net::SocketAddr>,
+    /// Policies, concurrency, code signing and other per-function settings (`control.rs`).
+    pub control: crate::control::Control,
+    /// Event invoke configurations; asynchronous events run in `async_invoke.rs`.
+    pub asynchronous: crate::async_invoke::Asynchronous,
 }
 
 impl Lambda {
@@ -37,50 +49,73 @@ impl Lambda {
         for (key, f) in env.store.scan_json::<Function>(FUNCTIONS)? {
             functions.insert(key, Arc::new(f));
         }
-        code.sweep(&functions.values().map(|f| f.code_hex.as_str()).collect());
+        let versions: BTreeMap<String, Arc<Function>> =
+            env.store.scan_json::<Function>(VERSIONS)?.into_iter().map(|(k, f)| (k, Arc::new(f))).collect();
+        let aliases = env.store.scan_json::<Alias>(ALIASES)?.into_iter().map(|(k, a)| (k, Arc::new(a))).collect();
+        code.sweep(&functions.values().chain(versions.values()).map(|f| f.code_hex.as_str()).collect());
+        let layers = crate::layers::Layers::open(&env.store, functions.values().chain(versions.values()).flat_map(|f| f.layers.iter()))?;
         let pool = Arc::new(Pool::default());
         start_reaper(&pool);
-        Ok(Lambda { store: env.store.clone(), functions: RwLock::new(functions), code, pool, external_host: env.external_host.clone(), code_server: tokio::sync::OnceCell::new() })
+        Ok(Lambda {
+            store: env.store.clone(),
+            functions: RwLock::new(functions),
+            versions: RwLock::new(versions),
+            aliases: RwLock::new(aliases),
+            code,
+            layers,
+            peers: env.peers.clone(),
+            pool,
+            code_server: tokio::sync::OnceCell::new(),
+            control: crate::control::Control::load(&env.store)?,
+            asynchronous: crate::async_invoke::Asynchronous::load(&env.store)?,
+        })
     }
 
     pub fn reset(&self) {
         self.functions.write().clear();
+        self.versions.write().clear();
+        self.aliases.write().clear();
         self.pool.clear();
         self.code.clear();
-        drop(self.store.submit(vec![StoreOp::delete_prefix(FUNCTIONS, "")]));
+        self.layers.reset();
+        self.control.reset();
+        self.asynchronous.reset();
+        drop(self.store.submit(vec![
+            StoreOp::delete_prefix(FUNCTIONS, ""),
+            StoreOp::delete_prefix(VERSIONS, ""),
+            StoreOp::delete_prefix(ALIASES, ""),
+        ]));
     }
 
-    async fn save(&self, f: &Function) -> Result<(), ServiceError> {
-        if self.store.is_durable() {
-            self.store
-                .commit(vec![StoreOp::put_json(FUNCTIONS, f.key(), f)])
-                .await
-                .map_err(|e| ServiceError::internal(format!("saving function {}: {e}", f.name)))?;
-        }
-        Ok(())
+    /// Queues records while the lock that ordered the in-memory change is held, so that
+    /// concurrent changes of one record reach the disk in that order; `settle` after.
+    pub(crate) fn submit(&self, ops: Vec<StoreOp>) -> Commit {
+        self.store.submit(ops)
     }
 
-    /// The function a `FunctionName` (name, partial or full ARN) names, with its qualifier.
+    pub(crate) async fn settle(pending: Commit, what: &str) -> Result<(), ServiceError> {
+        pending.wait().await.map_err(|e| ServiceError::internal(format!("saving function {what}: {e}")))
+    }
+
+    /// Whether any function or version still runs the package `hex`.
+    pub(crate) fn code_in_use(&self, hex: &str) -> bool {
+        self.functions.read().values().any(|f| f.code_hex == hex) || self.versions.read().values().any(|f| f.code_hex == hex)
+    }
+
+    /// The function a `FunctionName` (name, partial or full ARN) names, with its qualifier:
+    /// `$LATEST`, a published version, or the version an alias points to.
     pub fn function(&self, ctx: &RequestContext, name: &str, qualifier: Option<&str>) -> Result<Arc<Function>, ServiceError> {
-        let (name, q) = validate::function_name(name)?;
-        let arn = || match qualifier.or(q) {
-            Some(q) => format!("{}:{q}", function_arn(&ctx.region, &ctx.account_id, name)),
-            None => function_arn(&ctx.region, &ctx.account_id, name),
-        };
-        // Only $LATEST exists until versions are published.
-        if qualifier.or(q).is_some_and(|q| q != crate::function::LATEST) {
-            return Err(not_found(&arn()));
-        }
-        self.functions
-            .read()
-            .get(&record_key(&ctx.account_id, &ctx.region, name))
-            .cloned()
-            .ok_or_else(|| not_found(&arn()))
+        Ok(self.resolve(ctx, name, qualifier)?.function)
     }
 
-    /// Whether `f` is still the function's current revision.
+    /// Whether `f` is still the function's current revision (a version: still published).
     pub fn is_current(&self, f: &Function) -> bool {
-        self.functions.read().get(&f.key()).is_some_and(|c| c.revision_id == f.revision_id)
+        let same = |c: &Arc<Function>| c.revision_id == f.revision_id;
+        if f.is_latest() {
+            self.functions.read().get(&f.key()).is_some_and(same)
+        } else {
+            self.versions.read().get(&f.record_key()).is_some_and(same)
+        }
     }
 
     /// Checks a package and stores it; returns (base64 sha, hex sha, size).
@@ -107,21 +142,21 @@ impl Lambda {
             .into());
         };
         validate::runtime(&runtime)?;
+        crate::interpreters::prewarm(&runtime);
         validate::handler(&handler)?;
         validate::environment(input.environment.as_ref().and_then(|e| e.variables.as_ref()))?;
         let timeout = validate::timeout(input.timeout)?;
         let memory_size = validate::memory_size(input.memory_size)?;
-        let Some(zip_bytes) = input.code.zip_file.as_deref() else {
-            return Err(LambdaError::InvalidParameterValueException(
-                "kagami takes function code as ZipFile; S3 locations are not supported yet.".into(),
-            )
-            .into());
-        };
+        let layers = self.resolve_function_layers(ctx, input.layers.as_deref().unwrap_or_default())?;
+        let c = &input.code;
+        let location = crate::s3_code::S3Location { bucket: c.s3_bucket.as_deref(), key: c.s3_key.as_deref(), version: c.s3_object_version.as_deref() };
+        let zip_bytes = self.package_source(ctx, c.zip_file.as_ref(), location).await?;
         let key = record_key(&ctx.account_id, &ctx.region, name);
         if self.functions.read().contains_key(&key) {
             return Err(LambdaError::ResourceConflictException(format!("Function already exist: {name}")).into());
         }
-        let (code_sha256, code_hex, code_size) = self.put_code(zip_bytes)?;
+        self.check_unzipped_total(Some(&zip_bytes), "", &layers)?;
+        let (code_sha256, code_hex, code_size) = self.put_code(&zip_bytes)?;
         let f = Function {
             account: ctx.account_id.clone(),
             region: ctx.region.clone(),
@@ -139,31 +174,50 @@ impl Lambda {
             code_size,
             last_modified: last_modified(clock::now_millis()),
             revision_id: kagami_core::ids::uuid_v4(),
+            version: LATEST.to_string(),
+            last_version: 0,
+            published_revision: None,
+            layers,
+            dead_letter_target: input.dead_letter_config.and_then(|d| d.target_arn).filter(|t| !t.is_empty()),
         };
-        {
+        let pending = {
             let mut functions = self.functions.write();
             if functions.contains_key(&key) {
                 return Err(LambdaError::ResourceConflictException(format!("Function already exist: {name}")).into());
             }
             functions.insert(key, Arc::new(f.clone()));
+            self.submit(vec![StoreOp::put_json(FUNCTIONS, f.key(), &f)])
+        };
+        Self::settle(pending, &f.name).await?;
+        if input.publish == Some(true) {
+            return Ok(self.publish(ctx, name, None, None, None).await?.configuration());
         }
-        self.save(&f).await?;
         Ok(f.configuration())
     }
 
     pub async fn get_function(self: &Arc<Self>, ctx: &RequestContext, input: GetFunctionRequest) -> Result<GetFunctionResponse, ServiceError> {
-        let f = self.function(ctx, &input.function_name, input.qualifier.as_deref())?;
+        let resolved = self.resolve(ctx, &input.function_name, input.qualifier.as_deref())?;
+        let f = &resolved.function;
         let server = crate::code_server::address(self)
             .await
             .ok_or_else(|| ServiceError::internal("cannot start the package server"))?;
+        // Tags belong to the function, not to a version.
+        let tags = self.functions.read().get(&f.key()).map(|l| l.tags.clone()).unwrap_or_default();
         Ok(GetFunctionResponse {
-            configuration: Some(f.configuration()),
+            configuration: Some(resolved.configuration()),
             code: Some(FunctionCodeLocation {
                 repository_type: Some("S3".into()),
-                location: Some(format!("http://{server}{}{}/{}/{}", crate::code_server::PATH_PREFIX, f.account, f.region, f.name)),
+                location: Some(format!(
+                    "http://{server}{}{}/{}/{}/{}",
+                    crate::code_server::PATH_PREFIX,
+                    f.account,
+                    f.region,
+                    f.name,
+                    f.version.replace('$', "%24")
+                )),
                 ..Default::default()
             }),
-            tags: (!f.tags.is_empty()).then(|| f.tags.clone()),
+            tags: (!tags.is_empty()).then_some(tags),
             ..Default::default()
         })
     }
@@ -173,65 +227,57 @@ impl Lambda {
         ctx: &RequestContext,
         input: GetFunctionConfigurationRequest,
     ) -> Result<FunctionConfiguration, ServiceError> {
-        Ok(self.function(ctx, &input.function_name, input.qualifier.as_deref())?.configuration())
-    }
-
-    pub fn list_functions(&self, ctx: &RequestContext, input: ListFunctionsRequest) -> Result<ListFunctionsResponse, ServiceError> {
-        let max = match input.max_items {
-            None => MAX_ITEMS,
-            Some(n) if (1..=10_000).contains(&n) => usize::try_from(n).unwrap_or(MAX_ITEMS).min(MAX_ITEMS),
-            Some(n) => {
-                return Err(crate::errors::validation(&format!(
-                    "Value '{n}' at 'maxItems' failed to satisfy constraint: Member must have value {}",
-                    if n < 1 { "greater than or equal to 1" } else { "less than or equal to 10000" }
-                )));
-            }
-        };
-        let prefix = format!("{}/{}/", ctx.account_id, ctx.region);
-        let functions = self.functions.read();
-        let mut page: Vec<FunctionConfiguration> = Vec::new();
-        let mut next_marker = None;
-        let start = input.marker.map(|m| format!("{prefix}{m}"));
-        for (key, f) in functions.range(prefix.clone()..) {
-            if !key.starts_with(&prefix) {
-                break;
-            }
-            if start.as_ref().is_some_and(|s| key <= s) {
-                continue;
-            }
-            if page.len() == max {
-                next_marker = page.last().and_then(|c| c.function_name.clone());
-                break;
-            }
-            page.push(f.configuration());
-        }
-        Ok(ListFunctionsResponse { next_marker, functions: Some(page) })
+        Ok(self.resolve(ctx, &input.function_name, input.qualifier.as_deref())?.configuration())
     }
 
     pub async fn delete_function(&self, ctx: &RequestContext, input: DeleteFunctionRequest) -> Result<(), ServiceError> {
-        let f = self.function(ctx, &input.function_name, input.qualifier.as_deref())?;
-        if input.qualifier.as_deref() == Some(crate::function::LATEST) {
-            return Err(LambdaError::InvalidParameterValueException(
-                "$LATEST version cannot be deleted without deleting the function.".into(),
-            )
-            .into());
+        let (name, in_name) = validate::function_name(&input.function_name)?;
+        let qualifier = crate::versions::qualifier(in_name, input.qualifier.as_deref())?;
+        let f = self.latest(ctx, name)?;
+        match qualifier {
+            Some(LATEST) => {
+                return Err(LambdaError::InvalidParameterValueException(
+                    "$LATEST version cannot be deleted without deleting the function.".into(),
+                )
+                .into());
+            }
+            Some(q) => return self.delete_version(&f, q).await,
+            None => {}
         }
-        let shared = {
+        let key = f.key();
+        let below = crate::function::children_prefix(&key);
+        let (versions, pending) = {
             let mut functions = self.functions.write();
-            functions.remove(&f.key());
-            functions.values().any(|o| o.code_hex == f.code_hex)
+            functions.remove(&key);
+            let mut versions = self.versions.write();
+            let keys: Vec<String> = versions.range(below.clone()..).take_while(|(k, _)| k.starts_with(&below)).map(|(k, _)| k.clone()).collect();
+            let gone: Vec<Arc<Function>> = keys.iter().filter_map(|k| versions.remove(k)).collect();
+            self.aliases.write().retain(|k, _| !k.starts_with(&below));
+            let pending = self.submit(vec![
+                StoreOp::delete(FUNCTIONS, key.clone()),
+                StoreOp::delete_prefix(VERSIONS, below.clone()),
+                StoreOp::delete_prefix(ALIASES, below),
+            ]);
+            (gone, pending)
         };
-        self.pool.retire(&f.key());
-        if self.store.is_durable() {
-            self.store
-                .commit(vec![StoreOp::delete(FUNCTIONS, f.key())])
-                .await
-                .map_err(|e| ServiceError::internal(format!("deleting function {}: {e}", f.name)))?;
-        }
-        if !shared {
-            self.code.remove(&f.code_hex);
+        self.pool.retire(&key);
+        Self::settle(pending, &f.name).await?;
+        for hex in std::iter::once(&f.code_hex).chain(versions.iter().map(|v| &v.code_hex)) {
+            if !self.code_in_use(hex) {
+                self.code.remove(hex);
+            }
         }
         Ok(())
+    }
+
+    /// A function's `$LATEST` by bare name; a qualifier in `name` is ignored.
+    pub(crate) fn latest(&self, ctx: &RequestContext, name: &str) -> Result<Arc<Function>, ServiceError> {
+        let (name, _) = validate::function_name(name)?;
+        self.functions
+            .read()
+            .get(&record_key(&ctx.account_id, &ctx.region, name))
+            .cloned()
+            .ok_or_else(|| crate::errors::not_found(&crate::function::function_arn(&ctx.region, &ctx.account_id, name)))
     }
 
     /// Applies a change to a function (new revision), saving it and retiring warm environments.
@@ -242,38 +288,46 @@ impl Lambda {
         revision_id: Option<&str>,
         change: impl FnOnce(&mut Function),
     ) -> Result<Function, ServiceError> {
-        let current = self.function(ctx, name, None)?;
-        if revision_id.is_some_and(|r| r != current.revision_id) {
-            return Err(LambdaError::PreconditionFailedException(
-                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id".into(),
-            )
-            .into());
-        }
-        let mut f = (*current).clone();
-        change(&mut f);
-        f.last_modified = last_modified(clock::now_millis());
-        f.revision_id = kagami_core::ids::uuid_v4();
-        let old_hex = current.code_hex.clone();
-        self.functions.write().insert(f.key(), Arc::new(f.clone()));
-        self.pool.retire(&f.key());
-        self.save(&f).await?;
-        if old_hex != f.code_hex && !self.functions.read().values().any(|o| o.code_hex == old_hex) {
+        let latest = self.latest(ctx, name)?;
+        let key = latest.key();
+        // Read, change and write under one lock: a concurrent PublishVersion must not
+        // lose its version counter to this update.
+        let (f, old_hex, pending) = {
+            let mut functions = self.functions.write();
+            let current = functions
+                .get(&key)
+                .cloned()
+                .ok_or_else(|| crate::errors::not_found(&latest.arn()))?;
+            if revision_id.is_some_and(|r| r != current.revision_id) {
+                return Err(LambdaError::PreconditionFailedException(
+                    "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id".into(),
+                )
+                .into());
+            }
+            let mut f = (*current).clone();
+            change(&mut f);
+            f.last_modified = last_modified(clock::now_millis());
+            f.revision_id = kagami_core::ids::uuid_v4();
+            functions.insert(key, Arc::new(f.clone()));
+            let pending = self.submit(vec![StoreOp::put_json(FUNCTIONS, f.key(), &f)]);
+            (f, current.code_hex.clone(), pending)
+        };
+        self.pool.retire(&format!("{}#{LATEST}", f.key()));
+        Self::settle(pending, &f.name).await?;
+        if old_hex != f.code_hex && !self.code_in_use(&old_hex) {
             self.code.remove(&old_hex);
         }
         Ok(f)
     }
 
     pub async fn update_function_code(&self, ctx: &RequestContext, input: UpdateFunctionCodeRequest) -> Result<FunctionConfiguration, ServiceError> {
-        self.function(ctx, &input.function_name, None)?;
-        let Some(zip_bytes) = input.zip_file.as_deref() else {
-            return Err(LambdaError::InvalidParameterValueException(
-                "kagami takes function code as ZipFile; S3 locations are not supported yet.".into(),
-            )
-            .into());
-        };
-        let (sha, hex, size) = self.put_code(zip_bytes)?;
+        let current = self.latest(ctx, &input.function_name)?;
+        let location = crate::s3_code::S3Location { bucket: input.s3_bucket.as_deref(), key: input.s3_key.as_deref(), version: input.s3_object_version.as_deref() };
+        let zip_bytes = self.package_source(ctx, input.zip_file.as_ref(), location).await?;
+        self.check_unzipped_total(Some(&zip_bytes), "", &current.layers)?;
+        let (sha, hex, size) = self.put_code(&zip_bytes)?;
         if input.dry_run == Some(true) {
-            let mut c = self.function(ctx, &input.function_name, None)?.configuration();
+            let mut c = self.latest(ctx, &input.function_name)?.configuration();
             c.code_sha256 = Some(sha);
             c.code_size = Some(size);
             return Ok(c);
@@ -285,6 +339,9 @@ impl Lambda {
                 f.code_size = size;
             })
             .await?;
+        if input.publish == Some(true) {
+            return Ok(self.publish(ctx, &f.name, None, None, None).await?.configuration());
+        }
         Ok(f.configuration())
     }
 
@@ -305,6 +362,10 @@ impl Lambda {
         validate::environment(input.environment.as_ref().and_then(|e| e.variables.as_ref()))?;
         let timeout = input.timeout.map(|t| validate::timeout(Some(t))).transpose()?;
         let memory = input.memory_size.map(|m| validate::memory_size(Some(m))).transpose()?;
+        let layers = input.layers.as_deref().map(|l| self.resolve_function_layers(ctx, l)).transpose()?;
+        if let Some(l) = &layers {
+            self.check_unzipped_total(None, &self.latest(ctx, &input.function_name)?.code_hex, l)?;
+        }
         let f = self
             .update(ctx, &input.function_name, input.revision_id.as_deref(), |f| {
                 if let Some(r) = input.role {
@@ -328,14 +389,25 @@ impl Lambda {
                 if let Some(e) = input.environment {
                     f.environment = e.variables;
                 }
+                if let Some(d) = input.dead_letter_config {
+                    f.dead_letter_target = d.target_arn.filter(|t| !t.is_empty());
+                }
+                if let Some(l) = layers {
+                    f.layers = l;
+                }
             })
             .await?;
         Ok(f.configuration())
     }
 
     /// The package of a function, for its Code.Location.
-    pub fn package(&self, account: &str, region: &str, name: &str) -> Option<Vec<u8>> {
-        let f = self.functions.read().get(&record_key(account, region, name)).cloned()?;
+    /// The package of a function's `$LATEST` (no version, or `$LATEST`) or of a version.
+    pub fn package(&self, account: &str, region: &str, name: &str, version: Option<&str>) -> Option<Vec<u8>> {
+        let key = record_key(account, region, name);
+        let f = match version.map(|v| v.replace("%24", "$")) {
+            Some(v) if v != LATEST => self.versions.read().get(&crate::function::version_key(&key, v.parse().ok()?)).cloned()?,
+            _ => self.functions.read().get(&key).cloned()?,
+        };
         self.code.get(&f.code_hex).ok()
     }
 

@@ -124,6 +124,11 @@ fn target(root: &Path, name: &str) -> Result<PathBuf, ZipError> {
     Ok(path)
 }
 
+/// What the archive's entries add up to once unpacked, as its directory claims.
+pub fn unzipped_size(data: &[u8]) -> Result<u64, ZipError> {
+    Ok(entries(data)?.iter().map(|e| e.uncompressed_size as u64).fold(0, u64::saturating_add))
+}
+
 /// Checks that the archive is readable and every name stays inside the package.
 pub fn validate(data: &[u8]) -> Result<(), ZipError> {
     let entries = entries(data)?;
