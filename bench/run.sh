@@ -4,6 +4,9 @@
 #
 #   ./bench/run.sh                     defaults: 16 connections, 5 s per operation
 #   ./bench/run.sh --duration 10       extra arguments go to kagami-bench
+#   ./bench/run.sh --scenarios lambda  one group: Lambda cold starts and warm invokes of
+#                                      no-op python3.12 and nodejs20.x functions (kagami
+#                                      only; Node.js skipped without `node` on PATH)
 #
 # Prints markdown and keeps a copy in target/bench-results.md.
 set -euo pipefail

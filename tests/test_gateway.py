@@ -26,10 +26,11 @@ from botocore.exceptions import ClientError
 # provider, move its case to an operation that is still missing, so every protocol's
 # error serializer stays covered.
 NOT_IMPLEMENTED = [
-    pytest.param("lambda", "get_function_recursion_config", {"FunctionName": "f"},
-                 "GetFunctionRecursionConfig", "json", id="lambda-rest-json"),
-    pytest.param("dynamodb", "describe_contributor_insights", {"TableName": "t"},
-                 "DescribeContributorInsights", "json", id="dynamodb-json-1.0"),
+    pytest.param("lambda", "get_capacity_provider", {"CapacityProviderName": "p"},
+                 "GetCapacityProvider", "json", id="lambda-rest-json"),
+    # DynamoDB implements every operation boto3 knows; SWF speaks the same JSON 1.0.
+    pytest.param("swf", "list_domains", {"registrationStatus": "REGISTERED"},
+                 "ListDomains", "json", id="swf-json-1.0"),
     pytest.param("kinesis", "describe_limits", {}, "DescribeLimits", "json", id="kinesis-json-1.1"),
     pytest.param("ec2", "describe_capacity_reservation_fleets", {},
                  "DescribeCapacityReservationFleets", "xml", id="ec2-ec2"),
@@ -113,11 +114,11 @@ def test_unimplemented_operation_answers_not_implemented_in_rpc_v2_cbor(
 
 
 def test_unimplemented_operation_fails_in_the_aws_cli_with_its_code(aws_cli):
-    returncode, stderr = aws_cli("lambda", "get-function-recursion-config", "--function-name", "f",
+    returncode, stderr = aws_cli("lambda", "get-capacity-provider", "--capacity-provider-name", "p",
                                  expect_error=True)
     assert returncode != 0
     assert "NotImplemented" in stderr
-    assert "GetFunctionRecursionConfig" in stderr
+    assert "GetCapacityProvider" in stderr
 
 
 def test_unimplemented_global_service_answers_in_any_region(aws_client):

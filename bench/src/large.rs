@@ -182,7 +182,7 @@ mod tests {
             peak_rss_kib: 0,
         };
         assert!((stats.put_mb_per_sec() - 536.870_912).abs() < 1e-6);
-        assert!((stats.get_mb_per_sec() - 1073.741_824).abs() < 1e-6);
+        assert!((stats.get_mb_per_sec() - 1_073.741_824).abs() < 1e-6);
         assert!((stats.cpu_secs_per_gib(stats.put_cpu_ticks, 100) - 1.5).abs() < 1e-9);
     }
 }

@@ -5,10 +5,12 @@
 //! fixed-duration load over N keep-alive connections reporting throughput, latency
 //! percentiles and the server's CPU time per operation (from /proc/<pid>/stat); then,
 //! on a server started for it alone, one large S3 object PUT and GET back (MB/s each
-//! way and the server's peak RSS).
+//! way and the server's peak RSS); and, on another, Lambda's cold starts and sequential
+//! warm invokes (kagami only: moto runs functions in Docker).
 
 mod dynamodb;
 mod http;
+mod lambda;
 mod large;
 mod listing;
 mod load;
@@ -75,6 +77,9 @@ pub struct Args {
     /// The same for moto, which writes a few thousand items a second at best.
     #[arg(long, default_value_t = 5_000)]
     moto_query_table_items: usize,
+    /// Cold starts measured per Lambda runtime (each after an UpdateFunctionConfiguration).
+    #[arg(long, default_value_t = 20)]
+    lambda_cold_starts: usize,
 }
 
 pub struct Startup {
@@ -90,6 +95,8 @@ pub struct Suite {
     pub peak_rss_kib: u64,
     pub large: Option<large::LargeStats>,
     pub listing: Option<listing::ListingStats>,
+    /// Cold and sequential warm invokes per runtime.
+    pub lambda: Vec<lambda::LambdaStats>,
 }
 
 fn main() -> Result<()> {
@@ -146,15 +153,21 @@ fn suite(label: &'static str, kind: &dyn Fn(usize) -> Kind, runs: usize, sizes: 
     }
     startups.sort();
 
+    // moto runs functions in Docker containers: not what this measures.
+    let is_kagami = matches!(kind(0), Kind::Kagami { .. });
+    let groups: Vec<Group> = args.scenarios.iter().copied().filter(|g| *g != Group::Lambda || is_kagami).collect();
     let server = Server::start(&kind(runs))?;
     let target = Target::new(server.addr);
-    let fixtures = target.setup(&args.scenarios, args.connections, sizes.query_items).with_context(|| format!("set up on {label}"))?;
+    let fixtures = target.setup(&groups, args.connections, sizes.query_items).with_context(|| format!("set up on {label}"))?;
     let duration = Duration::from_secs_f64(args.duration);
     let mut results = Vec::new();
-    for scenario in Scenario::ALL.into_iter().filter(|s| args.scenarios.contains(&s.group())) {
+    for scenario in Scenario::ALL.into_iter().filter(|s| groups.contains(&s.group()) && fixtures.supports(*s)) {
         eprintln!("[kagami-bench] {label}: {} for {:?} on {} connections", scenario.label(), duration, args.connections);
         let operation = target.operation(scenario, &fixtures)?;
-        let stats = load::run(server.addr, args.connections, duration, server.pid, operation)?;
+        if let Some(warm_up) = scenario.warm_up() {
+            load::run(server.addr, args.connections, warm_up, server.pid, &operation)?;
+        }
+        let stats = load::run(server.addr, args.connections, duration, server.pid, &operation)?;
         results.push((scenario, stats));
     }
     let peak_rss_kib = procfs::status_kib(server.pid, "VmHWM")?;
@@ -177,5 +190,13 @@ fn suite(label: &'static str, kind: &dyn Fn(usize) -> Kind, runs: usize, sizes: 
     } else {
         None
     };
-    Ok(Suite { label, startup: Startup { runs: startups, idle_rss_kib }, results, peak_rss_kib, large, listing })
+    let lambda = if groups.contains(&Group::Lambda) && !fixtures.lambda_runtimes.is_empty() {
+        eprintln!("[kagami-bench] {label}: Lambda cold starts ({} per runtime) and sequential warm invokes", args.lambda_cold_starts);
+        let server = Server::start(&kind(runs + 3))?;
+        lambda::run(&Target::new(server.addr), server.pid, &fixtures.lambda_runtimes, args.lambda_cold_starts)
+            .with_context(|| format!("Lambda on {label}"))?
+    } else {
+        Vec::new()
+    };
+    Ok(Suite { label, startup: Startup { runs: startups, idle_rss_kib }, results, peak_rss_kib, large, listing, lambda })
 }

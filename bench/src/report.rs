@@ -1,5 +1,6 @@
 //! The markdown report: absolute numbers, then ratios, then the issue's targets.
 
+use crate::lambda::{LambdaStats, Runtime, percentile};
 use crate::large::MIB;
 use crate::scenarios::Scenario;
 use crate::{Args, Suite};
@@ -14,6 +15,8 @@ const TARGET_DURABLE_FACTOR: f64 = 3.0;
 // The project's targets for large S3 objects, in memory mode.
 const TARGET_LARGE_MB_PER_SEC: f64 = 500.0;
 const TARGET_LARGE_PEAK_RSS_MIB: f64 = 64.0;
+// Issue 5: a Python cold start (Invoke round trip after an update), median, memory mode.
+const TARGET_PYTHON_COLD_START_MS: f64 = 150.0;
 
 pub fn markdown(args: &Args, suites: &[Suite], ticks_per_sec: u64) -> String {
     let mut out = String::new();
@@ -84,6 +87,7 @@ pub fn markdown(args: &Args, suites: &[Suite], ticks_per_sec: u64) -> String {
 
     large_table(&mut out, suites, ticks_per_sec);
     listing_table(&mut out, suites, ticks_per_sec);
+    lambda_table(&mut out, suites, ticks_per_sec);
 
     if let (Some(memory), Some(moto)) = (memory, moto) {
         // Every ratio reads "how many times better kagami is": above 1 is kagami's lead.
@@ -140,6 +144,18 @@ pub fn markdown(args: &Args, suites: &[Suite], ticks_per_sec: u64) -> String {
                 );
             }
         }
+    }
+    if let Some(python) = memory.and_then(|m| m.lambda.iter().find(|l| l.runtime == Runtime::Python)) {
+        let _ = writeln!(out, "\n### Lambda targets (issue 5, memory mode)\n");
+        let _ = writeln!(out, "| target | measured | met |");
+        let _ = writeln!(out, "| --- | ---: | :---: |");
+        let cold = percentile(&python.cold, 50.0).as_secs_f64() * 1e3;
+        target(
+            &mut out,
+            &format!("python3.12 cold start (median) ≤ {TARGET_PYTHON_COLD_START_MS} ms"),
+            &format!("{cold:.1} ms"),
+            cold <= TARGET_PYTHON_COLD_START_MS,
+        );
     }
     if let Some(large) = memory.and_then(|m| m.large.as_ref()) {
         let size = large.bytes / MIB;
@@ -225,6 +241,47 @@ fn listing_table(out: &mut String, suites: &[Suite], ticks_per_sec: u64) {
             l.cpu_us_per_page(ticks_per_sec),
         );
     }
+}
+
+/// Cold starts and sequential warm invokes of the no-op functions, per runtime.
+fn lambda_table(out: &mut String, suites: &[Suite], ticks_per_sec: u64) {
+    let measured: Vec<(&Suite, &LambdaStats)> = suites.iter().flat_map(|s| s.lambda.iter().map(move |l| (s, l))).collect();
+    let Some((_, first)) = measured.first() else { return };
+    let _ = writeln!(
+        out,
+        "\n### Lambda: no-op handlers, one client ({} cold starts, {} warm invokes per runtime)\n",
+        first.cold.len(),
+        first.warm.len()
+    );
+    let _ = writeln!(
+        out,
+        "| runtime | server | cold start p50 | cold start p99 | warm p50 | warm p99 | overhead p50 | overhead p99 | server CPU per cold start |"
+    );
+    let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (s, l) in measured {
+        let p = |v: &[Duration], q: f64| us(percentile(v, q).as_micros().min(u128::from(u32::MAX)) as u32);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} ms |",
+            l.runtime.id(),
+            s.label,
+            p(&l.cold, 50.0),
+            p(&l.cold, 99.0),
+            p(&l.warm, 50.0),
+            p(&l.warm, 99.0),
+            p(&l.overhead, 50.0),
+            p(&l.overhead, 99.0),
+            l.cpu_ms_per_cold_start(ticks_per_sec),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nA cold start is the Invoke round trip right after an UpdateFunctionConfiguration (not timed) \
+         that retires the function's environments; overhead is a warm round trip minus the handler's own \
+         run time (which it returns). Warm invokes per second with concurrent clients (one \
+         environment each) are the Invoke rows of the throughput table; their server CPU excludes the \
+         runtime processes."
+    );
 }
 
 fn stats(suite: &Suite, scenario: Scenario) -> Option<&crate::load::LoadStats> {

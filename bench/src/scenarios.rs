@@ -5,6 +5,7 @@
 //! microseconds of client CPU, none of the server's).
 
 use crate::http::{Conn, Response, encode_request};
+use crate::lambda::Runtime;
 use crate::load::Outcome;
 use crate::sigv4::{Signer, amz_date_now};
 use anyhow::{Context, Result, bail};
@@ -25,10 +26,12 @@ pub enum Group {
     S3,
     /// PutItem, GetItem and Query.
     Dynamodb,
+    /// Cold and warm Invoke of no-op Python and Node.js functions (kagami only).
+    Lambda,
 }
 
 impl Group {
-    pub const ALL: [Group; 4] = [Group::Sqs, Group::Sts, Group::S3, Group::Dynamodb];
+    pub const ALL: [Group; 5] = [Group::Sqs, Group::Sts, Group::S3, Group::Dynamodb, Group::Lambda];
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -41,10 +44,12 @@ pub enum Scenario {
     PutItem,
     GetItem,
     Query,
+    /// Warm Invoke of the no-op function of a runtime.
+    Invoke(Runtime),
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::SendMessage,
         Scenario::ReceiveDeleteMessage,
         Scenario::GetCallerIdentity,
@@ -53,6 +58,8 @@ impl Scenario {
         Scenario::PutItem,
         Scenario::GetItem,
         Scenario::Query,
+        Scenario::Invoke(Runtime::Python),
+        Scenario::Invoke(Runtime::Node),
     ];
 
     pub fn label(self) -> &'static str {
@@ -65,6 +72,8 @@ impl Scenario {
             Scenario::PutItem => "PutItem 1 KiB",
             Scenario::GetItem => "GetItem 1 KiB",
             Scenario::Query => "Query 100 items",
+            Scenario::Invoke(Runtime::Python) => "Invoke python3.12 (warm, no-op)",
+            Scenario::Invoke(Runtime::Node) => "Invoke nodejs20.x (warm, no-op)",
         }
     }
 
@@ -74,13 +83,31 @@ impl Scenario {
             Scenario::GetCallerIdentity => Group::Sts,
             Scenario::PutObject | Scenario::GetObject => Group::S3,
             Scenario::PutItem | Scenario::GetItem | Scenario::Query => Group::Dynamodb,
+            Scenario::Invoke(_) => Group::Lambda,
         }
+    }
+
+    /// Load run first and not measured: Invoke's starts one environment per connection.
+    pub fn warm_up(self) -> Option<std::time::Duration> {
+        matches!(self, Scenario::Invoke(_)).then_some(std::time::Duration::from_secs(1))
     }
 }
 
 /// What the setup of the selected groups made on the server.
 pub struct Fixtures {
     queue_url: Option<String>,
+    /// The runtimes whose functions exist (Node.js only where `node` runs).
+    pub lambda_runtimes: Vec<Runtime>,
+}
+
+impl Fixtures {
+    /// Whether the setup made what `scenario` needs.
+    pub fn supports(&self, scenario: Scenario) -> bool {
+        match scenario {
+            Scenario::Invoke(runtime) => self.lambda_runtimes.contains(&runtime),
+            _ => true,
+        }
+    }
 }
 
 /// The operation run in the load loop, its fixed requests prepared.
@@ -93,6 +120,7 @@ pub struct Target {
     sts: Signer,
     pub(crate) s3: Signer,
     pub(crate) dynamodb: Signer,
+    pub(crate) lambda: Signer,
 }
 
 impl Target {
@@ -103,7 +131,7 @@ impl Target {
             region: REGION.into(),
             service: service.into(),
         };
-        Target { addr, host: addr.to_string(), sqs: signer("sqs"), sts: signer("sts"), s3: signer("s3"), dynamodb: signer("dynamodb") }
+        Target { addr, host: addr.to_string(), sqs: signer("sqs"), sts: signer("sts"), s3: signer("s3"), dynamodb: signer("dynamodb"), lambda: signer("lambda") }
     }
 
     /// An SQS JSON-protocol request (what current SDKs send).
@@ -164,7 +192,14 @@ impl Target {
         if groups.contains(&Group::Dynamodb) {
             self.setup_dynamodb(query_items, connections).context("set up DynamoDB")?;
         }
-        Ok(Fixtures { queue_url })
+        let mut lambda_runtimes = Vec::new();
+        if groups.contains(&Group::Lambda) {
+            for runtime in Runtime::ALL.into_iter().filter(|r| r.available()) {
+                self.create_lambda_function(runtime)?;
+                lambda_runtimes.push(runtime);
+            }
+        }
+        Ok(Fixtures { queue_url, lambda_runtimes })
     }
 
     fn create_queue(&self, name: &str) -> Result<String> {
@@ -192,6 +227,7 @@ impl Target {
             Scenario::PutItem => Ok(self.put_item_operation()),
             Scenario::GetItem => Ok(self.get_item_operation()),
             Scenario::Query => Ok(self.query_operation()),
+            Scenario::Invoke(runtime) => Ok(self.invoke_operation(runtime)),
         }
     }
 

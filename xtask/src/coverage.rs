@@ -33,13 +33,16 @@ fn fetch_health(root: &Path) -> Result<Value> {
     let result = (|| {
         let stdout = child.stdout.take().context("no stdout")?;
         let mut addr = None;
-        for line in BufReader::new(stdout).lines() {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
             let line = line?;
             if let Some(rest) = line.split("kagami listening on http://").nth(1) {
                 addr = Some(rest.trim().to_string());
                 break;
             }
         }
+        // Keep reading: kagami prints more after the address, and a closed pipe kills it.
+        std::thread::spawn(move || lines.for_each(drop));
         let addr = addr.context("kagami did not print its address")?;
         let mut stream = TcpStream::connect(&addr)?;
         write!(stream, "GET /_kagami/health?operations=1 HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
