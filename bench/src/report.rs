@@ -308,9 +308,9 @@ fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
-/// "12.3×" for a ÷ b, "-" when b is zero.
+/// "12.3×" for a ÷ b, "-" when either is zero (a server without that scenario).
 fn ratio(a: f64, b: f64) -> String {
-    if b <= 0.0 {
+    if a <= 0.0 || b <= 0.0 {
         return "-".into();
     }
     let r = a / b;
