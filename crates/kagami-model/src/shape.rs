@@ -129,8 +129,12 @@ pub struct ShapeRef {
     pub jsonvalue: bool,
     #[serde(default)]
     pub streaming: bool,
-    #[serde(default)]
+    /// botocore spells the event-stream traits in lower case: `eventpayload` marks the
+    /// member that is an event's whole payload, `eventheader` one sent as a header.
+    #[serde(default, rename = "eventpayload")]
     pub event_payload: bool,
+    #[serde(default, rename = "eventheader")]
+    pub event_header: bool,
     #[serde(default)]
     pub host_label: bool,
     #[serde(default)]

@@ -19,6 +19,7 @@ pub mod value;
 mod cbor;
 mod ec2;
 mod encoding;
+mod eventstream;
 mod json;
 mod json_codec;
 mod overlay;

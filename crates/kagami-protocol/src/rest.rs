@@ -6,7 +6,7 @@
 use crate::query::pairs;
 use crate::scalar::{TsFormat, decode_base64, encode_base64, parse_text, write_text};
 use crate::schema::{Bindings, is_document, is_jsonvalue, shape};
-use crate::{HttpResponse, RequestParts, ServiceError, Value, rest_json, rest_xml, router};
+use crate::{HttpResponse, RequestParts, ServiceError, Value, eventstream, rest_json, rest_xml, router};
 use bytes::Bytes;
 use indexmap::IndexMap;
 use kagami_model::{Operation, ServiceModel, Shape, ShapeRef, ShapeType};
@@ -317,7 +317,10 @@ pub(crate) fn parse_response(
             && !body.is_empty()
         {
             let s = crate::schema::shape(model, &r.shape)?;
-            if let Some(v) = parse_payload(model, kind, s, r, body)? {
+            if s.eventstream {
+                let events = eventstream::read_events(model, s, body, kind).map_err(|e| kind.body_error(&e))?;
+                out.insert(payload.clone(), events);
+            } else if let Some(v) = parse_payload(model, kind, s, r, body)? {
                 out.insert(payload.clone(), v);
             }
         }
@@ -508,6 +511,10 @@ pub(crate) fn serialize_response(
     let body: Bytes = if let Some(payload) = &out_shape.payload {
         match (out_shape.members.get(payload), map.get(payload)) {
             (Some(r), Some(v)) if !matches!(v, Value::Null) => match model.shapes.get(&r.shape) {
+                Some(s) if s.eventstream => {
+                    content_type = Some(eventstream::CONTENT_TYPE);
+                    Bytes::from(eventstream::write_events(model, s, v, kind))
+                }
                 Some(s) if is_document(s) => {
                     content_type = Some(kind.content_type());
                     let mut out = Vec::new();

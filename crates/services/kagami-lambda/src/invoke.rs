@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 const MAX_REQUEST_PAYLOAD: usize = 6_291_456;
 const MAX_RESPONSE_PAYLOAD: usize = 6_291_556;
 /// Asynchronous (Event) invocation payload limit (256 KB).
-const MAX_EVENT_PAYLOAD: usize = 262_144;
+pub(crate) const MAX_EVENT_PAYLOAD: usize = 262_144;
 /// LogType Tail returns the last 4 KB of the invocation's log.
 const TAIL_BYTES: usize = 4096;
 

@@ -27,6 +27,7 @@ mod function_settings;
 mod internal;
 mod interpreters;
 mod invoke;
+mod invoke_stream;
 mod layer_opt;
 mod layer_policy;
 mod layers;
@@ -102,6 +103,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "GetLayerVersionByArn",
     "GetLayerVersionPolicy",
     "Invoke",
+    "InvokeAsync",
+    "InvokeWithResponseStream",
     "ListAliases",
     "ListEventSourceMappings",
     "ListFunctionUrlConfigs",
@@ -209,6 +212,18 @@ impl LambdaApi for LambdaProvider {
 
     async fn invoke(&self, ctx: &RequestContext, input: InvocationRequest) -> Result<InvocationResponse, ServiceError> {
         self.lambda.invoke(ctx, input).await
+    }
+
+    async fn invoke_with_response_stream(
+        &self,
+        ctx: &RequestContext,
+        input: InvokeWithResponseStreamRequest,
+    ) -> Result<InvokeWithResponseStreamResponse, ServiceError> {
+        self.lambda.invoke_with_response_stream(ctx, input).await
+    }
+
+    async fn invoke_async(&self, ctx: &RequestContext, input: InvokeAsyncRequest) -> Result<InvokeAsyncResponse, ServiceError> {
+        self.lambda.invoke_async(ctx, input).await
     }
 
     async fn list_functions(&self, ctx: &RequestContext, input: ListFunctionsRequest) -> Result<ListFunctionsResponse, ServiceError> {
