@@ -511,11 +511,15 @@ def test_issued_credentials_verify_and_identify_the_assumed_role(verifying):
     identity = verifying.client("sts", credentials=creds).get_caller_identity()
     assert identity["Arn"] == "arn:aws:sts::000000000000:assumed-role/verified/session-1"
 
-    wrong_token = dict(creds, SessionToken=creds["SessionToken"][:-4] + "AAAA")
+    # Each forgery changes a character to one it cannot already be, so the test
+    # never signs with the real credentials by chance.
+    token = creds["SessionToken"]
+    wrong_token = dict(creds, SessionToken=token[:-4] + ("BBBB" if token.endswith("AAAA") else "AAAA"))
     response = _error(verifying.client("sts", credentials=wrong_token).get_caller_identity)
     assert response["Error"]["Code"] == "InvalidClientTokenId"
 
-    wrong_secret = dict(creds, SecretAccessKey="x" + creds["SecretAccessKey"][1:])
+    secret = creds["SecretAccessKey"]
+    wrong_secret = dict(creds, SecretAccessKey=("y" if secret[0] == "x" else "x") + secret[1:])
     response = _error(verifying.client("sts", credentials=wrong_secret).get_caller_identity)
     assert response["Error"]["Code"] == "SignatureDoesNotMatch"
 
