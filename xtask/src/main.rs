@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 pub const BOTOCORE_VERSION: &str = "1.44.8";
 
 /// Services with a provider crate; the generator writes typed shapes for these.
-pub const IMPLEMENTED: &[(&str, &str)] = &[("dynamodb", "kagami-dynamodb"), ("lambda", "kagami-lambda"), ("logs", "kagami-logs"), ("s3", "kagami-s3"), ("sqs", "kagami-sqs"), ("sts", "kagami-sts")];
+pub const IMPLEMENTED: &[(&str, &str)] = &[("dynamodb", "kagami-dynamodb"), ("events", "kagami-events"), ("kinesis", "kagami-kinesis"), ("lambda", "kagami-lambda"), ("logs", "kagami-logs"), ("s3", "kagami-s3"), ("sns", "kagami-sns"), ("sqs", "kagami-sqs"), ("sts", "kagami-sts")];
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

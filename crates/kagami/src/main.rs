@@ -165,9 +165,12 @@ fn build_services(env: &ServiceEnv) -> Result<Vec<Arc<dyn Service>>, StoreError>
     Ok(vec![
         dynamodb.dynamodb,
         dynamodb.streams,
+        kagami_events::new_service(env)?,
+        kagami_kinesis::new_service(env)?,
         kagami_lambda::new_service(env)?,
         kagami_logs::new_service(env)?,
         kagami_s3::new_service(env)?,
+        kagami_sns::new_service(env)?,
         kagami_sqs::new_service(env)?,
         kagami_sts::new_service(env)?,
     ])
