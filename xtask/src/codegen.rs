@@ -38,7 +38,8 @@ const SECONDARY: &[(&str, &str, &str)] = &[("dynamodbstreams", "kagami-dynamodb"
 /// routing table records for it.
 fn load_model(root: &Path, service: &str) -> Result<Value> {
     let table = fs::read_to_string(root.join("crates/kagami-model/src/generated.rs"))?;
-    let needle = format!("name: {service:?},");
+    // The entry's own name, not a `signing_name` ("eventbridgev2" signs as "events").
+    let needle = format!("ServiceEntry {{ name: {service:?},");
     let line = table.lines().find(|l| l.contains(&needle)).with_context(|| format!("{service} is not in the model table"))?;
     let range = line.split("model_range: (").nth(1).and_then(|r| r.split(')').next()).context("no model_range")?;
     let (start, end) = range.split_once(", ").context("bad model_range")?;

@@ -9,76 +9,1094 @@ use kagami_protocol::{ServiceError, Timestamp, Value};
 use std::future::Future;
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct AwsServiceEventsSourceConfiguration {
-    pub aws_service: String,
-    pub pattern: Option<String>,
-    pub on_failure_configuration: Option<OnFailureConfiguration>,
+pub struct ActivateEventSourceRequest {
+    pub name: String,
 }
 
-impl FromValue for AwsServiceEventsSourceConfiguration {
+impl FromValue for ActivateEventSourceRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            aws_service: shapes::required(&mut m, "AwsService")?,
-            pattern: shapes::optional(&mut m, "Pattern")?,
-            on_failure_configuration: shapes::optional(&mut m, "OnFailureConfiguration")?,
+            name: shapes::required(&mut m, "Name")?,
         })
     }
 }
 
-impl IntoValue for AwsServiceEventsSourceConfiguration {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put(&mut m, "AwsService", self.aws_service);
-        shapes::put_opt(&mut m, "Pattern", self.pattern);
-        shapes::put_opt(&mut m, "OnFailureConfiguration", self.on_failure_configuration);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct BatchConfiguration {
-    pub max_batch_size: Option<i32>,
-    pub max_batch_window_in_seconds: Option<i32>,
-}
-
-impl FromValue for BatchConfiguration {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            max_batch_size: shapes::optional(&mut m, "MaxBatchSize")?,
-            max_batch_window_in_seconds: shapes::optional(&mut m, "MaxBatchWindowInSeconds")?,
-        })
-    }
-}
-
-impl IntoValue for BatchConfiguration {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(2);
-        shapes::put_opt(&mut m, "MaxBatchSize", self.max_batch_size);
-        shapes::put_opt(&mut m, "MaxBatchWindowInSeconds", self.max_batch_window_in_seconds);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ConfluentPublicRegistryConfiguration {
-    pub connection_arn: String,
-}
-
-impl FromValue for ConfluentPublicRegistryConfiguration {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            connection_arn: shapes::required(&mut m, "ConnectionArn")?,
-        })
-    }
-}
-
-impl IntoValue for ConfluentPublicRegistryConfiguration {
+impl IntoValue for ActivateEventSourceRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApiDestination {
+    pub api_destination_arn: Option<String>,
+    pub name: Option<String>,
+    pub api_destination_state: Option<String>,
+    pub connection_arn: Option<String>,
+    pub invocation_endpoint: Option<String>,
+    pub http_method: Option<String>,
+    pub invocation_rate_limit_per_second: Option<i32>,
+    pub creation_time: Option<Timestamp>,
+    pub last_modified_time: Option<Timestamp>,
+}
+
+impl FromValue for ApiDestination {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            api_destination_arn: shapes::optional(&mut m, "ApiDestinationArn")?,
+            name: shapes::optional(&mut m, "Name")?,
+            api_destination_state: shapes::optional(&mut m, "ApiDestinationState")?,
+            connection_arn: shapes::optional(&mut m, "ConnectionArn")?,
+            invocation_endpoint: shapes::optional(&mut m, "InvocationEndpoint")?,
+            http_method: shapes::optional(&mut m, "HttpMethod")?,
+            invocation_rate_limit_per_second: shapes::optional(&mut m, "InvocationRateLimitPerSecond")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
+        })
+    }
+}
+
+impl IntoValue for ApiDestination {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(9);
+        shapes::put_opt(&mut m, "ApiDestinationArn", self.api_destination_arn);
+        shapes::put_opt(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "ApiDestinationState", self.api_destination_state);
+        shapes::put_opt(&mut m, "ConnectionArn", self.connection_arn);
+        shapes::put_opt(&mut m, "InvocationEndpoint", self.invocation_endpoint);
+        shapes::put_opt(&mut m, "HttpMethod", self.http_method);
+        shapes::put_opt(&mut m, "InvocationRateLimitPerSecond", self.invocation_rate_limit_per_second);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppSyncParameters {
+    pub graph_ql_operation: Option<String>,
+}
+
+impl FromValue for AppSyncParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            graph_ql_operation: shapes::optional(&mut m, "GraphQLOperation")?,
+        })
+    }
+}
+
+impl IntoValue for AppSyncParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put_opt(&mut m, "GraphQLOperation", self.graph_ql_operation);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Archive {
+    pub archive_name: Option<String>,
+    pub event_source_arn: Option<String>,
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+    pub retention_days: Option<i32>,
+    pub size_bytes: Option<i64>,
+    pub event_count: Option<i64>,
+    pub creation_time: Option<Timestamp>,
+}
+
+impl FromValue for Archive {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            archive_name: shapes::optional(&mut m, "ArchiveName")?,
+            event_source_arn: shapes::optional(&mut m, "EventSourceArn")?,
+            state: shapes::optional(&mut m, "State")?,
+            state_reason: shapes::optional(&mut m, "StateReason")?,
+            retention_days: shapes::optional(&mut m, "RetentionDays")?,
+            size_bytes: shapes::optional(&mut m, "SizeBytes")?,
+            event_count: shapes::optional(&mut m, "EventCount")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+        })
+    }
+}
+
+impl IntoValue for Archive {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(8);
+        shapes::put_opt(&mut m, "ArchiveName", self.archive_name);
+        shapes::put_opt(&mut m, "EventSourceArn", self.event_source_arn);
+        shapes::put_opt(&mut m, "State", self.state);
+        shapes::put_opt(&mut m, "StateReason", self.state_reason);
+        shapes::put_opt(&mut m, "RetentionDays", self.retention_days);
+        shapes::put_opt(&mut m, "SizeBytes", self.size_bytes);
+        shapes::put_opt(&mut m, "EventCount", self.event_count);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AwsVpcConfiguration {
+    pub subnets: Vec<String>,
+    pub security_groups: Option<Vec<String>>,
+    pub assign_public_ip: Option<String>,
+}
+
+impl FromValue for AwsVpcConfiguration {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            subnets: shapes::required(&mut m, "Subnets")?,
+            security_groups: shapes::optional(&mut m, "SecurityGroups")?,
+            assign_public_ip: shapes::optional(&mut m, "AssignPublicIp")?,
+        })
+    }
+}
+
+impl IntoValue for AwsVpcConfiguration {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(3);
+        shapes::put(&mut m, "Subnets", self.subnets);
+        shapes::put_opt(&mut m, "SecurityGroups", self.security_groups);
+        shapes::put_opt(&mut m, "AssignPublicIp", self.assign_public_ip);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchArrayProperties {
+    pub size: Option<i32>,
+}
+
+impl FromValue for BatchArrayProperties {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            size: shapes::optional(&mut m, "Size")?,
+        })
+    }
+}
+
+impl IntoValue for BatchArrayProperties {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put_opt(&mut m, "Size", self.size);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchParameters {
+    pub job_definition: String,
+    pub job_name: String,
+    pub array_properties: Option<BatchArrayProperties>,
+    pub retry_strategy: Option<BatchRetryStrategy>,
+}
+
+impl FromValue for BatchParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            job_definition: shapes::required(&mut m, "JobDefinition")?,
+            job_name: shapes::required(&mut m, "JobName")?,
+            array_properties: shapes::optional(&mut m, "ArrayProperties")?,
+            retry_strategy: shapes::optional(&mut m, "RetryStrategy")?,
+        })
+    }
+}
+
+impl IntoValue for BatchParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(4);
+        shapes::put(&mut m, "JobDefinition", self.job_definition);
+        shapes::put(&mut m, "JobName", self.job_name);
+        shapes::put_opt(&mut m, "ArrayProperties", self.array_properties);
+        shapes::put_opt(&mut m, "RetryStrategy", self.retry_strategy);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchRetryStrategy {
+    pub attempts: Option<i32>,
+}
+
+impl FromValue for BatchRetryStrategy {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            attempts: shapes::optional(&mut m, "Attempts")?,
+        })
+    }
+}
+
+impl IntoValue for BatchRetryStrategy {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put_opt(&mut m, "Attempts", self.attempts);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CancelReplayRequest {
+    pub replay_name: String,
+}
+
+impl FromValue for CancelReplayRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            replay_name: shapes::required(&mut m, "ReplayName")?,
+        })
+    }
+}
+
+impl IntoValue for CancelReplayRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "ReplayName", self.replay_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CancelReplayResponse {
+    pub replay_arn: Option<String>,
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+}
+
+impl FromValue for CancelReplayResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            replay_arn: shapes::optional(&mut m, "ReplayArn")?,
+            state: shapes::optional(&mut m, "State")?,
+            state_reason: shapes::optional(&mut m, "StateReason")?,
+        })
+    }
+}
+
+impl IntoValue for CancelReplayResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(3);
+        shapes::put_opt(&mut m, "ReplayArn", self.replay_arn);
+        shapes::put_opt(&mut m, "State", self.state);
+        shapes::put_opt(&mut m, "StateReason", self.state_reason);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityProviderStrategyItem {
+    pub capacity_provider: String,
+    pub weight: Option<i32>,
+    pub base: Option<i32>,
+}
+
+impl FromValue for CapacityProviderStrategyItem {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            capacity_provider: shapes::required(&mut m, "capacityProvider")?,
+            weight: shapes::optional(&mut m, "weight")?,
+            base: shapes::optional(&mut m, "base")?,
+        })
+    }
+}
+
+impl IntoValue for CapacityProviderStrategyItem {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(3);
+        shapes::put(&mut m, "capacityProvider", self.capacity_provider);
+        shapes::put_opt(&mut m, "weight", self.weight);
+        shapes::put_opt(&mut m, "base", self.base);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Condition {
+    pub type_: String,
+    pub key: String,
+    pub value: String,
+}
+
+impl FromValue for Condition {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            type_: shapes::required(&mut m, "Type")?,
+            key: shapes::required(&mut m, "Key")?,
+            value: shapes::required(&mut m, "Value")?,
+        })
+    }
+}
+
+impl IntoValue for Condition {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(3);
+        shapes::put(&mut m, "Type", self.type_);
+        shapes::put(&mut m, "Key", self.key);
+        shapes::put(&mut m, "Value", self.value);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Connection {
+    pub connection_arn: Option<String>,
+    pub name: Option<String>,
+    pub connection_state: Option<String>,
+    pub state_reason: Option<String>,
+    pub authorization_type: Option<String>,
+    pub creation_time: Option<Timestamp>,
+    pub last_modified_time: Option<Timestamp>,
+    pub last_authorized_time: Option<Timestamp>,
+}
+
+impl FromValue for Connection {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            connection_arn: shapes::optional(&mut m, "ConnectionArn")?,
+            name: shapes::optional(&mut m, "Name")?,
+            connection_state: shapes::optional(&mut m, "ConnectionState")?,
+            state_reason: shapes::optional(&mut m, "StateReason")?,
+            authorization_type: shapes::optional(&mut m, "AuthorizationType")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
+            last_authorized_time: shapes::optional(&mut m, "LastAuthorizedTime")?,
+        })
+    }
+}
+
+impl IntoValue for Connection {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(8);
+        shapes::put_opt(&mut m, "ConnectionArn", self.connection_arn);
+        shapes::put_opt(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "ConnectionState", self.connection_state);
+        shapes::put_opt(&mut m, "StateReason", self.state_reason);
+        shapes::put_opt(&mut m, "AuthorizationType", self.authorization_type);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
+        shapes::put_opt(&mut m, "LastAuthorizedTime", self.last_authorized_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionApiKeyAuthResponseParameters {
+    pub api_key_name: Option<String>,
+}
+
+impl FromValue for ConnectionApiKeyAuthResponseParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            api_key_name: shapes::optional(&mut m, "ApiKeyName")?,
+        })
+    }
+}
+
+impl IntoValue for ConnectionApiKeyAuthResponseParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put_opt(&mut m, "ApiKeyName", self.api_key_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionAuthResponseParameters {
+    pub basic_auth_parameters: Option<ConnectionBasicAuthResponseParameters>,
+    pub o_auth_parameters: Option<ConnectionOAuthResponseParameters>,
+    pub api_key_auth_parameters: Option<ConnectionApiKeyAuthResponseParameters>,
+    pub invocation_http_parameters: Option<ConnectionHttpParameters>,
+    pub connectivity_parameters: Option<DescribeConnectionConnectivityParameters>,
+}
+
+impl FromValue for ConnectionAuthResponseParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            basic_auth_parameters: shapes::optional(&mut m, "BasicAuthParameters")?,
+            o_auth_parameters: shapes::optional(&mut m, "OAuthParameters")?,
+            api_key_auth_parameters: shapes::optional(&mut m, "ApiKeyAuthParameters")?,
+            invocation_http_parameters: shapes::optional(&mut m, "InvocationHttpParameters")?,
+            connectivity_parameters: shapes::optional(&mut m, "ConnectivityParameters")?,
+        })
+    }
+}
+
+impl IntoValue for ConnectionAuthResponseParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(5);
+        shapes::put_opt(&mut m, "BasicAuthParameters", self.basic_auth_parameters);
+        shapes::put_opt(&mut m, "OAuthParameters", self.o_auth_parameters);
+        shapes::put_opt(&mut m, "ApiKeyAuthParameters", self.api_key_auth_parameters);
+        shapes::put_opt(&mut m, "InvocationHttpParameters", self.invocation_http_parameters);
+        shapes::put_opt(&mut m, "ConnectivityParameters", self.connectivity_parameters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionBasicAuthResponseParameters {
+    pub username: Option<String>,
+}
+
+impl FromValue for ConnectionBasicAuthResponseParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            username: shapes::optional(&mut m, "Username")?,
+        })
+    }
+}
+
+impl IntoValue for ConnectionBasicAuthResponseParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put_opt(&mut m, "Username", self.username);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionBodyParameter {
+    pub key: Option<String>,
+    pub value: Option<String>,
+    pub is_value_secret: Option<bool>,
+}
+
+impl FromValue for ConnectionBodyParameter {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            key: shapes::optional(&mut m, "Key")?,
+            value: shapes::optional(&mut m, "Value")?,
+            is_value_secret: shapes::optional(&mut m, "IsValueSecret")?,
+        })
+    }
+}
+
+impl IntoValue for ConnectionBodyParameter {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(3);
+        shapes::put_opt(&mut m, "Key", self.key);
+        shapes::put_opt(&mut m, "Value", self.value);
+        shapes::put_opt(&mut m, "IsValueSecret", self.is_value_secret);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionHeaderParameter {
+    pub key: Option<String>,
+    pub value: Option<String>,
+    pub is_value_secret: Option<bool>,
+}
+
+impl FromValue for ConnectionHeaderParameter {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            key: shapes::optional(&mut m, "Key")?,
+            value: shapes::optional(&mut m, "Value")?,
+            is_value_secret: shapes::optional(&mut m, "IsValueSecret")?,
+        })
+    }
+}
+
+impl IntoValue for ConnectionHeaderParameter {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(3);
+        shapes::put_opt(&mut m, "Key", self.key);
+        shapes::put_opt(&mut m, "Value", self.value);
+        shapes::put_opt(&mut m, "IsValueSecret", self.is_value_secret);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionHttpParameters {
+    pub header_parameters: Option<Vec<ConnectionHeaderParameter>>,
+    pub query_string_parameters: Option<Vec<ConnectionQueryStringParameter>>,
+    pub body_parameters: Option<Vec<ConnectionBodyParameter>>,
+}
+
+impl FromValue for ConnectionHttpParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            header_parameters: shapes::optional(&mut m, "HeaderParameters")?,
+            query_string_parameters: shapes::optional(&mut m, "QueryStringParameters")?,
+            body_parameters: shapes::optional(&mut m, "BodyParameters")?,
+        })
+    }
+}
+
+impl IntoValue for ConnectionHttpParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(3);
+        shapes::put_opt(&mut m, "HeaderParameters", self.header_parameters);
+        shapes::put_opt(&mut m, "QueryStringParameters", self.query_string_parameters);
+        shapes::put_opt(&mut m, "BodyParameters", self.body_parameters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionOAuthClientResponseParameters {
+    pub client_id: Option<String>,
+}
+
+impl FromValue for ConnectionOAuthClientResponseParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            client_id: shapes::optional(&mut m, "ClientID")?,
+        })
+    }
+}
+
+impl IntoValue for ConnectionOAuthClientResponseParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put_opt(&mut m, "ClientID", self.client_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionOAuthResponseParameters {
+    pub client_parameters: Option<ConnectionOAuthClientResponseParameters>,
+    pub authorization_endpoint: Option<String>,
+    pub http_method: Option<String>,
+    pub o_auth_http_parameters: Option<ConnectionHttpParameters>,
+}
+
+impl FromValue for ConnectionOAuthResponseParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            client_parameters: shapes::optional(&mut m, "ClientParameters")?,
+            authorization_endpoint: shapes::optional(&mut m, "AuthorizationEndpoint")?,
+            http_method: shapes::optional(&mut m, "HttpMethod")?,
+            o_auth_http_parameters: shapes::optional(&mut m, "OAuthHttpParameters")?,
+        })
+    }
+}
+
+impl IntoValue for ConnectionOAuthResponseParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(4);
+        shapes::put_opt(&mut m, "ClientParameters", self.client_parameters);
+        shapes::put_opt(&mut m, "AuthorizationEndpoint", self.authorization_endpoint);
+        shapes::put_opt(&mut m, "HttpMethod", self.http_method);
+        shapes::put_opt(&mut m, "OAuthHttpParameters", self.o_auth_http_parameters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionQueryStringParameter {
+    pub key: Option<String>,
+    pub value: Option<String>,
+    pub is_value_secret: Option<bool>,
+}
+
+impl FromValue for ConnectionQueryStringParameter {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            key: shapes::optional(&mut m, "Key")?,
+            value: shapes::optional(&mut m, "Value")?,
+            is_value_secret: shapes::optional(&mut m, "IsValueSecret")?,
+        })
+    }
+}
+
+impl IntoValue for ConnectionQueryStringParameter {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(3);
+        shapes::put_opt(&mut m, "Key", self.key);
+        shapes::put_opt(&mut m, "Value", self.value);
+        shapes::put_opt(&mut m, "IsValueSecret", self.is_value_secret);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectivityResourceConfigurationArn {
+    pub resource_configuration_arn: String,
+}
+
+impl FromValue for ConnectivityResourceConfigurationArn {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            resource_configuration_arn: shapes::required(&mut m, "ResourceConfigurationArn")?,
+        })
+    }
+}
+
+impl IntoValue for ConnectivityResourceConfigurationArn {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "ResourceConfigurationArn", self.resource_configuration_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectivityResourceParameters {
+    pub resource_parameters: ConnectivityResourceConfigurationArn,
+}
+
+impl FromValue for ConnectivityResourceParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            resource_parameters: shapes::required(&mut m, "ResourceParameters")?,
+        })
+    }
+}
+
+impl IntoValue for ConnectivityResourceParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "ResourceParameters", self.resource_parameters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateApiDestinationRequest {
+    pub name: String,
+    pub description: Option<String>,
+    pub connection_arn: String,
+    pub invocation_endpoint: String,
+    pub http_method: String,
+    pub invocation_rate_limit_per_second: Option<i32>,
+}
+
+impl FromValue for CreateApiDestinationRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+            description: shapes::optional(&mut m, "Description")?,
+            connection_arn: shapes::required(&mut m, "ConnectionArn")?,
+            invocation_endpoint: shapes::required(&mut m, "InvocationEndpoint")?,
+            http_method: shapes::required(&mut m, "HttpMethod")?,
+            invocation_rate_limit_per_second: shapes::optional(&mut m, "InvocationRateLimitPerSecond")?,
+        })
+    }
+}
+
+impl IntoValue for CreateApiDestinationRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(6);
+        shapes::put(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "Description", self.description);
         shapes::put(&mut m, "ConnectionArn", self.connection_arn);
+        shapes::put(&mut m, "InvocationEndpoint", self.invocation_endpoint);
+        shapes::put(&mut m, "HttpMethod", self.http_method);
+        shapes::put_opt(&mut m, "InvocationRateLimitPerSecond", self.invocation_rate_limit_per_second);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateApiDestinationResponse {
+    pub api_destination_arn: Option<String>,
+    pub api_destination_state: Option<String>,
+    pub creation_time: Option<Timestamp>,
+    pub last_modified_time: Option<Timestamp>,
+}
+
+impl FromValue for CreateApiDestinationResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            api_destination_arn: shapes::optional(&mut m, "ApiDestinationArn")?,
+            api_destination_state: shapes::optional(&mut m, "ApiDestinationState")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
+        })
+    }
+}
+
+impl IntoValue for CreateApiDestinationResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(4);
+        shapes::put_opt(&mut m, "ApiDestinationArn", self.api_destination_arn);
+        shapes::put_opt(&mut m, "ApiDestinationState", self.api_destination_state);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateArchiveRequest {
+    pub archive_name: String,
+    pub event_source_arn: String,
+    pub description: Option<String>,
+    pub event_pattern: Option<String>,
+    pub retention_days: Option<i32>,
+    pub kms_key_identifier: Option<String>,
+}
+
+impl FromValue for CreateArchiveRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            archive_name: shapes::required(&mut m, "ArchiveName")?,
+            event_source_arn: shapes::required(&mut m, "EventSourceArn")?,
+            description: shapes::optional(&mut m, "Description")?,
+            event_pattern: shapes::optional(&mut m, "EventPattern")?,
+            retention_days: shapes::optional(&mut m, "RetentionDays")?,
+            kms_key_identifier: shapes::optional(&mut m, "KmsKeyIdentifier")?,
+        })
+    }
+}
+
+impl IntoValue for CreateArchiveRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(6);
+        shapes::put(&mut m, "ArchiveName", self.archive_name);
+        shapes::put(&mut m, "EventSourceArn", self.event_source_arn);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "EventPattern", self.event_pattern);
+        shapes::put_opt(&mut m, "RetentionDays", self.retention_days);
+        shapes::put_opt(&mut m, "KmsKeyIdentifier", self.kms_key_identifier);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateArchiveResponse {
+    pub archive_arn: Option<String>,
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+    pub creation_time: Option<Timestamp>,
+}
+
+impl FromValue for CreateArchiveResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            archive_arn: shapes::optional(&mut m, "ArchiveArn")?,
+            state: shapes::optional(&mut m, "State")?,
+            state_reason: shapes::optional(&mut m, "StateReason")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+        })
+    }
+}
+
+impl IntoValue for CreateArchiveResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(4);
+        shapes::put_opt(&mut m, "ArchiveArn", self.archive_arn);
+        shapes::put_opt(&mut m, "State", self.state);
+        shapes::put_opt(&mut m, "StateReason", self.state_reason);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateConnectionApiKeyAuthRequestParameters {
+    pub api_key_name: String,
+    pub api_key_value: String,
+}
+
+impl FromValue for CreateConnectionApiKeyAuthRequestParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            api_key_name: shapes::required(&mut m, "ApiKeyName")?,
+            api_key_value: shapes::required(&mut m, "ApiKeyValue")?,
+        })
+    }
+}
+
+impl IntoValue for CreateConnectionApiKeyAuthRequestParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put(&mut m, "ApiKeyName", self.api_key_name);
+        shapes::put(&mut m, "ApiKeyValue", self.api_key_value);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateConnectionAuthRequestParameters {
+    pub basic_auth_parameters: Option<CreateConnectionBasicAuthRequestParameters>,
+    pub o_auth_parameters: Option<CreateConnectionOAuthRequestParameters>,
+    pub api_key_auth_parameters: Option<CreateConnectionApiKeyAuthRequestParameters>,
+    pub invocation_http_parameters: Option<ConnectionHttpParameters>,
+    pub connectivity_parameters: Option<ConnectivityResourceParameters>,
+}
+
+impl FromValue for CreateConnectionAuthRequestParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            basic_auth_parameters: shapes::optional(&mut m, "BasicAuthParameters")?,
+            o_auth_parameters: shapes::optional(&mut m, "OAuthParameters")?,
+            api_key_auth_parameters: shapes::optional(&mut m, "ApiKeyAuthParameters")?,
+            invocation_http_parameters: shapes::optional(&mut m, "InvocationHttpParameters")?,
+            connectivity_parameters: shapes::optional(&mut m, "ConnectivityParameters")?,
+        })
+    }
+}
+
+impl IntoValue for CreateConnectionAuthRequestParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(5);
+        shapes::put_opt(&mut m, "BasicAuthParameters", self.basic_auth_parameters);
+        shapes::put_opt(&mut m, "OAuthParameters", self.o_auth_parameters);
+        shapes::put_opt(&mut m, "ApiKeyAuthParameters", self.api_key_auth_parameters);
+        shapes::put_opt(&mut m, "InvocationHttpParameters", self.invocation_http_parameters);
+        shapes::put_opt(&mut m, "ConnectivityParameters", self.connectivity_parameters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateConnectionBasicAuthRequestParameters {
+    pub username: String,
+    pub password: String,
+}
+
+impl FromValue for CreateConnectionBasicAuthRequestParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            username: shapes::required(&mut m, "Username")?,
+            password: shapes::required(&mut m, "Password")?,
+        })
+    }
+}
+
+impl IntoValue for CreateConnectionBasicAuthRequestParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put(&mut m, "Username", self.username);
+        shapes::put(&mut m, "Password", self.password);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateConnectionOAuthClientRequestParameters {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl FromValue for CreateConnectionOAuthClientRequestParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            client_id: shapes::required(&mut m, "ClientID")?,
+            client_secret: shapes::required(&mut m, "ClientSecret")?,
+        })
+    }
+}
+
+impl IntoValue for CreateConnectionOAuthClientRequestParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put(&mut m, "ClientID", self.client_id);
+        shapes::put(&mut m, "ClientSecret", self.client_secret);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateConnectionOAuthRequestParameters {
+    pub client_parameters: CreateConnectionOAuthClientRequestParameters,
+    pub authorization_endpoint: String,
+    pub http_method: String,
+    pub o_auth_http_parameters: Option<ConnectionHttpParameters>,
+}
+
+impl FromValue for CreateConnectionOAuthRequestParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            client_parameters: shapes::required(&mut m, "ClientParameters")?,
+            authorization_endpoint: shapes::required(&mut m, "AuthorizationEndpoint")?,
+            http_method: shapes::required(&mut m, "HttpMethod")?,
+            o_auth_http_parameters: shapes::optional(&mut m, "OAuthHttpParameters")?,
+        })
+    }
+}
+
+impl IntoValue for CreateConnectionOAuthRequestParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(4);
+        shapes::put(&mut m, "ClientParameters", self.client_parameters);
+        shapes::put(&mut m, "AuthorizationEndpoint", self.authorization_endpoint);
+        shapes::put(&mut m, "HttpMethod", self.http_method);
+        shapes::put_opt(&mut m, "OAuthHttpParameters", self.o_auth_http_parameters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateConnectionRequest {
+    pub name: String,
+    pub description: Option<String>,
+    pub authorization_type: String,
+    pub auth_parameters: CreateConnectionAuthRequestParameters,
+    pub invocation_connectivity_parameters: Option<ConnectivityResourceParameters>,
+    pub kms_key_identifier: Option<String>,
+}
+
+impl FromValue for CreateConnectionRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+            description: shapes::optional(&mut m, "Description")?,
+            authorization_type: shapes::required(&mut m, "AuthorizationType")?,
+            auth_parameters: shapes::required(&mut m, "AuthParameters")?,
+            invocation_connectivity_parameters: shapes::optional(&mut m, "InvocationConnectivityParameters")?,
+            kms_key_identifier: shapes::optional(&mut m, "KmsKeyIdentifier")?,
+        })
+    }
+}
+
+impl IntoValue for CreateConnectionRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(6);
+        shapes::put(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put(&mut m, "AuthorizationType", self.authorization_type);
+        shapes::put(&mut m, "AuthParameters", self.auth_parameters);
+        shapes::put_opt(&mut m, "InvocationConnectivityParameters", self.invocation_connectivity_parameters);
+        shapes::put_opt(&mut m, "KmsKeyIdentifier", self.kms_key_identifier);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateConnectionResponse {
+    pub connection_arn: Option<String>,
+    pub connection_state: Option<String>,
+    pub creation_time: Option<Timestamp>,
+    pub last_modified_time: Option<Timestamp>,
+}
+
+impl FromValue for CreateConnectionResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            connection_arn: shapes::optional(&mut m, "ConnectionArn")?,
+            connection_state: shapes::optional(&mut m, "ConnectionState")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
+        })
+    }
+}
+
+impl IntoValue for CreateConnectionResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(4);
+        shapes::put_opt(&mut m, "ConnectionArn", self.connection_arn);
+        shapes::put_opt(&mut m, "ConnectionState", self.connection_state);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateEndpointRequest {
+    pub name: String,
+    pub description: Option<String>,
+    pub routing_config: RoutingConfig,
+    pub replication_config: Option<ReplicationConfig>,
+    pub event_buses: Vec<EndpointEventBus>,
+    pub role_arn: Option<String>,
+}
+
+impl FromValue for CreateEndpointRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+            description: shapes::optional(&mut m, "Description")?,
+            routing_config: shapes::required(&mut m, "RoutingConfig")?,
+            replication_config: shapes::optional(&mut m, "ReplicationConfig")?,
+            event_buses: shapes::required(&mut m, "EventBuses")?,
+            role_arn: shapes::optional(&mut m, "RoleArn")?,
+        })
+    }
+}
+
+impl IntoValue for CreateEndpointRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(6);
+        shapes::put(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put(&mut m, "RoutingConfig", self.routing_config);
+        shapes::put_opt(&mut m, "ReplicationConfig", self.replication_config);
+        shapes::put(&mut m, "EventBuses", self.event_buses);
+        shapes::put_opt(&mut m, "RoleArn", self.role_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateEndpointResponse {
+    pub name: Option<String>,
+    pub arn: Option<String>,
+    pub routing_config: Option<RoutingConfig>,
+    pub replication_config: Option<ReplicationConfig>,
+    pub event_buses: Option<Vec<EndpointEventBus>>,
+    pub role_arn: Option<String>,
+    pub state: Option<String>,
+}
+
+impl FromValue for CreateEndpointResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::optional(&mut m, "Name")?,
+            arn: shapes::optional(&mut m, "Arn")?,
+            routing_config: shapes::optional(&mut m, "RoutingConfig")?,
+            replication_config: shapes::optional(&mut m, "ReplicationConfig")?,
+            event_buses: shapes::optional(&mut m, "EventBuses")?,
+            role_arn: shapes::optional(&mut m, "RoleArn")?,
+            state: shapes::optional(&mut m, "State")?,
+        })
+    }
+}
+
+impl IntoValue for CreateEndpointResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(7);
+        shapes::put_opt(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "Arn", self.arn);
+        shapes::put_opt(&mut m, "RoutingConfig", self.routing_config);
+        shapes::put_opt(&mut m, "ReplicationConfig", self.replication_config);
+        shapes::put_opt(&mut m, "EventBuses", self.event_buses);
+        shapes::put_opt(&mut m, "RoleArn", self.role_arn);
+        shapes::put_opt(&mut m, "State", self.state);
         Value::Map(m)
     }
 }
@@ -86,11 +1104,12 @@ impl IntoValue for ConfluentPublicRegistryConfiguration {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateEventBusRequest {
     pub name: String,
+    pub event_source_name: Option<String>,
     pub description: Option<String>,
-    pub encryption_configuration: Option<EncryptionConfiguration>,
-    pub storage_configuration: Option<StorageConfiguration>,
-    pub tags: Option<IndexMap<String, String>>,
-    pub client_token: Option<String>,
+    pub kms_key_identifier: Option<String>,
+    pub dead_letter_config: Option<DeadLetterConfig>,
+    pub log_config: Option<LogConfig>,
+    pub tags: Option<Vec<Tag>>,
 }
 
 impl FromValue for CreateEventBusRequest {
@@ -98,24 +1117,26 @@ impl FromValue for CreateEventBusRequest {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
             name: shapes::required(&mut m, "Name")?,
+            event_source_name: shapes::optional(&mut m, "EventSourceName")?,
             description: shapes::optional(&mut m, "Description")?,
-            encryption_configuration: shapes::optional(&mut m, "EncryptionConfiguration")?,
-            storage_configuration: shapes::optional(&mut m, "StorageConfiguration")?,
+            kms_key_identifier: shapes::optional(&mut m, "KmsKeyIdentifier")?,
+            dead_letter_config: shapes::optional(&mut m, "DeadLetterConfig")?,
+            log_config: shapes::optional(&mut m, "LogConfig")?,
             tags: shapes::optional(&mut m, "Tags")?,
-            client_token: shapes::optional(&mut m, "ClientToken")?,
         })
     }
 }
 
 impl IntoValue for CreateEventBusRequest {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(6);
+        let mut m = IndexMap::with_capacity(7);
         shapes::put(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "EventSourceName", self.event_source_name);
         shapes::put_opt(&mut m, "Description", self.description);
-        shapes::put_opt(&mut m, "EncryptionConfiguration", self.encryption_configuration);
-        shapes::put_opt(&mut m, "StorageConfiguration", self.storage_configuration);
+        shapes::put_opt(&mut m, "KmsKeyIdentifier", self.kms_key_identifier);
+        shapes::put_opt(&mut m, "DeadLetterConfig", self.dead_letter_config);
+        shapes::put_opt(&mut m, "LogConfig", self.log_config);
         shapes::put_opt(&mut m, "Tags", self.tags);
-        shapes::put_opt(&mut m, "ClientToken", self.client_token);
         Value::Map(m)
     }
 }
@@ -123,13 +1144,10 @@ impl IntoValue for CreateEventBusRequest {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateEventBusResponse {
     pub event_bus_arn: Option<String>,
-    pub name: Option<String>,
     pub description: Option<String>,
-    pub encryption_configuration: Option<EncryptionConfiguration>,
-    pub storage_configuration: Option<StorageConfigurationOutput>,
-    pub state: Option<String>,
-    pub state_reason: Option<String>,
-    pub creation_time: Option<Timestamp>,
+    pub kms_key_identifier: Option<String>,
+    pub dead_letter_config: Option<DeadLetterConfig>,
+    pub log_config: Option<LogConfig>,
 }
 
 impl FromValue for CreateEventBusResponse {
@@ -137,251 +1155,356 @@ impl FromValue for CreateEventBusResponse {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
             event_bus_arn: shapes::optional(&mut m, "EventBusArn")?,
-            name: shapes::optional(&mut m, "Name")?,
             description: shapes::optional(&mut m, "Description")?,
-            encryption_configuration: shapes::optional(&mut m, "EncryptionConfiguration")?,
-            storage_configuration: shapes::optional(&mut m, "StorageConfiguration")?,
-            state: shapes::optional(&mut m, "State")?,
-            state_reason: shapes::optional(&mut m, "StateReason")?,
-            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            kms_key_identifier: shapes::optional(&mut m, "KmsKeyIdentifier")?,
+            dead_letter_config: shapes::optional(&mut m, "DeadLetterConfig")?,
+            log_config: shapes::optional(&mut m, "LogConfig")?,
         })
     }
 }
 
 impl IntoValue for CreateEventBusResponse {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(8);
+        let mut m = IndexMap::with_capacity(5);
         shapes::put_opt(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put_opt(&mut m, "Name", self.name);
         shapes::put_opt(&mut m, "Description", self.description);
-        shapes::put_opt(&mut m, "EncryptionConfiguration", self.encryption_configuration);
-        shapes::put_opt(&mut m, "StorageConfiguration", self.storage_configuration);
-        shapes::put_opt(&mut m, "State", self.state);
-        shapes::put_opt(&mut m, "StateReason", self.state_reason);
-        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "KmsKeyIdentifier", self.kms_key_identifier);
+        shapes::put_opt(&mut m, "DeadLetterConfig", self.dead_letter_config);
+        shapes::put_opt(&mut m, "LogConfig", self.log_config);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct CreateEventSourceRequest {
+pub struct CreatePartnerEventSourceRequest {
     pub name: String,
-    pub event_bus_arn: String,
-    pub configuration: EventSourceConfiguration,
-    pub description: Option<String>,
-    pub tags: Option<IndexMap<String, String>>,
-    pub client_token: Option<String>,
+    pub account: String,
 }
 
-impl FromValue for CreateEventSourceRequest {
+impl FromValue for CreatePartnerEventSourceRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
             name: shapes::required(&mut m, "Name")?,
-            event_bus_arn: shapes::required(&mut m, "EventBusArn")?,
-            configuration: shapes::required(&mut m, "Configuration")?,
-            description: shapes::optional(&mut m, "Description")?,
-            tags: shapes::optional(&mut m, "Tags")?,
-            client_token: shapes::optional(&mut m, "ClientToken")?,
+            account: shapes::required(&mut m, "Account")?,
         })
     }
 }
 
-impl IntoValue for CreateEventSourceRequest {
+impl IntoValue for CreatePartnerEventSourceRequest {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(6);
+        let mut m = IndexMap::with_capacity(2);
         shapes::put(&mut m, "Name", self.name);
-        shapes::put(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put(&mut m, "Configuration", self.configuration);
-        shapes::put_opt(&mut m, "Description", self.description);
-        shapes::put_opt(&mut m, "Tags", self.tags);
-        shapes::put_opt(&mut m, "ClientToken", self.client_token);
+        shapes::put(&mut m, "Account", self.account);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct CreateEventSourceResponse {
+pub struct CreatePartnerEventSourceResponse {
     pub event_source_arn: Option<String>,
-    pub name: Option<String>,
-    pub event_bus_arn: Option<String>,
-    pub state: Option<String>,
-    pub event_source_details: Option<EventSourceDetails>,
-    pub creation_time: Option<Timestamp>,
 }
 
-impl FromValue for CreateEventSourceResponse {
+impl FromValue for CreatePartnerEventSourceResponse {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
             event_source_arn: shapes::optional(&mut m, "EventSourceArn")?,
-            name: shapes::optional(&mut m, "Name")?,
-            event_bus_arn: shapes::optional(&mut m, "EventBusArn")?,
-            state: shapes::optional(&mut m, "State")?,
-            event_source_details: shapes::optional(&mut m, "EventSourceDetails")?,
-            creation_time: shapes::optional(&mut m, "CreationTime")?,
         })
     }
 }
 
-impl IntoValue for CreateEventSourceResponse {
+impl IntoValue for CreatePartnerEventSourceResponse {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(6);
+        let mut m = IndexMap::with_capacity(1);
         shapes::put_opt(&mut m, "EventSourceArn", self.event_source_arn);
-        shapes::put_opt(&mut m, "Name", self.name);
-        shapes::put_opt(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put_opt(&mut m, "State", self.state);
-        shapes::put_opt(&mut m, "EventSourceDetails", self.event_source_details);
-        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct CreateSubscriberRequest {
+pub struct DeactivateEventSourceRequest {
     pub name: String,
-    pub event_bus_arn: String,
-    pub invoke_configuration: InvokeConfiguration,
-    pub description: Option<String>,
-    pub filter_configuration: Option<FilterConfiguration>,
-    pub type_: Option<String>,
-    pub starting_position: Option<String>,
-    pub point_in_time_configuration: Option<PointInTimeConfiguration>,
-    pub batch_configuration: Option<BatchConfiguration>,
-    pub transformer: Option<Transformer>,
-    pub retry_policy: Option<RetryPolicy>,
-    pub on_failure_configuration: Option<OnFailureConfiguration>,
-    pub log_configuration: Option<LogConfiguration>,
-    pub state: Option<String>,
-    pub tags: Option<IndexMap<String, String>>,
-    pub client_token: Option<String>,
 }
 
-impl FromValue for CreateSubscriberRequest {
+impl FromValue for DeactivateEventSourceRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
             name: shapes::required(&mut m, "Name")?,
-            event_bus_arn: shapes::required(&mut m, "EventBusArn")?,
-            invoke_configuration: shapes::required(&mut m, "InvokeConfiguration")?,
-            description: shapes::optional(&mut m, "Description")?,
-            filter_configuration: shapes::optional(&mut m, "FilterConfiguration")?,
-            type_: shapes::optional(&mut m, "Type")?,
-            starting_position: shapes::optional(&mut m, "StartingPosition")?,
-            point_in_time_configuration: shapes::optional(&mut m, "PointInTimeConfiguration")?,
-            batch_configuration: shapes::optional(&mut m, "BatchConfiguration")?,
-            transformer: shapes::optional(&mut m, "Transformer")?,
-            retry_policy: shapes::optional(&mut m, "RetryPolicy")?,
-            on_failure_configuration: shapes::optional(&mut m, "OnFailureConfiguration")?,
-            log_configuration: shapes::optional(&mut m, "LogConfiguration")?,
-            state: shapes::optional(&mut m, "State")?,
-            tags: shapes::optional(&mut m, "Tags")?,
-            client_token: shapes::optional(&mut m, "ClientToken")?,
         })
     }
 }
 
-impl IntoValue for CreateSubscriberRequest {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(16);
-        shapes::put(&mut m, "Name", self.name);
-        shapes::put(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put(&mut m, "InvokeConfiguration", self.invoke_configuration);
-        shapes::put_opt(&mut m, "Description", self.description);
-        shapes::put_opt(&mut m, "FilterConfiguration", self.filter_configuration);
-        shapes::put_opt(&mut m, "Type", self.type_);
-        shapes::put_opt(&mut m, "StartingPosition", self.starting_position);
-        shapes::put_opt(&mut m, "PointInTimeConfiguration", self.point_in_time_configuration);
-        shapes::put_opt(&mut m, "BatchConfiguration", self.batch_configuration);
-        shapes::put_opt(&mut m, "Transformer", self.transformer);
-        shapes::put_opt(&mut m, "RetryPolicy", self.retry_policy);
-        shapes::put_opt(&mut m, "OnFailureConfiguration", self.on_failure_configuration);
-        shapes::put_opt(&mut m, "LogConfiguration", self.log_configuration);
-        shapes::put_opt(&mut m, "State", self.state);
-        shapes::put_opt(&mut m, "Tags", self.tags);
-        shapes::put_opt(&mut m, "ClientToken", self.client_token);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CreateSubscriberResponse {
-    pub subscriber_arn: Option<String>,
-    pub name: Option<String>,
-    pub event_bus_arn: Option<String>,
-    pub type_: Option<String>,
-    pub starting_position: Option<String>,
-    pub point_in_time_configuration: Option<PointInTimeConfiguration>,
-    pub state: Option<String>,
-    pub creation_time: Option<Timestamp>,
-    pub subscriber_details: Option<SubscriberDetails>,
-}
-
-impl FromValue for CreateSubscriberResponse {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            subscriber_arn: shapes::optional(&mut m, "SubscriberArn")?,
-            name: shapes::optional(&mut m, "Name")?,
-            event_bus_arn: shapes::optional(&mut m, "EventBusArn")?,
-            type_: shapes::optional(&mut m, "Type")?,
-            starting_position: shapes::optional(&mut m, "StartingPosition")?,
-            point_in_time_configuration: shapes::optional(&mut m, "PointInTimeConfiguration")?,
-            state: shapes::optional(&mut m, "State")?,
-            creation_time: shapes::optional(&mut m, "CreationTime")?,
-            subscriber_details: shapes::optional(&mut m, "SubscriberDetails")?,
-        })
-    }
-}
-
-impl IntoValue for CreateSubscriberResponse {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(9);
-        shapes::put_opt(&mut m, "SubscriberArn", self.subscriber_arn);
-        shapes::put_opt(&mut m, "Name", self.name);
-        shapes::put_opt(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put_opt(&mut m, "Type", self.type_);
-        shapes::put_opt(&mut m, "StartingPosition", self.starting_position);
-        shapes::put_opt(&mut m, "PointInTimeConfiguration", self.point_in_time_configuration);
-        shapes::put_opt(&mut m, "State", self.state);
-        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
-        shapes::put_opt(&mut m, "SubscriberDetails", self.subscriber_details);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeduplicationConfiguration {
-    pub deduplication_type: String,
-}
-
-impl FromValue for DeduplicationConfiguration {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            deduplication_type: shapes::required(&mut m, "DeduplicationType")?,
-        })
-    }
-}
-
-impl IntoValue for DeduplicationConfiguration {
+impl IntoValue for DeactivateEventSourceRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(1);
-        shapes::put(&mut m, "DeduplicationType", self.deduplication_type);
+        shapes::put(&mut m, "Name", self.name);
         Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeadLetterConfig {
+    pub arn: Option<String>,
+}
+
+impl FromValue for DeadLetterConfig {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            arn: shapes::optional(&mut m, "Arn")?,
+        })
+    }
+}
+
+impl IntoValue for DeadLetterConfig {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put_opt(&mut m, "Arn", self.arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeauthorizeConnectionRequest {
+    pub name: String,
+}
+
+impl FromValue for DeauthorizeConnectionRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+        })
+    }
+}
+
+impl IntoValue for DeauthorizeConnectionRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeauthorizeConnectionResponse {
+    pub connection_arn: Option<String>,
+    pub connection_state: Option<String>,
+    pub creation_time: Option<Timestamp>,
+    pub last_modified_time: Option<Timestamp>,
+    pub last_authorized_time: Option<Timestamp>,
+}
+
+impl FromValue for DeauthorizeConnectionResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            connection_arn: shapes::optional(&mut m, "ConnectionArn")?,
+            connection_state: shapes::optional(&mut m, "ConnectionState")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
+            last_authorized_time: shapes::optional(&mut m, "LastAuthorizedTime")?,
+        })
+    }
+}
+
+impl IntoValue for DeauthorizeConnectionResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(5);
+        shapes::put_opt(&mut m, "ConnectionArn", self.connection_arn);
+        shapes::put_opt(&mut m, "ConnectionState", self.connection_state);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
+        shapes::put_opt(&mut m, "LastAuthorizedTime", self.last_authorized_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteApiDestinationRequest {
+    pub name: String,
+}
+
+impl FromValue for DeleteApiDestinationRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+        })
+    }
+}
+
+impl IntoValue for DeleteApiDestinationRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteApiDestinationResponse {
+}
+
+impl FromValue for DeleteApiDestinationResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        shapes::expect_map(v)?;
+        Ok(Self {})
+    }
+}
+
+impl IntoValue for DeleteApiDestinationResponse {
+    fn into_value(self) -> Value {
+        Value::map()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteArchiveRequest {
+    pub archive_name: String,
+}
+
+impl FromValue for DeleteArchiveRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            archive_name: shapes::required(&mut m, "ArchiveName")?,
+        })
+    }
+}
+
+impl IntoValue for DeleteArchiveRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "ArchiveName", self.archive_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteArchiveResponse {
+}
+
+impl FromValue for DeleteArchiveResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        shapes::expect_map(v)?;
+        Ok(Self {})
+    }
+}
+
+impl IntoValue for DeleteArchiveResponse {
+    fn into_value(self) -> Value {
+        Value::map()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteConnectionRequest {
+    pub name: String,
+}
+
+impl FromValue for DeleteConnectionRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+        })
+    }
+}
+
+impl IntoValue for DeleteConnectionRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteConnectionResponse {
+    pub connection_arn: Option<String>,
+    pub connection_state: Option<String>,
+    pub creation_time: Option<Timestamp>,
+    pub last_modified_time: Option<Timestamp>,
+    pub last_authorized_time: Option<Timestamp>,
+}
+
+impl FromValue for DeleteConnectionResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            connection_arn: shapes::optional(&mut m, "ConnectionArn")?,
+            connection_state: shapes::optional(&mut m, "ConnectionState")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
+            last_authorized_time: shapes::optional(&mut m, "LastAuthorizedTime")?,
+        })
+    }
+}
+
+impl IntoValue for DeleteConnectionResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(5);
+        shapes::put_opt(&mut m, "ConnectionArn", self.connection_arn);
+        shapes::put_opt(&mut m, "ConnectionState", self.connection_state);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
+        shapes::put_opt(&mut m, "LastAuthorizedTime", self.last_authorized_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteEndpointRequest {
+    pub name: String,
+}
+
+impl FromValue for DeleteEndpointRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+        })
+    }
+}
+
+impl IntoValue for DeleteEndpointRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteEndpointResponse {
+}
+
+impl FromValue for DeleteEndpointResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        shapes::expect_map(v)?;
+        Ok(Self {})
+    }
+}
+
+impl IntoValue for DeleteEndpointResponse {
+    fn into_value(self) -> Value {
+        Value::map()
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteEventBusRequest {
-    pub event_bus_arn: String,
+    pub name: String,
 }
 
 impl FromValue for DeleteEventBusRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            event_bus_arn: shapes::required(&mut m, "EventBusArn")?,
+            name: shapes::required(&mut m, "Name")?,
         })
     }
 }
@@ -389,162 +1512,925 @@ impl FromValue for DeleteEventBusRequest {
 impl IntoValue for DeleteEventBusRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(1);
-        shapes::put(&mut m, "EventBusArn", self.event_bus_arn);
+        shapes::put(&mut m, "Name", self.name);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeleteEventBusResponse {
+pub struct DeletePartnerEventSourceRequest {
+    pub name: String,
+    pub account: String,
 }
 
-impl FromValue for DeleteEventBusResponse {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        shapes::expect_map(v)?;
-        Ok(Self {})
-    }
-}
-
-impl IntoValue for DeleteEventBusResponse {
-    fn into_value(self) -> Value {
-        Value::map()
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeleteEventSourceRequest {
-    pub event_source_arn: String,
-}
-
-impl FromValue for DeleteEventSourceRequest {
+impl FromValue for DeletePartnerEventSourceRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            event_source_arn: shapes::required(&mut m, "EventSourceArn")?,
+            name: shapes::required(&mut m, "Name")?,
+            account: shapes::required(&mut m, "Account")?,
         })
     }
 }
 
-impl IntoValue for DeleteEventSourceRequest {
+impl IntoValue for DeletePartnerEventSourceRequest {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(1);
-        shapes::put(&mut m, "EventSourceArn", self.event_source_arn);
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put(&mut m, "Name", self.name);
+        shapes::put(&mut m, "Account", self.account);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeleteEventSourceResponse {
+pub struct DeleteRuleRequest {
+    pub name: String,
+    pub event_bus_name: Option<String>,
+    pub force: Option<bool>,
 }
 
-impl FromValue for DeleteEventSourceResponse {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        shapes::expect_map(v)?;
-        Ok(Self {})
-    }
-}
-
-impl IntoValue for DeleteEventSourceResponse {
-    fn into_value(self) -> Value {
-        Value::map()
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeleteResourcePolicyRequest {
-    pub resource_arn: String,
-    pub policy_name: Option<String>,
-    pub expected_revision_id: Option<String>,
-}
-
-impl FromValue for DeleteResourcePolicyRequest {
+impl FromValue for DeleteRuleRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            resource_arn: shapes::required(&mut m, "ResourceArn")?,
-            policy_name: shapes::optional(&mut m, "PolicyName")?,
-            expected_revision_id: shapes::optional(&mut m, "ExpectedRevisionId")?,
+            name: shapes::required(&mut m, "Name")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
+            force: shapes::optional(&mut m, "Force")?,
         })
     }
 }
 
-impl IntoValue for DeleteResourcePolicyRequest {
+impl IntoValue for DeleteRuleRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(3);
-        shapes::put(&mut m, "ResourceArn", self.resource_arn);
-        shapes::put_opt(&mut m, "PolicyName", self.policy_name);
-        shapes::put_opt(&mut m, "ExpectedRevisionId", self.expected_revision_id);
+        shapes::put(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
+        shapes::put_opt(&mut m, "Force", self.force);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeleteResourcePolicyResponse {
-    pub revision_id: Option<String>,
+pub struct DescribeApiDestinationRequest {
+    pub name: String,
 }
 
-impl FromValue for DeleteResourcePolicyResponse {
+impl FromValue for DescribeApiDestinationRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            revision_id: shapes::optional(&mut m, "RevisionId")?,
+            name: shapes::required(&mut m, "Name")?,
         })
     }
 }
 
-impl IntoValue for DeleteResourcePolicyResponse {
+impl IntoValue for DescribeApiDestinationRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(1);
-        shapes::put_opt(&mut m, "RevisionId", self.revision_id);
+        shapes::put(&mut m, "Name", self.name);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeleteSubscriberRequest {
-    pub subscriber_arn: String,
+pub struct DescribeApiDestinationResponse {
+    pub api_destination_arn: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub api_destination_state: Option<String>,
+    pub connection_arn: Option<String>,
+    pub invocation_endpoint: Option<String>,
+    pub http_method: Option<String>,
+    pub invocation_rate_limit_per_second: Option<i32>,
+    pub creation_time: Option<Timestamp>,
+    pub last_modified_time: Option<Timestamp>,
 }
 
-impl FromValue for DeleteSubscriberRequest {
+impl FromValue for DescribeApiDestinationResponse {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            subscriber_arn: shapes::required(&mut m, "SubscriberArn")?,
+            api_destination_arn: shapes::optional(&mut m, "ApiDestinationArn")?,
+            name: shapes::optional(&mut m, "Name")?,
+            description: shapes::optional(&mut m, "Description")?,
+            api_destination_state: shapes::optional(&mut m, "ApiDestinationState")?,
+            connection_arn: shapes::optional(&mut m, "ConnectionArn")?,
+            invocation_endpoint: shapes::optional(&mut m, "InvocationEndpoint")?,
+            http_method: shapes::optional(&mut m, "HttpMethod")?,
+            invocation_rate_limit_per_second: shapes::optional(&mut m, "InvocationRateLimitPerSecond")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
         })
     }
 }
 
-impl IntoValue for DeleteSubscriberRequest {
+impl IntoValue for DescribeApiDestinationResponse {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(1);
-        shapes::put(&mut m, "SubscriberArn", self.subscriber_arn);
+        let mut m = IndexMap::with_capacity(10);
+        shapes::put_opt(&mut m, "ApiDestinationArn", self.api_destination_arn);
+        shapes::put_opt(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "ApiDestinationState", self.api_destination_state);
+        shapes::put_opt(&mut m, "ConnectionArn", self.connection_arn);
+        shapes::put_opt(&mut m, "InvocationEndpoint", self.invocation_endpoint);
+        shapes::put_opt(&mut m, "HttpMethod", self.http_method);
+        shapes::put_opt(&mut m, "InvocationRateLimitPerSecond", self.invocation_rate_limit_per_second);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeleteSubscriberResponse {
+pub struct DescribeArchiveRequest {
+    pub archive_name: String,
 }
 
-impl FromValue for DeleteSubscriberResponse {
+impl FromValue for DescribeArchiveRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
-        shapes::expect_map(v)?;
-        Ok(Self {})
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            archive_name: shapes::required(&mut m, "ArchiveName")?,
+        })
     }
 }
 
-impl IntoValue for DeleteSubscriberResponse {
+impl IntoValue for DescribeArchiveRequest {
     fn into_value(self) -> Value {
-        Value::map()
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "ArchiveName", self.archive_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeArchiveResponse {
+    pub archive_arn: Option<String>,
+    pub archive_name: Option<String>,
+    pub event_source_arn: Option<String>,
+    pub description: Option<String>,
+    pub event_pattern: Option<String>,
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+    pub kms_key_identifier: Option<String>,
+    pub retention_days: Option<i32>,
+    pub size_bytes: Option<i64>,
+    pub event_count: Option<i64>,
+    pub creation_time: Option<Timestamp>,
+}
+
+impl FromValue for DescribeArchiveResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            archive_arn: shapes::optional(&mut m, "ArchiveArn")?,
+            archive_name: shapes::optional(&mut m, "ArchiveName")?,
+            event_source_arn: shapes::optional(&mut m, "EventSourceArn")?,
+            description: shapes::optional(&mut m, "Description")?,
+            event_pattern: shapes::optional(&mut m, "EventPattern")?,
+            state: shapes::optional(&mut m, "State")?,
+            state_reason: shapes::optional(&mut m, "StateReason")?,
+            kms_key_identifier: shapes::optional(&mut m, "KmsKeyIdentifier")?,
+            retention_days: shapes::optional(&mut m, "RetentionDays")?,
+            size_bytes: shapes::optional(&mut m, "SizeBytes")?,
+            event_count: shapes::optional(&mut m, "EventCount")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeArchiveResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(12);
+        shapes::put_opt(&mut m, "ArchiveArn", self.archive_arn);
+        shapes::put_opt(&mut m, "ArchiveName", self.archive_name);
+        shapes::put_opt(&mut m, "EventSourceArn", self.event_source_arn);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "EventPattern", self.event_pattern);
+        shapes::put_opt(&mut m, "State", self.state);
+        shapes::put_opt(&mut m, "StateReason", self.state_reason);
+        shapes::put_opt(&mut m, "KmsKeyIdentifier", self.kms_key_identifier);
+        shapes::put_opt(&mut m, "RetentionDays", self.retention_days);
+        shapes::put_opt(&mut m, "SizeBytes", self.size_bytes);
+        shapes::put_opt(&mut m, "EventCount", self.event_count);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeConnectionConnectivityParameters {
+    pub resource_parameters: DescribeConnectionResourceParameters,
+}
+
+impl FromValue for DescribeConnectionConnectivityParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            resource_parameters: shapes::required(&mut m, "ResourceParameters")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeConnectionConnectivityParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "ResourceParameters", self.resource_parameters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeConnectionRequest {
+    pub name: String,
+}
+
+impl FromValue for DescribeConnectionRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeConnectionRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeConnectionResourceParameters {
+    pub resource_configuration_arn: String,
+    pub resource_association_arn: String,
+}
+
+impl FromValue for DescribeConnectionResourceParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            resource_configuration_arn: shapes::required(&mut m, "ResourceConfigurationArn")?,
+            resource_association_arn: shapes::required(&mut m, "ResourceAssociationArn")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeConnectionResourceParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put(&mut m, "ResourceConfigurationArn", self.resource_configuration_arn);
+        shapes::put(&mut m, "ResourceAssociationArn", self.resource_association_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeConnectionResponse {
+    pub connection_arn: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub invocation_connectivity_parameters: Option<DescribeConnectionConnectivityParameters>,
+    pub connection_state: Option<String>,
+    pub state_reason: Option<String>,
+    pub authorization_type: Option<String>,
+    pub secret_arn: Option<String>,
+    pub kms_key_identifier: Option<String>,
+    pub auth_parameters: Option<ConnectionAuthResponseParameters>,
+    pub creation_time: Option<Timestamp>,
+    pub last_modified_time: Option<Timestamp>,
+    pub last_authorized_time: Option<Timestamp>,
+}
+
+impl FromValue for DescribeConnectionResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            connection_arn: shapes::optional(&mut m, "ConnectionArn")?,
+            name: shapes::optional(&mut m, "Name")?,
+            description: shapes::optional(&mut m, "Description")?,
+            invocation_connectivity_parameters: shapes::optional(&mut m, "InvocationConnectivityParameters")?,
+            connection_state: shapes::optional(&mut m, "ConnectionState")?,
+            state_reason: shapes::optional(&mut m, "StateReason")?,
+            authorization_type: shapes::optional(&mut m, "AuthorizationType")?,
+            secret_arn: shapes::optional(&mut m, "SecretArn")?,
+            kms_key_identifier: shapes::optional(&mut m, "KmsKeyIdentifier")?,
+            auth_parameters: shapes::optional(&mut m, "AuthParameters")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
+            last_authorized_time: shapes::optional(&mut m, "LastAuthorizedTime")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeConnectionResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(13);
+        shapes::put_opt(&mut m, "ConnectionArn", self.connection_arn);
+        shapes::put_opt(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "InvocationConnectivityParameters", self.invocation_connectivity_parameters);
+        shapes::put_opt(&mut m, "ConnectionState", self.connection_state);
+        shapes::put_opt(&mut m, "StateReason", self.state_reason);
+        shapes::put_opt(&mut m, "AuthorizationType", self.authorization_type);
+        shapes::put_opt(&mut m, "SecretArn", self.secret_arn);
+        shapes::put_opt(&mut m, "KmsKeyIdentifier", self.kms_key_identifier);
+        shapes::put_opt(&mut m, "AuthParameters", self.auth_parameters);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
+        shapes::put_opt(&mut m, "LastAuthorizedTime", self.last_authorized_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeEndpointRequest {
+    pub name: String,
+    pub home_region: Option<String>,
+}
+
+impl FromValue for DescribeEndpointRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+            home_region: shapes::optional(&mut m, "HomeRegion")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeEndpointRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "HomeRegion", self.home_region);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeEndpointResponse {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub arn: Option<String>,
+    pub routing_config: Option<RoutingConfig>,
+    pub replication_config: Option<ReplicationConfig>,
+    pub event_buses: Option<Vec<EndpointEventBus>>,
+    pub role_arn: Option<String>,
+    pub endpoint_id: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+    pub creation_time: Option<Timestamp>,
+    pub last_modified_time: Option<Timestamp>,
+}
+
+impl FromValue for DescribeEndpointResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::optional(&mut m, "Name")?,
+            description: shapes::optional(&mut m, "Description")?,
+            arn: shapes::optional(&mut m, "Arn")?,
+            routing_config: shapes::optional(&mut m, "RoutingConfig")?,
+            replication_config: shapes::optional(&mut m, "ReplicationConfig")?,
+            event_buses: shapes::optional(&mut m, "EventBuses")?,
+            role_arn: shapes::optional(&mut m, "RoleArn")?,
+            endpoint_id: shapes::optional(&mut m, "EndpointId")?,
+            endpoint_url: shapes::optional(&mut m, "EndpointUrl")?,
+            state: shapes::optional(&mut m, "State")?,
+            state_reason: shapes::optional(&mut m, "StateReason")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeEndpointResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(13);
+        shapes::put_opt(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "Arn", self.arn);
+        shapes::put_opt(&mut m, "RoutingConfig", self.routing_config);
+        shapes::put_opt(&mut m, "ReplicationConfig", self.replication_config);
+        shapes::put_opt(&mut m, "EventBuses", self.event_buses);
+        shapes::put_opt(&mut m, "RoleArn", self.role_arn);
+        shapes::put_opt(&mut m, "EndpointId", self.endpoint_id);
+        shapes::put_opt(&mut m, "EndpointUrl", self.endpoint_url);
+        shapes::put_opt(&mut m, "State", self.state);
+        shapes::put_opt(&mut m, "StateReason", self.state_reason);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
+        Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeEventBusRequest {
-    pub event_bus_arn: String,
+    pub name: Option<String>,
 }
 
 impl FromValue for DescribeEventBusRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::optional(&mut m, "Name")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeEventBusRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put_opt(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeEventBusResponse {
+    pub name: Option<String>,
+    pub arn: Option<String>,
+    pub description: Option<String>,
+    pub kms_key_identifier: Option<String>,
+    pub dead_letter_config: Option<DeadLetterConfig>,
+    pub policy: Option<String>,
+    pub log_config: Option<LogConfig>,
+    pub creation_time: Option<Timestamp>,
+    pub last_modified_time: Option<Timestamp>,
+    pub managed_by: Option<String>,
+}
+
+impl FromValue for DescribeEventBusResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::optional(&mut m, "Name")?,
+            arn: shapes::optional(&mut m, "Arn")?,
+            description: shapes::optional(&mut m, "Description")?,
+            kms_key_identifier: shapes::optional(&mut m, "KmsKeyIdentifier")?,
+            dead_letter_config: shapes::optional(&mut m, "DeadLetterConfig")?,
+            policy: shapes::optional(&mut m, "Policy")?,
+            log_config: shapes::optional(&mut m, "LogConfig")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
+            managed_by: shapes::optional(&mut m, "ManagedBy")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeEventBusResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(10);
+        shapes::put_opt(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "Arn", self.arn);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "KmsKeyIdentifier", self.kms_key_identifier);
+        shapes::put_opt(&mut m, "DeadLetterConfig", self.dead_letter_config);
+        shapes::put_opt(&mut m, "Policy", self.policy);
+        shapes::put_opt(&mut m, "LogConfig", self.log_config);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
+        shapes::put_opt(&mut m, "ManagedBy", self.managed_by);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeEventSourceRequest {
+    pub name: String,
+}
+
+impl FromValue for DescribeEventSourceRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeEventSourceRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeEventSourceResponse {
+    pub arn: Option<String>,
+    pub created_by: Option<String>,
+    pub creation_time: Option<Timestamp>,
+    pub expiration_time: Option<Timestamp>,
+    pub name: Option<String>,
+    pub state: Option<String>,
+}
+
+impl FromValue for DescribeEventSourceResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            arn: shapes::optional(&mut m, "Arn")?,
+            created_by: shapes::optional(&mut m, "CreatedBy")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            expiration_time: shapes::optional(&mut m, "ExpirationTime")?,
+            name: shapes::optional(&mut m, "Name")?,
+            state: shapes::optional(&mut m, "State")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeEventSourceResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(6);
+        shapes::put_opt(&mut m, "Arn", self.arn);
+        shapes::put_opt(&mut m, "CreatedBy", self.created_by);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "ExpirationTime", self.expiration_time);
+        shapes::put_opt(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "State", self.state);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribePartnerEventSourceRequest {
+    pub name: String,
+}
+
+impl FromValue for DescribePartnerEventSourceRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+        })
+    }
+}
+
+impl IntoValue for DescribePartnerEventSourceRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribePartnerEventSourceResponse {
+    pub arn: Option<String>,
+    pub name: Option<String>,
+}
+
+impl FromValue for DescribePartnerEventSourceResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            arn: shapes::optional(&mut m, "Arn")?,
+            name: shapes::optional(&mut m, "Name")?,
+        })
+    }
+}
+
+impl IntoValue for DescribePartnerEventSourceResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "Arn", self.arn);
+        shapes::put_opt(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeReplayRequest {
+    pub replay_name: String,
+}
+
+impl FromValue for DescribeReplayRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            replay_name: shapes::required(&mut m, "ReplayName")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeReplayRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "ReplayName", self.replay_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeReplayResponse {
+    pub replay_name: Option<String>,
+    pub replay_arn: Option<String>,
+    pub description: Option<String>,
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+    pub event_source_arn: Option<String>,
+    pub destination: Option<ReplayDestination>,
+    pub event_start_time: Option<Timestamp>,
+    pub event_end_time: Option<Timestamp>,
+    pub event_last_replayed_time: Option<Timestamp>,
+    pub replay_start_time: Option<Timestamp>,
+    pub replay_end_time: Option<Timestamp>,
+}
+
+impl FromValue for DescribeReplayResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            replay_name: shapes::optional(&mut m, "ReplayName")?,
+            replay_arn: shapes::optional(&mut m, "ReplayArn")?,
+            description: shapes::optional(&mut m, "Description")?,
+            state: shapes::optional(&mut m, "State")?,
+            state_reason: shapes::optional(&mut m, "StateReason")?,
+            event_source_arn: shapes::optional(&mut m, "EventSourceArn")?,
+            destination: shapes::optional(&mut m, "Destination")?,
+            event_start_time: shapes::optional(&mut m, "EventStartTime")?,
+            event_end_time: shapes::optional(&mut m, "EventEndTime")?,
+            event_last_replayed_time: shapes::optional(&mut m, "EventLastReplayedTime")?,
+            replay_start_time: shapes::optional(&mut m, "ReplayStartTime")?,
+            replay_end_time: shapes::optional(&mut m, "ReplayEndTime")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeReplayResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(12);
+        shapes::put_opt(&mut m, "ReplayName", self.replay_name);
+        shapes::put_opt(&mut m, "ReplayArn", self.replay_arn);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "State", self.state);
+        shapes::put_opt(&mut m, "StateReason", self.state_reason);
+        shapes::put_opt(&mut m, "EventSourceArn", self.event_source_arn);
+        shapes::put_opt(&mut m, "Destination", self.destination);
+        shapes::put_opt(&mut m, "EventStartTime", self.event_start_time);
+        shapes::put_opt(&mut m, "EventEndTime", self.event_end_time);
+        shapes::put_opt(&mut m, "EventLastReplayedTime", self.event_last_replayed_time);
+        shapes::put_opt(&mut m, "ReplayStartTime", self.replay_start_time);
+        shapes::put_opt(&mut m, "ReplayEndTime", self.replay_end_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeRuleRequest {
+    pub name: String,
+    pub event_bus_name: Option<String>,
+}
+
+impl FromValue for DescribeRuleRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeRuleRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeRuleResponse {
+    pub name: Option<String>,
+    pub arn: Option<String>,
+    pub event_pattern: Option<String>,
+    pub schedule_expression: Option<String>,
+    pub state: Option<String>,
+    pub description: Option<String>,
+    pub role_arn: Option<String>,
+    pub managed_by: Option<String>,
+    pub event_bus_name: Option<String>,
+    pub created_by: Option<String>,
+}
+
+impl FromValue for DescribeRuleResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::optional(&mut m, "Name")?,
+            arn: shapes::optional(&mut m, "Arn")?,
+            event_pattern: shapes::optional(&mut m, "EventPattern")?,
+            schedule_expression: shapes::optional(&mut m, "ScheduleExpression")?,
+            state: shapes::optional(&mut m, "State")?,
+            description: shapes::optional(&mut m, "Description")?,
+            role_arn: shapes::optional(&mut m, "RoleArn")?,
+            managed_by: shapes::optional(&mut m, "ManagedBy")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
+            created_by: shapes::optional(&mut m, "CreatedBy")?,
+        })
+    }
+}
+
+impl IntoValue for DescribeRuleResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(10);
+        shapes::put_opt(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "Arn", self.arn);
+        shapes::put_opt(&mut m, "EventPattern", self.event_pattern);
+        shapes::put_opt(&mut m, "ScheduleExpression", self.schedule_expression);
+        shapes::put_opt(&mut m, "State", self.state);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "RoleArn", self.role_arn);
+        shapes::put_opt(&mut m, "ManagedBy", self.managed_by);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
+        shapes::put_opt(&mut m, "CreatedBy", self.created_by);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DisableRuleRequest {
+    pub name: String,
+    pub event_bus_name: Option<String>,
+}
+
+impl FromValue for DisableRuleRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
+        })
+    }
+}
+
+impl IntoValue for DisableRuleRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EcsParameters {
+    pub task_definition_arn: String,
+    pub task_count: Option<i32>,
+    pub launch_type: Option<String>,
+    pub network_configuration: Option<NetworkConfiguration>,
+    pub platform_version: Option<String>,
+    pub group: Option<String>,
+    pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
+    pub enable_ecs_managed_tags: Option<bool>,
+    pub enable_execute_command: Option<bool>,
+    pub placement_constraints: Option<Vec<PlacementConstraint>>,
+    pub placement_strategy: Option<Vec<PlacementStrategy>>,
+    pub propagate_tags: Option<String>,
+    pub reference_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl FromValue for EcsParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            task_definition_arn: shapes::required(&mut m, "TaskDefinitionArn")?,
+            task_count: shapes::optional(&mut m, "TaskCount")?,
+            launch_type: shapes::optional(&mut m, "LaunchType")?,
+            network_configuration: shapes::optional(&mut m, "NetworkConfiguration")?,
+            platform_version: shapes::optional(&mut m, "PlatformVersion")?,
+            group: shapes::optional(&mut m, "Group")?,
+            capacity_provider_strategy: shapes::optional(&mut m, "CapacityProviderStrategy")?,
+            enable_ecs_managed_tags: shapes::optional(&mut m, "EnableECSManagedTags")?,
+            enable_execute_command: shapes::optional(&mut m, "EnableExecuteCommand")?,
+            placement_constraints: shapes::optional(&mut m, "PlacementConstraints")?,
+            placement_strategy: shapes::optional(&mut m, "PlacementStrategy")?,
+            propagate_tags: shapes::optional(&mut m, "PropagateTags")?,
+            reference_id: shapes::optional(&mut m, "ReferenceId")?,
+            tags: shapes::optional(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl IntoValue for EcsParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(14);
+        shapes::put(&mut m, "TaskDefinitionArn", self.task_definition_arn);
+        shapes::put_opt(&mut m, "TaskCount", self.task_count);
+        shapes::put_opt(&mut m, "LaunchType", self.launch_type);
+        shapes::put_opt(&mut m, "NetworkConfiguration", self.network_configuration);
+        shapes::put_opt(&mut m, "PlatformVersion", self.platform_version);
+        shapes::put_opt(&mut m, "Group", self.group);
+        shapes::put_opt(&mut m, "CapacityProviderStrategy", self.capacity_provider_strategy);
+        shapes::put_opt(&mut m, "EnableECSManagedTags", self.enable_ecs_managed_tags);
+        shapes::put_opt(&mut m, "EnableExecuteCommand", self.enable_execute_command);
+        shapes::put_opt(&mut m, "PlacementConstraints", self.placement_constraints);
+        shapes::put_opt(&mut m, "PlacementStrategy", self.placement_strategy);
+        shapes::put_opt(&mut m, "PropagateTags", self.propagate_tags);
+        shapes::put_opt(&mut m, "ReferenceId", self.reference_id);
+        shapes::put_opt(&mut m, "Tags", self.tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnableRuleRequest {
+    pub name: String,
+    pub event_bus_name: Option<String>,
+}
+
+impl FromValue for EnableRuleRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
+        })
+    }
+}
+
+impl IntoValue for EnableRuleRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Endpoint {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub arn: Option<String>,
+    pub routing_config: Option<RoutingConfig>,
+    pub replication_config: Option<ReplicationConfig>,
+    pub event_buses: Option<Vec<EndpointEventBus>>,
+    pub role_arn: Option<String>,
+    pub endpoint_id: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+    pub creation_time: Option<Timestamp>,
+    pub last_modified_time: Option<Timestamp>,
+}
+
+impl FromValue for Endpoint {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::optional(&mut m, "Name")?,
+            description: shapes::optional(&mut m, "Description")?,
+            arn: shapes::optional(&mut m, "Arn")?,
+            routing_config: shapes::optional(&mut m, "RoutingConfig")?,
+            replication_config: shapes::optional(&mut m, "ReplicationConfig")?,
+            event_buses: shapes::optional(&mut m, "EventBuses")?,
+            role_arn: shapes::optional(&mut m, "RoleArn")?,
+            endpoint_id: shapes::optional(&mut m, "EndpointId")?,
+            endpoint_url: shapes::optional(&mut m, "EndpointUrl")?,
+            state: shapes::optional(&mut m, "State")?,
+            state_reason: shapes::optional(&mut m, "StateReason")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
+        })
+    }
+}
+
+impl IntoValue for Endpoint {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(13);
+        shapes::put_opt(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "Arn", self.arn);
+        shapes::put_opt(&mut m, "RoutingConfig", self.routing_config);
+        shapes::put_opt(&mut m, "ReplicationConfig", self.replication_config);
+        shapes::put_opt(&mut m, "EventBuses", self.event_buses);
+        shapes::put_opt(&mut m, "RoleArn", self.role_arn);
+        shapes::put_opt(&mut m, "EndpointId", self.endpoint_id);
+        shapes::put_opt(&mut m, "EndpointUrl", self.endpoint_url);
+        shapes::put_opt(&mut m, "State", self.state);
+        shapes::put_opt(&mut m, "StateReason", self.state_reason);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EndpointEventBus {
+    pub event_bus_arn: String,
+}
+
+impl FromValue for EndpointEventBus {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
@@ -553,7 +2439,7 @@ impl FromValue for DescribeEventBusRequest {
     }
 }
 
-impl IntoValue for DescribeEventBusRequest {
+impl IntoValue for EndpointEventBus {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(1);
         shapes::put(&mut m, "EventBusArn", self.event_bus_arn);
@@ -562,536 +2448,103 @@ impl IntoValue for DescribeEventBusRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct DescribeEventBusResponse {
-    pub event_bus_arn: Option<String>,
+pub struct EventBus {
     pub name: Option<String>,
+    pub arn: Option<String>,
     pub description: Option<String>,
-    pub encryption_configuration: Option<EncryptionConfiguration>,
-    pub storage_configuration: Option<StorageConfigurationOutput>,
+    pub policy: Option<String>,
     pub creation_time: Option<Timestamp>,
     pub last_modified_time: Option<Timestamp>,
-    pub state: Option<String>,
-    pub state_reason: Option<String>,
+    pub managed_by: Option<String>,
 }
 
-impl FromValue for DescribeEventBusResponse {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            event_bus_arn: shapes::optional(&mut m, "EventBusArn")?,
-            name: shapes::optional(&mut m, "Name")?,
-            description: shapes::optional(&mut m, "Description")?,
-            encryption_configuration: shapes::optional(&mut m, "EncryptionConfiguration")?,
-            storage_configuration: shapes::optional(&mut m, "StorageConfiguration")?,
-            creation_time: shapes::optional(&mut m, "CreationTime")?,
-            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
-            state: shapes::optional(&mut m, "State")?,
-            state_reason: shapes::optional(&mut m, "StateReason")?,
-        })
-    }
-}
-
-impl IntoValue for DescribeEventBusResponse {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(9);
-        shapes::put_opt(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put_opt(&mut m, "Name", self.name);
-        shapes::put_opt(&mut m, "Description", self.description);
-        shapes::put_opt(&mut m, "EncryptionConfiguration", self.encryption_configuration);
-        shapes::put_opt(&mut m, "StorageConfiguration", self.storage_configuration);
-        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
-        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
-        shapes::put_opt(&mut m, "State", self.state);
-        shapes::put_opt(&mut m, "StateReason", self.state_reason);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DescribeEventSourceRequest {
-    pub event_source_arn: String,
-}
-
-impl FromValue for DescribeEventSourceRequest {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            event_source_arn: shapes::required(&mut m, "EventSourceArn")?,
-        })
-    }
-}
-
-impl IntoValue for DescribeEventSourceRequest {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(1);
-        shapes::put(&mut m, "EventSourceArn", self.event_source_arn);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DescribeEventSourceResponse {
-    pub event_source_arn: Option<String>,
-    pub name: Option<String>,
-    pub event_bus_arn: Option<String>,
-    pub configuration: Option<EventSourceConfiguration>,
-    pub description: Option<String>,
-    pub state: Option<String>,
-    pub revoked: Option<bool>,
-    pub event_source_details: Option<EventSourceDetails>,
-    pub creation_time: Option<Timestamp>,
-    pub last_modified_time: Option<Timestamp>,
-}
-
-impl FromValue for DescribeEventSourceResponse {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            event_source_arn: shapes::optional(&mut m, "EventSourceArn")?,
-            name: shapes::optional(&mut m, "Name")?,
-            event_bus_arn: shapes::optional(&mut m, "EventBusArn")?,
-            configuration: shapes::optional(&mut m, "Configuration")?,
-            description: shapes::optional(&mut m, "Description")?,
-            state: shapes::optional(&mut m, "State")?,
-            revoked: shapes::optional(&mut m, "Revoked")?,
-            event_source_details: shapes::optional(&mut m, "EventSourceDetails")?,
-            creation_time: shapes::optional(&mut m, "CreationTime")?,
-            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
-        })
-    }
-}
-
-impl IntoValue for DescribeEventSourceResponse {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(10);
-        shapes::put_opt(&mut m, "EventSourceArn", self.event_source_arn);
-        shapes::put_opt(&mut m, "Name", self.name);
-        shapes::put_opt(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put_opt(&mut m, "Configuration", self.configuration);
-        shapes::put_opt(&mut m, "Description", self.description);
-        shapes::put_opt(&mut m, "State", self.state);
-        shapes::put_opt(&mut m, "Revoked", self.revoked);
-        shapes::put_opt(&mut m, "EventSourceDetails", self.event_source_details);
-        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
-        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DescribeSubscriberRequest {
-    pub subscriber_arn: String,
-}
-
-impl FromValue for DescribeSubscriberRequest {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            subscriber_arn: shapes::required(&mut m, "SubscriberArn")?,
-        })
-    }
-}
-
-impl IntoValue for DescribeSubscriberRequest {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(1);
-        shapes::put(&mut m, "SubscriberArn", self.subscriber_arn);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DescribeSubscriberResponse {
-    pub subscriber_arn: Option<String>,
-    pub name: Option<String>,
-    pub event_bus_arn: Option<String>,
-    pub invoke_configuration: Option<InvokeConfiguration>,
-    pub description: Option<String>,
-    pub filter_configuration: Option<FilterConfiguration>,
-    pub type_: Option<String>,
-    pub starting_position: Option<String>,
-    pub point_in_time_configuration: Option<PointInTimeConfiguration>,
-    pub batch_configuration: Option<BatchConfiguration>,
-    pub transformer: Option<Transformer>,
-    pub retry_policy: Option<RetryPolicy>,
-    pub on_failure_configuration: Option<OnFailureConfiguration>,
-    pub log_configuration: Option<LogConfiguration>,
-    pub state: Option<String>,
-    pub revoked: Option<bool>,
-    pub creation_time: Option<Timestamp>,
-    pub last_modified_time: Option<Timestamp>,
-    pub subscriber_details: Option<SubscriberDetails>,
-}
-
-impl FromValue for DescribeSubscriberResponse {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            subscriber_arn: shapes::optional(&mut m, "SubscriberArn")?,
-            name: shapes::optional(&mut m, "Name")?,
-            event_bus_arn: shapes::optional(&mut m, "EventBusArn")?,
-            invoke_configuration: shapes::optional(&mut m, "InvokeConfiguration")?,
-            description: shapes::optional(&mut m, "Description")?,
-            filter_configuration: shapes::optional(&mut m, "FilterConfiguration")?,
-            type_: shapes::optional(&mut m, "Type")?,
-            starting_position: shapes::optional(&mut m, "StartingPosition")?,
-            point_in_time_configuration: shapes::optional(&mut m, "PointInTimeConfiguration")?,
-            batch_configuration: shapes::optional(&mut m, "BatchConfiguration")?,
-            transformer: shapes::optional(&mut m, "Transformer")?,
-            retry_policy: shapes::optional(&mut m, "RetryPolicy")?,
-            on_failure_configuration: shapes::optional(&mut m, "OnFailureConfiguration")?,
-            log_configuration: shapes::optional(&mut m, "LogConfiguration")?,
-            state: shapes::optional(&mut m, "State")?,
-            revoked: shapes::optional(&mut m, "Revoked")?,
-            creation_time: shapes::optional(&mut m, "CreationTime")?,
-            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
-            subscriber_details: shapes::optional(&mut m, "SubscriberDetails")?,
-        })
-    }
-}
-
-impl IntoValue for DescribeSubscriberResponse {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(19);
-        shapes::put_opt(&mut m, "SubscriberArn", self.subscriber_arn);
-        shapes::put_opt(&mut m, "Name", self.name);
-        shapes::put_opt(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put_opt(&mut m, "InvokeConfiguration", self.invoke_configuration);
-        shapes::put_opt(&mut m, "Description", self.description);
-        shapes::put_opt(&mut m, "FilterConfiguration", self.filter_configuration);
-        shapes::put_opt(&mut m, "Type", self.type_);
-        shapes::put_opt(&mut m, "StartingPosition", self.starting_position);
-        shapes::put_opt(&mut m, "PointInTimeConfiguration", self.point_in_time_configuration);
-        shapes::put_opt(&mut m, "BatchConfiguration", self.batch_configuration);
-        shapes::put_opt(&mut m, "Transformer", self.transformer);
-        shapes::put_opt(&mut m, "RetryPolicy", self.retry_policy);
-        shapes::put_opt(&mut m, "OnFailureConfiguration", self.on_failure_configuration);
-        shapes::put_opt(&mut m, "LogConfiguration", self.log_configuration);
-        shapes::put_opt(&mut m, "State", self.state);
-        shapes::put_opt(&mut m, "Revoked", self.revoked);
-        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
-        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
-        shapes::put_opt(&mut m, "SubscriberDetails", self.subscriber_details);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EncryptionConfiguration {
-    pub kms_key_identifier: Option<String>,
-}
-
-impl FromValue for EncryptionConfiguration {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            kms_key_identifier: shapes::optional(&mut m, "KmsKeyIdentifier")?,
-        })
-    }
-}
-
-impl IntoValue for EncryptionConfiguration {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(1);
-        shapes::put_opt(&mut m, "KmsKeyIdentifier", self.kms_key_identifier);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EventBusSummary {
-    pub name: Option<String>,
-    pub event_bus_arn: Option<String>,
-    pub description: Option<String>,
-    pub creation_time: Option<Timestamp>,
-    pub last_modified_time: Option<Timestamp>,
-    pub state: Option<String>,
-    pub state_reason: Option<String>,
-    pub event_bus_account_id: Option<String>,
-}
-
-impl FromValue for EventBusSummary {
+impl FromValue for EventBus {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
             name: shapes::optional(&mut m, "Name")?,
-            event_bus_arn: shapes::optional(&mut m, "EventBusArn")?,
+            arn: shapes::optional(&mut m, "Arn")?,
             description: shapes::optional(&mut m, "Description")?,
+            policy: shapes::optional(&mut m, "Policy")?,
             creation_time: shapes::optional(&mut m, "CreationTime")?,
             last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
-            state: shapes::optional(&mut m, "State")?,
-            state_reason: shapes::optional(&mut m, "StateReason")?,
-            event_bus_account_id: shapes::optional(&mut m, "EventBusAccountId")?,
+            managed_by: shapes::optional(&mut m, "ManagedBy")?,
         })
     }
 }
 
-impl IntoValue for EventBusSummary {
+impl IntoValue for EventBus {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(8);
+        let mut m = IndexMap::with_capacity(7);
         shapes::put_opt(&mut m, "Name", self.name);
-        shapes::put_opt(&mut m, "EventBusArn", self.event_bus_arn);
+        shapes::put_opt(&mut m, "Arn", self.arn);
         shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "Policy", self.policy);
         shapes::put_opt(&mut m, "CreationTime", self.creation_time);
         shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
-        shapes::put_opt(&mut m, "State", self.state);
-        shapes::put_opt(&mut m, "StateReason", self.state_reason);
-        shapes::put_opt(&mut m, "EventBusAccountId", self.event_bus_account_id);
+        shapes::put_opt(&mut m, "ManagedBy", self.managed_by);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct EventBusV2Parameters {
-    pub metadata: Option<IndexMap<String, String>>,
-    pub system_metadata: Option<EventBusV2SystemMetadata>,
-    pub deduplication_configuration: Option<DeduplicationConfiguration>,
+pub struct EventSource {
+    pub arn: Option<String>,
+    pub created_by: Option<String>,
+    pub creation_time: Option<Timestamp>,
+    pub expiration_time: Option<Timestamp>,
+    pub name: Option<String>,
+    pub state: Option<String>,
 }
 
-impl FromValue for EventBusV2Parameters {
+impl FromValue for EventSource {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            metadata: shapes::optional(&mut m, "Metadata")?,
-            system_metadata: shapes::optional(&mut m, "SystemMetadata")?,
-            deduplication_configuration: shapes::optional(&mut m, "DeduplicationConfiguration")?,
+            arn: shapes::optional(&mut m, "Arn")?,
+            created_by: shapes::optional(&mut m, "CreatedBy")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            expiration_time: shapes::optional(&mut m, "ExpirationTime")?,
+            name: shapes::optional(&mut m, "Name")?,
+            state: shapes::optional(&mut m, "State")?,
         })
     }
 }
 
-impl IntoValue for EventBusV2Parameters {
+impl IntoValue for EventSource {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put_opt(&mut m, "Metadata", self.metadata);
-        shapes::put_opt(&mut m, "SystemMetadata", self.system_metadata);
-        shapes::put_opt(&mut m, "DeduplicationConfiguration", self.deduplication_configuration);
+        let mut m = IndexMap::with_capacity(6);
+        shapes::put_opt(&mut m, "Arn", self.arn);
+        shapes::put_opt(&mut m, "CreatedBy", self.created_by);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "ExpirationTime", self.expiration_time);
+        shapes::put_opt(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "State", self.state);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct EventBusV2SystemMetadata {
-    pub event_group_id: Option<String>,
-    pub deduplication_id: Option<String>,
+pub struct FailoverConfig {
+    pub primary: Primary,
+    pub secondary: Secondary,
 }
 
-impl FromValue for EventBusV2SystemMetadata {
+impl FromValue for FailoverConfig {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            event_group_id: shapes::optional(&mut m, "EventGroupId")?,
-            deduplication_id: shapes::optional(&mut m, "DeduplicationId")?,
+            primary: shapes::required(&mut m, "Primary")?,
+            secondary: shapes::required(&mut m, "Secondary")?,
         })
     }
 }
 
-impl IntoValue for EventBusV2SystemMetadata {
+impl IntoValue for FailoverConfig {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(2);
-        shapes::put_opt(&mut m, "EventGroupId", self.event_group_id);
-        shapes::put_opt(&mut m, "DeduplicationId", self.deduplication_id);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EventSourceConfiguration {
-    pub aws_service_events_configuration: Option<AwsServiceEventsSourceConfiguration>,
-    pub partner_events_configuration: Option<PartnerEventsSourceConfiguration>,
-    pub webhook_events_configuration: Option<WebhookEventsSourceConfiguration>,
-}
-
-impl FromValue for EventSourceConfiguration {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            aws_service_events_configuration: shapes::optional(&mut m, "AwsServiceEventsConfiguration")?,
-            partner_events_configuration: shapes::optional(&mut m, "PartnerEventsConfiguration")?,
-            webhook_events_configuration: shapes::optional(&mut m, "WebhookEventsConfiguration")?,
-        })
-    }
-}
-
-impl IntoValue for EventSourceConfiguration {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put_opt(&mut m, "AwsServiceEventsConfiguration", self.aws_service_events_configuration);
-        shapes::put_opt(&mut m, "PartnerEventsConfiguration", self.partner_events_configuration);
-        shapes::put_opt(&mut m, "WebhookEventsConfiguration", self.webhook_events_configuration);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EventSourceDetails {
-    pub webhook_details: Option<WebhookDetails>,
-}
-
-impl FromValue for EventSourceDetails {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            webhook_details: shapes::optional(&mut m, "WebhookDetails")?,
-        })
-    }
-}
-
-impl IntoValue for EventSourceDetails {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(1);
-        shapes::put_opt(&mut m, "WebhookDetails", self.webhook_details);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EventSourceSummary {
-    pub event_source_arn: Option<String>,
-    pub name: Option<String>,
-    pub event_bus_arn: Option<String>,
-    pub type_: Option<String>,
-    pub state: Option<String>,
-    pub revoked: Option<bool>,
-    pub creation_time: Option<Timestamp>,
-    pub last_modified_time: Option<Timestamp>,
-    pub event_source_account_id: Option<String>,
-}
-
-impl FromValue for EventSourceSummary {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            event_source_arn: shapes::optional(&mut m, "EventSourceArn")?,
-            name: shapes::optional(&mut m, "Name")?,
-            event_bus_arn: shapes::optional(&mut m, "EventBusArn")?,
-            type_: shapes::optional(&mut m, "Type")?,
-            state: shapes::optional(&mut m, "State")?,
-            revoked: shapes::optional(&mut m, "Revoked")?,
-            creation_time: shapes::optional(&mut m, "CreationTime")?,
-            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
-            event_source_account_id: shapes::optional(&mut m, "EventSourceAccountId")?,
-        })
-    }
-}
-
-impl IntoValue for EventSourceSummary {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(9);
-        shapes::put_opt(&mut m, "EventSourceArn", self.event_source_arn);
-        shapes::put_opt(&mut m, "Name", self.name);
-        shapes::put_opt(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put_opt(&mut m, "Type", self.type_);
-        shapes::put_opt(&mut m, "State", self.state);
-        shapes::put_opt(&mut m, "Revoked", self.revoked);
-        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
-        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
-        shapes::put_opt(&mut m, "EventSourceAccountId", self.event_source_account_id);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Filter {
-    pub pattern: String,
-    pub scope: String,
-}
-
-impl FromValue for Filter {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            pattern: shapes::required(&mut m, "Pattern")?,
-            scope: shapes::required(&mut m, "Scope")?,
-        })
-    }
-}
-
-impl IntoValue for Filter {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(2);
-        shapes::put(&mut m, "Pattern", self.pattern);
-        shapes::put(&mut m, "Scope", self.scope);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FilterConfiguration {
-    pub language: Option<String>,
-    pub filters: Option<Vec<Filter>>,
-}
-
-impl FromValue for FilterConfiguration {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            language: shapes::optional(&mut m, "Language")?,
-            filters: shapes::optional(&mut m, "Filters")?,
-        })
-    }
-}
-
-impl IntoValue for FilterConfiguration {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(2);
-        shapes::put_opt(&mut m, "Language", self.language);
-        shapes::put_opt(&mut m, "Filters", self.filters);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct GetResourcePolicyRequest {
-    pub resource_arn: String,
-    pub policy_name: Option<String>,
-}
-
-impl FromValue for GetResourcePolicyRequest {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            resource_arn: shapes::required(&mut m, "ResourceArn")?,
-            policy_name: shapes::optional(&mut m, "PolicyName")?,
-        })
-    }
-}
-
-impl IntoValue for GetResourcePolicyRequest {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(2);
-        shapes::put(&mut m, "ResourceArn", self.resource_arn);
-        shapes::put_opt(&mut m, "PolicyName", self.policy_name);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct GetResourcePolicyResponse {
-    pub resource_arn: String,
-    pub policy_document: String,
-    pub policy_name: String,
-    pub revision_id: String,
-}
-
-impl FromValue for GetResourcePolicyResponse {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            resource_arn: shapes::required(&mut m, "ResourceArn")?,
-            policy_document: shapes::required(&mut m, "PolicyDocument")?,
-            policy_name: shapes::required(&mut m, "PolicyName")?,
-            revision_id: shapes::required(&mut m, "RevisionId")?,
-        })
-    }
-}
-
-impl IntoValue for GetResourcePolicyResponse {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(4);
-        shapes::put(&mut m, "ResourceArn", self.resource_arn);
-        shapes::put(&mut m, "PolicyDocument", self.policy_document);
-        shapes::put(&mut m, "PolicyName", self.policy_name);
-        shapes::put(&mut m, "RevisionId", self.revision_id);
+        shapes::put(&mut m, "Primary", self.primary);
+        shapes::put(&mut m, "Secondary", self.secondary);
         Value::Map(m)
     }
 }
@@ -1101,7 +2554,6 @@ pub struct HttpParameters {
     pub path_parameter_values: Option<Vec<String>>,
     pub header_parameters: Option<IndexMap<String, String>>,
     pub query_string_parameters: Option<IndexMap<String, String>>,
-    pub invocation_timeout_seconds: Option<String>,
 }
 
 impl FromValue for HttpParameters {
@@ -1111,180 +2563,263 @@ impl FromValue for HttpParameters {
             path_parameter_values: shapes::optional(&mut m, "PathParameterValues")?,
             header_parameters: shapes::optional(&mut m, "HeaderParameters")?,
             query_string_parameters: shapes::optional(&mut m, "QueryStringParameters")?,
-            invocation_timeout_seconds: shapes::optional(&mut m, "InvocationTimeoutSeconds")?,
         })
     }
 }
 
 impl IntoValue for HttpParameters {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(4);
+        let mut m = IndexMap::with_capacity(3);
         shapes::put_opt(&mut m, "PathParameterValues", self.path_parameter_values);
         shapes::put_opt(&mut m, "HeaderParameters", self.header_parameters);
         shapes::put_opt(&mut m, "QueryStringParameters", self.query_string_parameters);
-        shapes::put_opt(&mut m, "InvocationTimeoutSeconds", self.invocation_timeout_seconds);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct InvokeConfiguration {
-    pub role_arn: String,
-    pub lambda_parameters: Option<LambdaParameters>,
-    pub sqs_parameters: Option<SqsParameters>,
-    pub sns_parameters: Option<SnsParameters>,
-    pub kinesis_parameters: Option<KinesisParameters>,
-    pub step_functions_parameters: Option<StepFunctionsParameters>,
-    pub http_parameters: Option<HttpParameters>,
-    pub universal_target_parameters: Option<UniversalTargetParameters>,
-    pub event_bus_v2_parameters: Option<EventBusV2Parameters>,
-    pub msk_parameters: Option<MskParameters>,
-    pub target_arn: String,
+pub struct InputTransformer {
+    pub input_paths_map: Option<IndexMap<String, String>>,
+    pub input_template: String,
 }
 
-impl FromValue for InvokeConfiguration {
+impl FromValue for InputTransformer {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            role_arn: shapes::required(&mut m, "RoleArn")?,
-            lambda_parameters: shapes::optional(&mut m, "LambdaParameters")?,
-            sqs_parameters: shapes::optional(&mut m, "SqsParameters")?,
-            sns_parameters: shapes::optional(&mut m, "SnsParameters")?,
-            kinesis_parameters: shapes::optional(&mut m, "KinesisParameters")?,
-            step_functions_parameters: shapes::optional(&mut m, "StepFunctionsParameters")?,
-            http_parameters: shapes::optional(&mut m, "HttpParameters")?,
-            universal_target_parameters: shapes::optional(&mut m, "UniversalTargetParameters")?,
-            event_bus_v2_parameters: shapes::optional(&mut m, "EventBusV2Parameters")?,
-            msk_parameters: shapes::optional(&mut m, "MskParameters")?,
-            target_arn: shapes::required(&mut m, "TargetArn")?,
+            input_paths_map: shapes::optional(&mut m, "InputPathsMap")?,
+            input_template: shapes::required(&mut m, "InputTemplate")?,
         })
     }
 }
 
-impl IntoValue for InvokeConfiguration {
+impl IntoValue for InputTransformer {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(11);
-        shapes::put(&mut m, "RoleArn", self.role_arn);
-        shapes::put_opt(&mut m, "LambdaParameters", self.lambda_parameters);
-        shapes::put_opt(&mut m, "SqsParameters", self.sqs_parameters);
-        shapes::put_opt(&mut m, "SnsParameters", self.sns_parameters);
-        shapes::put_opt(&mut m, "KinesisParameters", self.kinesis_parameters);
-        shapes::put_opt(&mut m, "StepFunctionsParameters", self.step_functions_parameters);
-        shapes::put_opt(&mut m, "HttpParameters", self.http_parameters);
-        shapes::put_opt(&mut m, "UniversalTargetParameters", self.universal_target_parameters);
-        shapes::put_opt(&mut m, "EventBusV2Parameters", self.event_bus_v2_parameters);
-        shapes::put_opt(&mut m, "MskParameters", self.msk_parameters);
-        shapes::put(&mut m, "TargetArn", self.target_arn);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct JsonataConfiguration {
-    pub expression: String,
-}
-
-impl FromValue for JsonataConfiguration {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            expression: shapes::required(&mut m, "Expression")?,
-        })
-    }
-}
-
-impl IntoValue for JsonataConfiguration {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(1);
-        shapes::put(&mut m, "Expression", self.expression);
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "InputPathsMap", self.input_paths_map);
+        shapes::put(&mut m, "InputTemplate", self.input_template);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KinesisParameters {
-    pub partition_key: Option<String>,
-    pub explicit_hash_key: Option<String>,
+    pub partition_key_path: String,
 }
 
 impl FromValue for KinesisParameters {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            partition_key: shapes::optional(&mut m, "PartitionKey")?,
-            explicit_hash_key: shapes::optional(&mut m, "ExplicitHashKey")?,
+            partition_key_path: shapes::required(&mut m, "PartitionKeyPath")?,
         })
     }
 }
 
 impl IntoValue for KinesisParameters {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(2);
-        shapes::put_opt(&mut m, "PartitionKey", self.partition_key);
-        shapes::put_opt(&mut m, "ExplicitHashKey", self.explicit_hash_key);
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "PartitionKeyPath", self.partition_key_path);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct LambdaParameters {
-    pub invocation_type: Option<String>,
-    pub qualifier: Option<String>,
-    pub durable_execution_name: Option<String>,
-    pub tenant_id: Option<String>,
-    pub invocation_timeout_seconds: Option<String>,
-}
-
-impl FromValue for LambdaParameters {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            invocation_type: shapes::optional(&mut m, "InvocationType")?,
-            qualifier: shapes::optional(&mut m, "Qualifier")?,
-            durable_execution_name: shapes::optional(&mut m, "DurableExecutionName")?,
-            tenant_id: shapes::optional(&mut m, "TenantId")?,
-            invocation_timeout_seconds: shapes::optional(&mut m, "InvocationTimeoutSeconds")?,
-        })
-    }
-}
-
-impl IntoValue for LambdaParameters {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(5);
-        shapes::put_opt(&mut m, "InvocationType", self.invocation_type);
-        shapes::put_opt(&mut m, "Qualifier", self.qualifier);
-        shapes::put_opt(&mut m, "DurableExecutionName", self.durable_execution_name);
-        shapes::put_opt(&mut m, "TenantId", self.tenant_id);
-        shapes::put_opt(&mut m, "InvocationTimeoutSeconds", self.invocation_timeout_seconds);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ListEventBusesRequest {
+pub struct ListApiDestinationsRequest {
     pub name_prefix: Option<String>,
-    pub event_bus_account_id: Option<String>,
+    pub connection_arn: Option<String>,
     pub next_token: Option<String>,
-    pub max_results: Option<i32>,
+    pub limit: Option<i32>,
 }
 
-impl FromValue for ListEventBusesRequest {
+impl FromValue for ListApiDestinationsRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
             name_prefix: shapes::optional(&mut m, "NamePrefix")?,
-            event_bus_account_id: shapes::optional(&mut m, "EventBusAccountId")?,
+            connection_arn: shapes::optional(&mut m, "ConnectionArn")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+            limit: shapes::optional(&mut m, "Limit")?,
+        })
+    }
+}
+
+impl IntoValue for ListApiDestinationsRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(4);
+        shapes::put_opt(&mut m, "NamePrefix", self.name_prefix);
+        shapes::put_opt(&mut m, "ConnectionArn", self.connection_arn);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        shapes::put_opt(&mut m, "Limit", self.limit);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListApiDestinationsResponse {
+    pub api_destinations: Option<Vec<ApiDestination>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for ListApiDestinationsResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            api_destinations: shapes::optional(&mut m, "ApiDestinations")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl IntoValue for ListApiDestinationsResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "ApiDestinations", self.api_destinations);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListArchivesRequest {
+    pub name_prefix: Option<String>,
+    pub event_source_arn: Option<String>,
+    pub state: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i32>,
+}
+
+impl FromValue for ListArchivesRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name_prefix: shapes::optional(&mut m, "NamePrefix")?,
+            event_source_arn: shapes::optional(&mut m, "EventSourceArn")?,
+            state: shapes::optional(&mut m, "State")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+            limit: shapes::optional(&mut m, "Limit")?,
+        })
+    }
+}
+
+impl IntoValue for ListArchivesRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(5);
+        shapes::put_opt(&mut m, "NamePrefix", self.name_prefix);
+        shapes::put_opt(&mut m, "EventSourceArn", self.event_source_arn);
+        shapes::put_opt(&mut m, "State", self.state);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        shapes::put_opt(&mut m, "Limit", self.limit);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListArchivesResponse {
+    pub archives: Option<Vec<Archive>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for ListArchivesResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            archives: shapes::optional(&mut m, "Archives")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl IntoValue for ListArchivesResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "Archives", self.archives);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListConnectionsRequest {
+    pub name_prefix: Option<String>,
+    pub connection_state: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i32>,
+}
+
+impl FromValue for ListConnectionsRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name_prefix: shapes::optional(&mut m, "NamePrefix")?,
+            connection_state: shapes::optional(&mut m, "ConnectionState")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+            limit: shapes::optional(&mut m, "Limit")?,
+        })
+    }
+}
+
+impl IntoValue for ListConnectionsRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(4);
+        shapes::put_opt(&mut m, "NamePrefix", self.name_prefix);
+        shapes::put_opt(&mut m, "ConnectionState", self.connection_state);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        shapes::put_opt(&mut m, "Limit", self.limit);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListConnectionsResponse {
+    pub connections: Option<Vec<Connection>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for ListConnectionsResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            connections: shapes::optional(&mut m, "Connections")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl IntoValue for ListConnectionsResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "Connections", self.connections);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListEndpointsRequest {
+    pub name_prefix: Option<String>,
+    pub home_region: Option<String>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+}
+
+impl FromValue for ListEndpointsRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name_prefix: shapes::optional(&mut m, "NamePrefix")?,
+            home_region: shapes::optional(&mut m, "HomeRegion")?,
             next_token: shapes::optional(&mut m, "NextToken")?,
             max_results: shapes::optional(&mut m, "MaxResults")?,
         })
     }
 }
 
-impl IntoValue for ListEventBusesRequest {
+impl IntoValue for ListEndpointsRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(4);
         shapes::put_opt(&mut m, "NamePrefix", self.name_prefix);
-        shapes::put_opt(&mut m, "EventBusAccountId", self.event_bus_account_id);
+        shapes::put_opt(&mut m, "HomeRegion", self.home_region);
         shapes::put_opt(&mut m, "NextToken", self.next_token);
         shapes::put_opt(&mut m, "MaxResults", self.max_results);
         Value::Map(m)
@@ -1292,8 +2827,61 @@ impl IntoValue for ListEventBusesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListEndpointsResponse {
+    pub endpoints: Option<Vec<Endpoint>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for ListEndpointsResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            endpoints: shapes::optional(&mut m, "Endpoints")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl IntoValue for ListEndpointsResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "Endpoints", self.endpoints);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListEventBusesRequest {
+    pub name_prefix: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i32>,
+}
+
+impl FromValue for ListEventBusesRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name_prefix: shapes::optional(&mut m, "NamePrefix")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+            limit: shapes::optional(&mut m, "Limit")?,
+        })
+    }
+}
+
+impl IntoValue for ListEventBusesRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(3);
+        shapes::put_opt(&mut m, "NamePrefix", self.name_prefix);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        shapes::put_opt(&mut m, "Limit", self.limit);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListEventBusesResponse {
-    pub event_buses: Option<Vec<EventBusSummary>>,
+    pub event_buses: Option<Vec<EventBus>>,
     pub next_token: Option<String>,
 }
 
@@ -1318,38 +2906,35 @@ impl IntoValue for ListEventBusesResponse {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListEventSourcesRequest {
-    pub event_bus_arn: Option<String>,
     pub name_prefix: Option<String>,
     pub next_token: Option<String>,
-    pub max_results: Option<i32>,
+    pub limit: Option<i32>,
 }
 
 impl FromValue for ListEventSourcesRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            event_bus_arn: shapes::optional(&mut m, "EventBusArn")?,
             name_prefix: shapes::optional(&mut m, "NamePrefix")?,
             next_token: shapes::optional(&mut m, "NextToken")?,
-            max_results: shapes::optional(&mut m, "MaxResults")?,
+            limit: shapes::optional(&mut m, "Limit")?,
         })
     }
 }
 
 impl IntoValue for ListEventSourcesRequest {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(4);
-        shapes::put_opt(&mut m, "EventBusArn", self.event_bus_arn);
+        let mut m = IndexMap::with_capacity(3);
         shapes::put_opt(&mut m, "NamePrefix", self.name_prefix);
         shapes::put_opt(&mut m, "NextToken", self.next_token);
-        shapes::put_opt(&mut m, "MaxResults", self.max_results);
+        shapes::put_opt(&mut m, "Limit", self.limit);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListEventSourcesResponse {
-    pub event_sources: Option<Vec<EventSourceSummary>>,
+    pub event_sources: Option<Vec<EventSource>>,
     pub next_token: Option<String>,
 }
 
@@ -1373,109 +2958,277 @@ impl IntoValue for ListEventSourcesResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ListResourcePoliciesRequest {
-    pub resource_arn: String,
+pub struct ListPartnerEventSourceAccountsRequest {
+    pub event_source_name: String,
     pub next_token: Option<String>,
-    pub max_results: Option<i32>,
+    pub limit: Option<i32>,
 }
 
-impl FromValue for ListResourcePoliciesRequest {
+impl FromValue for ListPartnerEventSourceAccountsRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            resource_arn: shapes::required(&mut m, "ResourceArn")?,
+            event_source_name: shapes::required(&mut m, "EventSourceName")?,
             next_token: shapes::optional(&mut m, "NextToken")?,
-            max_results: shapes::optional(&mut m, "MaxResults")?,
+            limit: shapes::optional(&mut m, "Limit")?,
         })
     }
 }
 
-impl IntoValue for ListResourcePoliciesRequest {
+impl IntoValue for ListPartnerEventSourceAccountsRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(3);
-        shapes::put(&mut m, "ResourceArn", self.resource_arn);
+        shapes::put(&mut m, "EventSourceName", self.event_source_name);
         shapes::put_opt(&mut m, "NextToken", self.next_token);
-        shapes::put_opt(&mut m, "MaxResults", self.max_results);
+        shapes::put_opt(&mut m, "Limit", self.limit);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ListResourcePoliciesResponse {
-    pub policy_summaries: Option<Vec<ResourcePolicySummary>>,
+pub struct ListPartnerEventSourceAccountsResponse {
+    pub partner_event_source_accounts: Option<Vec<PartnerEventSourceAccount>>,
     pub next_token: Option<String>,
 }
 
-impl FromValue for ListResourcePoliciesResponse {
+impl FromValue for ListPartnerEventSourceAccountsResponse {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            policy_summaries: shapes::optional(&mut m, "PolicySummaries")?,
+            partner_event_source_accounts: shapes::optional(&mut m, "PartnerEventSourceAccounts")?,
             next_token: shapes::optional(&mut m, "NextToken")?,
         })
     }
 }
 
-impl IntoValue for ListResourcePoliciesResponse {
+impl IntoValue for ListPartnerEventSourceAccountsResponse {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(2);
-        shapes::put_opt(&mut m, "PolicySummaries", self.policy_summaries);
+        shapes::put_opt(&mut m, "PartnerEventSourceAccounts", self.partner_event_source_accounts);
         shapes::put_opt(&mut m, "NextToken", self.next_token);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ListSubscribersRequest {
-    pub event_bus_arn: Option<String>,
-    pub name_prefix: Option<String>,
+pub struct ListPartnerEventSourcesRequest {
+    pub name_prefix: String,
     pub next_token: Option<String>,
-    pub max_results: Option<i32>,
+    pub limit: Option<i32>,
 }
 
-impl FromValue for ListSubscribersRequest {
+impl FromValue for ListPartnerEventSourcesRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            event_bus_arn: shapes::optional(&mut m, "EventBusArn")?,
-            name_prefix: shapes::optional(&mut m, "NamePrefix")?,
+            name_prefix: shapes::required(&mut m, "NamePrefix")?,
             next_token: shapes::optional(&mut m, "NextToken")?,
-            max_results: shapes::optional(&mut m, "MaxResults")?,
+            limit: shapes::optional(&mut m, "Limit")?,
         })
     }
 }
 
-impl IntoValue for ListSubscribersRequest {
+impl IntoValue for ListPartnerEventSourcesRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(3);
+        shapes::put(&mut m, "NamePrefix", self.name_prefix);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        shapes::put_opt(&mut m, "Limit", self.limit);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListPartnerEventSourcesResponse {
+    pub partner_event_sources: Option<Vec<PartnerEventSource>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for ListPartnerEventSourcesResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            partner_event_sources: shapes::optional(&mut m, "PartnerEventSources")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl IntoValue for ListPartnerEventSourcesResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "PartnerEventSources", self.partner_event_sources);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListReplaysRequest {
+    pub name_prefix: Option<String>,
+    pub state: Option<String>,
+    pub event_source_arn: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i32>,
+}
+
+impl FromValue for ListReplaysRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name_prefix: shapes::optional(&mut m, "NamePrefix")?,
+            state: shapes::optional(&mut m, "State")?,
+            event_source_arn: shapes::optional(&mut m, "EventSourceArn")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+            limit: shapes::optional(&mut m, "Limit")?,
+        })
+    }
+}
+
+impl IntoValue for ListReplaysRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(5);
+        shapes::put_opt(&mut m, "NamePrefix", self.name_prefix);
+        shapes::put_opt(&mut m, "State", self.state);
+        shapes::put_opt(&mut m, "EventSourceArn", self.event_source_arn);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        shapes::put_opt(&mut m, "Limit", self.limit);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListReplaysResponse {
+    pub replays: Option<Vec<Replay>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for ListReplaysResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            replays: shapes::optional(&mut m, "Replays")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl IntoValue for ListReplaysResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "Replays", self.replays);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListRuleNamesByTargetRequest {
+    pub target_arn: String,
+    pub event_bus_name: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i32>,
+}
+
+impl FromValue for ListRuleNamesByTargetRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            target_arn: shapes::required(&mut m, "TargetArn")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+            limit: shapes::optional(&mut m, "Limit")?,
+        })
+    }
+}
+
+impl IntoValue for ListRuleNamesByTargetRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(4);
-        shapes::put_opt(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put_opt(&mut m, "NamePrefix", self.name_prefix);
+        shapes::put(&mut m, "TargetArn", self.target_arn);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
         shapes::put_opt(&mut m, "NextToken", self.next_token);
-        shapes::put_opt(&mut m, "MaxResults", self.max_results);
+        shapes::put_opt(&mut m, "Limit", self.limit);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ListSubscribersResponse {
-    pub subscribers: Option<Vec<SubscriberSummary>>,
+pub struct ListRuleNamesByTargetResponse {
+    pub rule_names: Option<Vec<String>>,
     pub next_token: Option<String>,
 }
 
-impl FromValue for ListSubscribersResponse {
+impl FromValue for ListRuleNamesByTargetResponse {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            subscribers: shapes::optional(&mut m, "Subscribers")?,
+            rule_names: shapes::optional(&mut m, "RuleNames")?,
             next_token: shapes::optional(&mut m, "NextToken")?,
         })
     }
 }
 
-impl IntoValue for ListSubscribersResponse {
+impl IntoValue for ListRuleNamesByTargetResponse {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(2);
-        shapes::put_opt(&mut m, "Subscribers", self.subscribers);
+        shapes::put_opt(&mut m, "RuleNames", self.rule_names);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListRulesRequest {
+    pub name_prefix: Option<String>,
+    pub event_bus_name: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i32>,
+}
+
+impl FromValue for ListRulesRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name_prefix: shapes::optional(&mut m, "NamePrefix")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+            limit: shapes::optional(&mut m, "Limit")?,
+        })
+    }
+}
+
+impl IntoValue for ListRulesRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(4);
+        shapes::put_opt(&mut m, "NamePrefix", self.name_prefix);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        shapes::put_opt(&mut m, "Limit", self.limit);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListRulesResponse {
+    pub rules: Option<Vec<Rule>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for ListRulesResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            rules: shapes::optional(&mut m, "Rules")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl IntoValue for ListRulesResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "Rules", self.rules);
         shapes::put_opt(&mut m, "NextToken", self.next_token);
         Value::Map(m)
     }
@@ -1490,7 +3243,7 @@ impl FromValue for ListTagsForResourceRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            resource_arn: shapes::required(&mut m, "ResourceArn")?,
+            resource_arn: shapes::required(&mut m, "ResourceARN")?,
         })
     }
 }
@@ -1498,14 +3251,14 @@ impl FromValue for ListTagsForResourceRequest {
 impl IntoValue for ListTagsForResourceRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(1);
-        shapes::put(&mut m, "ResourceArn", self.resource_arn);
+        shapes::put(&mut m, "ResourceARN", self.resource_arn);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListTagsForResourceResponse {
-    pub tags: Option<IndexMap<String, String>>,
+    pub tags: Option<Vec<Tag>>,
 }
 
 impl FromValue for ListTagsForResourceResponse {
@@ -1526,265 +3279,297 @@ impl IntoValue for ListTagsForResourceResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct LogConfiguration {
+pub struct ListTargetsByRuleRequest {
+    pub rule: String,
+    pub event_bus_name: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i32>,
+}
+
+impl FromValue for ListTargetsByRuleRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            rule: shapes::required(&mut m, "Rule")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+            limit: shapes::optional(&mut m, "Limit")?,
+        })
+    }
+}
+
+impl IntoValue for ListTargetsByRuleRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(4);
+        shapes::put(&mut m, "Rule", self.rule);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        shapes::put_opt(&mut m, "Limit", self.limit);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListTargetsByRuleResponse {
+    pub targets: Option<Vec<Target>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for ListTargetsByRuleResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            targets: shapes::optional(&mut m, "Targets")?,
+            next_token: shapes::optional(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl IntoValue for ListTargetsByRuleResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "Targets", self.targets);
+        shapes::put_opt(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogConfig {
+    pub include_detail: Option<String>,
     pub level: Option<String>,
-    pub include_payload: Option<String>,
 }
 
-impl FromValue for LogConfiguration {
+impl FromValue for LogConfig {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
+            include_detail: shapes::optional(&mut m, "IncludeDetail")?,
             level: shapes::optional(&mut m, "Level")?,
-            include_payload: shapes::optional(&mut m, "IncludePayload")?,
         })
     }
 }
 
-impl IntoValue for LogConfiguration {
+impl IntoValue for LogConfig {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "IncludeDetail", self.include_detail);
         shapes::put_opt(&mut m, "Level", self.level);
-        shapes::put_opt(&mut m, "IncludePayload", self.include_payload);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct MskDetails {
-    pub connectivity_state: Option<String>,
-    pub state_reason: Option<String>,
-    pub vpc_connection_arn: Option<String>,
+pub struct NetworkConfiguration {
+    pub awsvpc_configuration: Option<AwsVpcConfiguration>,
 }
 
-impl FromValue for MskDetails {
+impl FromValue for NetworkConfiguration {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            connectivity_state: shapes::optional(&mut m, "ConnectivityState")?,
-            state_reason: shapes::optional(&mut m, "StateReason")?,
-            vpc_connection_arn: shapes::optional(&mut m, "VpcConnectionArn")?,
+            awsvpc_configuration: shapes::optional(&mut m, "awsvpcConfiguration")?,
         })
     }
 }
 
-impl IntoValue for MskDetails {
+impl IntoValue for NetworkConfiguration {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put_opt(&mut m, "ConnectivityState", self.connectivity_state);
-        shapes::put_opt(&mut m, "StateReason", self.state_reason);
-        shapes::put_opt(&mut m, "VpcConnectionArn", self.vpc_connection_arn);
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put_opt(&mut m, "awsvpcConfiguration", self.awsvpc_configuration);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct MskHeader {
-    pub key: String,
-    pub value: Option<String>,
-}
-
-impl FromValue for MskHeader {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            key: shapes::required(&mut m, "Key")?,
-            value: shapes::optional(&mut m, "Value")?,
-        })
-    }
-}
-
-impl IntoValue for MskHeader {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(2);
-        shapes::put(&mut m, "Key", self.key);
-        shapes::put_opt(&mut m, "Value", self.value);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct MskParameters {
-    pub topic_name: String,
-    pub compression: Option<String>,
-    pub acks: Option<String>,
-    pub partition_key: Option<String>,
-    pub headers: Option<Vec<MskHeader>>,
-    pub client_id: Option<String>,
-    pub connectivity: String,
-}
-
-impl FromValue for MskParameters {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            topic_name: shapes::required(&mut m, "TopicName")?,
-            compression: shapes::optional(&mut m, "Compression")?,
-            acks: shapes::optional(&mut m, "Acks")?,
-            partition_key: shapes::optional(&mut m, "PartitionKey")?,
-            headers: shapes::optional(&mut m, "Headers")?,
-            client_id: shapes::optional(&mut m, "ClientId")?,
-            connectivity: shapes::required(&mut m, "Connectivity")?,
-        })
-    }
-}
-
-impl IntoValue for MskParameters {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(7);
-        shapes::put(&mut m, "TopicName", self.topic_name);
-        shapes::put_opt(&mut m, "Compression", self.compression);
-        shapes::put_opt(&mut m, "Acks", self.acks);
-        shapes::put_opt(&mut m, "PartitionKey", self.partition_key);
-        shapes::put_opt(&mut m, "Headers", self.headers);
-        shapes::put_opt(&mut m, "ClientId", self.client_id);
-        shapes::put(&mut m, "Connectivity", self.connectivity);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct OnFailureConfiguration {
+pub struct PartnerEventSource {
     pub arn: Option<String>,
+    pub name: Option<String>,
 }
 
-impl FromValue for OnFailureConfiguration {
+impl FromValue for PartnerEventSource {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
             arn: shapes::optional(&mut m, "Arn")?,
+            name: shapes::optional(&mut m, "Name")?,
         })
     }
 }
 
-impl IntoValue for OnFailureConfiguration {
+impl IntoValue for PartnerEventSource {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(1);
+        let mut m = IndexMap::with_capacity(2);
         shapes::put_opt(&mut m, "Arn", self.arn);
+        shapes::put_opt(&mut m, "Name", self.name);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct PartnerEventsSourceConfiguration {
-    pub partner_event_source_arn: String,
-    pub pattern: Option<String>,
-    pub partner_bus_kms_key_identifier: Option<String>,
-    pub on_failure_configuration: Option<OnFailureConfiguration>,
+pub struct PartnerEventSourceAccount {
+    pub account: Option<String>,
+    pub creation_time: Option<Timestamp>,
+    pub expiration_time: Option<Timestamp>,
+    pub state: Option<String>,
 }
 
-impl FromValue for PartnerEventsSourceConfiguration {
+impl FromValue for PartnerEventSourceAccount {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            partner_event_source_arn: shapes::required(&mut m, "PartnerEventSourceArn")?,
-            pattern: shapes::optional(&mut m, "Pattern")?,
-            partner_bus_kms_key_identifier: shapes::optional(&mut m, "PartnerBusKmsKeyIdentifier")?,
-            on_failure_configuration: shapes::optional(&mut m, "OnFailureConfiguration")?,
+            account: shapes::optional(&mut m, "Account")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            expiration_time: shapes::optional(&mut m, "ExpirationTime")?,
+            state: shapes::optional(&mut m, "State")?,
         })
     }
 }
 
-impl IntoValue for PartnerEventsSourceConfiguration {
+impl IntoValue for PartnerEventSourceAccount {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(4);
-        shapes::put(&mut m, "PartnerEventSourceArn", self.partner_event_source_arn);
-        shapes::put_opt(&mut m, "Pattern", self.pattern);
-        shapes::put_opt(&mut m, "PartnerBusKmsKeyIdentifier", self.partner_bus_kms_key_identifier);
-        shapes::put_opt(&mut m, "OnFailureConfiguration", self.on_failure_configuration);
+        shapes::put_opt(&mut m, "Account", self.account);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "ExpirationTime", self.expiration_time);
+        shapes::put_opt(&mut m, "State", self.state);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct PointInTimeConfiguration {
-    pub point_type: String,
-    pub starting_point: Option<Timestamp>,
-    pub end_point: Option<Timestamp>,
+pub struct PlacementConstraint {
+    pub type_: Option<String>,
+    pub expression: Option<String>,
 }
 
-impl FromValue for PointInTimeConfiguration {
+impl FromValue for PlacementConstraint {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            point_type: shapes::required(&mut m, "PointType")?,
-            starting_point: shapes::optional(&mut m, "StartingPoint")?,
-            end_point: shapes::optional(&mut m, "EndPoint")?,
+            type_: shapes::optional(&mut m, "type")?,
+            expression: shapes::optional(&mut m, "expression")?,
         })
     }
 }
 
-impl IntoValue for PointInTimeConfiguration {
+impl IntoValue for PlacementConstraint {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put(&mut m, "PointType", self.point_type);
-        shapes::put_opt(&mut m, "StartingPoint", self.starting_point);
-        shapes::put_opt(&mut m, "EndPoint", self.end_point);
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "type", self.type_);
+        shapes::put_opt(&mut m, "expression", self.expression);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlacementStrategy {
+    pub type_: Option<String>,
+    pub field: Option<String>,
+}
+
+impl FromValue for PlacementStrategy {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            type_: shapes::optional(&mut m, "type")?,
+            field: shapes::optional(&mut m, "field")?,
+        })
+    }
+}
+
+impl IntoValue for PlacementStrategy {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "type", self.type_);
+        shapes::put_opt(&mut m, "field", self.field);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Primary {
+    pub health_check: String,
+}
+
+impl FromValue for Primary {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            health_check: shapes::required(&mut m, "HealthCheck")?,
+        })
+    }
+}
+
+impl IntoValue for Primary {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "HealthCheck", self.health_check);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutEventsRequest {
-    pub event_bus_arn: String,
     pub entries: Vec<PutEventsRequestEntry>,
-    pub deduplication_configuration: Option<DeduplicationConfiguration>,
+    pub endpoint_id: Option<String>,
 }
 
 impl FromValue for PutEventsRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            event_bus_arn: shapes::required(&mut m, "EventBusArn")?,
             entries: shapes::required(&mut m, "Entries")?,
-            deduplication_configuration: shapes::optional(&mut m, "DeduplicationConfiguration")?,
+            endpoint_id: shapes::optional(&mut m, "EndpointId")?,
         })
     }
 }
 
 impl IntoValue for PutEventsRequest {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put(&mut m, "EventBusArn", self.event_bus_arn);
+        let mut m = IndexMap::with_capacity(2);
         shapes::put(&mut m, "Entries", self.entries);
-        shapes::put_opt(&mut m, "DeduplicationConfiguration", self.deduplication_configuration);
+        shapes::put_opt(&mut m, "EndpointId", self.endpoint_id);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutEventsRequestEntry {
-    pub source: String,
-    pub detail_type: String,
-    pub detail: Option<String>,
-    pub resources: Option<Vec<String>>,
     pub time: Option<Timestamp>,
-    pub system_metadata: Option<PutEventsSystemMetadata>,
+    pub source: Option<String>,
+    pub resources: Option<Vec<String>>,
+    pub detail_type: Option<String>,
+    pub detail: Option<String>,
+    pub event_bus_name: Option<String>,
+    pub trace_header: Option<String>,
 }
 
 impl FromValue for PutEventsRequestEntry {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            source: shapes::required(&mut m, "Source")?,
-            detail_type: shapes::required(&mut m, "DetailType")?,
-            detail: shapes::optional(&mut m, "Detail")?,
-            resources: shapes::optional(&mut m, "Resources")?,
             time: shapes::optional(&mut m, "Time")?,
-            system_metadata: shapes::optional(&mut m, "SystemMetadata")?,
+            source: shapes::optional(&mut m, "Source")?,
+            resources: shapes::optional(&mut m, "Resources")?,
+            detail_type: shapes::optional(&mut m, "DetailType")?,
+            detail: shapes::optional(&mut m, "Detail")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
+            trace_header: shapes::optional(&mut m, "TraceHeader")?,
         })
     }
 }
 
 impl IntoValue for PutEventsRequestEntry {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(6);
-        shapes::put(&mut m, "Source", self.source);
-        shapes::put(&mut m, "DetailType", self.detail_type);
-        shapes::put_opt(&mut m, "Detail", self.detail);
-        shapes::put_opt(&mut m, "Resources", self.resources);
+        let mut m = IndexMap::with_capacity(7);
         shapes::put_opt(&mut m, "Time", self.time);
-        shapes::put_opt(&mut m, "SystemMetadata", self.system_metadata);
+        shapes::put_opt(&mut m, "Source", self.source);
+        shapes::put_opt(&mut m, "Resources", self.resources);
+        shapes::put_opt(&mut m, "DetailType", self.detail_type);
+        shapes::put_opt(&mut m, "Detail", self.detail);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
+        shapes::put_opt(&mut m, "TraceHeader", self.trace_header);
         Value::Map(m)
     }
 }
@@ -1817,8 +3602,6 @@ impl IntoValue for PutEventsResponse {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutEventsResultEntry {
     pub event_id: Option<String>,
-    pub sequence_number: Option<String>,
-    pub success_code: Option<String>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
 }
@@ -1828,8 +3611,6 @@ impl FromValue for PutEventsResultEntry {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
             event_id: shapes::optional(&mut m, "EventId")?,
-            sequence_number: shapes::optional(&mut m, "SequenceNumber")?,
-            success_code: shapes::optional(&mut m, "SuccessCode")?,
             error_code: shapes::optional(&mut m, "ErrorCode")?,
             error_message: shapes::optional(&mut m, "ErrorMessage")?,
         })
@@ -1838,10 +3619,8 @@ impl FromValue for PutEventsResultEntry {
 
 impl IntoValue for PutEventsResultEntry {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(5);
+        let mut m = IndexMap::with_capacity(3);
         shapes::put_opt(&mut m, "EventId", self.event_id);
-        shapes::put_opt(&mut m, "SequenceNumber", self.sequence_number);
-        shapes::put_opt(&mut m, "SuccessCode", self.success_code);
         shapes::put_opt(&mut m, "ErrorCode", self.error_code);
         shapes::put_opt(&mut m, "ErrorMessage", self.error_message);
         Value::Map(m)
@@ -1849,96 +3628,68 @@ impl IntoValue for PutEventsResultEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct PutEventsSystemMetadata {
-    pub event_group_id: Option<String>,
-    pub deduplication_id: Option<String>,
+pub struct PutPartnerEventsRequest {
+    pub entries: Vec<PutPartnerEventsRequestEntry>,
 }
 
-impl FromValue for PutEventsSystemMetadata {
+impl FromValue for PutPartnerEventsRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            event_group_id: shapes::optional(&mut m, "EventGroupId")?,
-            deduplication_id: shapes::optional(&mut m, "DeduplicationId")?,
-        })
-    }
-}
-
-impl IntoValue for PutEventsSystemMetadata {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(2);
-        shapes::put_opt(&mut m, "EventGroupId", self.event_group_id);
-        shapes::put_opt(&mut m, "DeduplicationId", self.deduplication_id);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PutRawEventsRequest {
-    pub event_bus_arn: String,
-    pub entries: Vec<PutRawEventsRequestEntry>,
-    pub schema_registry_configuration: Option<SchemaRegistryConfiguration>,
-    pub deduplication_configuration: Option<DeduplicationConfiguration>,
-}
-
-impl FromValue for PutRawEventsRequest {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            event_bus_arn: shapes::required(&mut m, "EventBusArn")?,
             entries: shapes::required(&mut m, "Entries")?,
-            schema_registry_configuration: shapes::optional(&mut m, "SchemaRegistryConfiguration")?,
-            deduplication_configuration: shapes::optional(&mut m, "DeduplicationConfiguration")?,
         })
     }
 }
 
-impl IntoValue for PutRawEventsRequest {
+impl IntoValue for PutPartnerEventsRequest {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(4);
-        shapes::put(&mut m, "EventBusArn", self.event_bus_arn);
+        let mut m = IndexMap::with_capacity(1);
         shapes::put(&mut m, "Entries", self.entries);
-        shapes::put_opt(&mut m, "SchemaRegistryConfiguration", self.schema_registry_configuration);
-        shapes::put_opt(&mut m, "DeduplicationConfiguration", self.deduplication_configuration);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct PutRawEventsRequestEntry {
-    pub data: Bytes,
-    pub metadata: Option<IndexMap<String, String>>,
-    pub system_metadata: PutRawEventsSystemMetadata,
+pub struct PutPartnerEventsRequestEntry {
+    pub time: Option<Timestamp>,
+    pub source: Option<String>,
+    pub resources: Option<Vec<String>>,
+    pub detail_type: Option<String>,
+    pub detail: Option<String>,
 }
 
-impl FromValue for PutRawEventsRequestEntry {
+impl FromValue for PutPartnerEventsRequestEntry {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            data: shapes::required(&mut m, "Data")?,
-            metadata: shapes::optional(&mut m, "Metadata")?,
-            system_metadata: shapes::required(&mut m, "SystemMetadata")?,
+            time: shapes::optional(&mut m, "Time")?,
+            source: shapes::optional(&mut m, "Source")?,
+            resources: shapes::optional(&mut m, "Resources")?,
+            detail_type: shapes::optional(&mut m, "DetailType")?,
+            detail: shapes::optional(&mut m, "Detail")?,
         })
     }
 }
 
-impl IntoValue for PutRawEventsRequestEntry {
+impl IntoValue for PutPartnerEventsRequestEntry {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put(&mut m, "Data", self.data);
-        shapes::put_opt(&mut m, "Metadata", self.metadata);
-        shapes::put(&mut m, "SystemMetadata", self.system_metadata);
+        let mut m = IndexMap::with_capacity(5);
+        shapes::put_opt(&mut m, "Time", self.time);
+        shapes::put_opt(&mut m, "Source", self.source);
+        shapes::put_opt(&mut m, "Resources", self.resources);
+        shapes::put_opt(&mut m, "DetailType", self.detail_type);
+        shapes::put_opt(&mut m, "Detail", self.detail);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct PutRawEventsResponse {
+pub struct PutPartnerEventsResponse {
     pub failed_entry_count: Option<i32>,
-    pub entries: Option<Vec<PutRawEventsResultEntry>>,
+    pub entries: Option<Vec<PutPartnerEventsResultEntry>>,
 }
 
-impl FromValue for PutRawEventsResponse {
+impl FromValue for PutPartnerEventsResponse {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
@@ -1948,7 +3699,7 @@ impl FromValue for PutRawEventsResponse {
     }
 }
 
-impl IntoValue for PutRawEventsResponse {
+impl IntoValue for PutPartnerEventsResponse {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(2);
         shapes::put_opt(&mut m, "FailedEntryCount", self.failed_entry_count);
@@ -1958,33 +3709,27 @@ impl IntoValue for PutRawEventsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct PutRawEventsResultEntry {
+pub struct PutPartnerEventsResultEntry {
     pub event_id: Option<String>,
-    pub sequence_number: Option<String>,
-    pub success_code: Option<String>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
 }
 
-impl FromValue for PutRawEventsResultEntry {
+impl FromValue for PutPartnerEventsResultEntry {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
             event_id: shapes::optional(&mut m, "EventId")?,
-            sequence_number: shapes::optional(&mut m, "SequenceNumber")?,
-            success_code: shapes::optional(&mut m, "SuccessCode")?,
             error_code: shapes::optional(&mut m, "ErrorCode")?,
             error_message: shapes::optional(&mut m, "ErrorMessage")?,
         })
     }
 }
 
-impl IntoValue for PutRawEventsResultEntry {
+impl IntoValue for PutPartnerEventsResultEntry {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(5);
+        let mut m = IndexMap::with_capacity(3);
         shapes::put_opt(&mut m, "EventId", self.event_id);
-        shapes::put_opt(&mut m, "SequenceNumber", self.sequence_number);
-        shapes::put_opt(&mut m, "SuccessCode", self.success_code);
         shapes::put_opt(&mut m, "ErrorCode", self.error_code);
         shapes::put_opt(&mut m, "ErrorMessage", self.error_message);
         Value::Map(m)
@@ -1992,350 +3737,638 @@ impl IntoValue for PutRawEventsResultEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct PutRawEventsSystemMetadata {
-    pub content_type: String,
-    pub deduplication_id: Option<String>,
-    pub event_group_id: Option<String>,
+pub struct PutPermissionRequest {
+    pub event_bus_name: Option<String>,
+    pub action: Option<String>,
+    pub principal: Option<String>,
+    pub statement_id: Option<String>,
+    pub condition: Option<Condition>,
+    pub policy: Option<String>,
 }
 
-impl FromValue for PutRawEventsSystemMetadata {
+impl FromValue for PutPermissionRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            content_type: shapes::required(&mut m, "ContentType")?,
-            deduplication_id: shapes::optional(&mut m, "DeduplicationId")?,
-            event_group_id: shapes::optional(&mut m, "EventGroupId")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
+            action: shapes::optional(&mut m, "Action")?,
+            principal: shapes::optional(&mut m, "Principal")?,
+            statement_id: shapes::optional(&mut m, "StatementId")?,
+            condition: shapes::optional(&mut m, "Condition")?,
+            policy: shapes::optional(&mut m, "Policy")?,
         })
     }
 }
 
-impl IntoValue for PutRawEventsSystemMetadata {
+impl IntoValue for PutPermissionRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(6);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
+        shapes::put_opt(&mut m, "Action", self.action);
+        shapes::put_opt(&mut m, "Principal", self.principal);
+        shapes::put_opt(&mut m, "StatementId", self.statement_id);
+        shapes::put_opt(&mut m, "Condition", self.condition);
+        shapes::put_opt(&mut m, "Policy", self.policy);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PutRuleRequest {
+    pub name: String,
+    pub schedule_expression: Option<String>,
+    pub event_pattern: Option<String>,
+    pub state: Option<String>,
+    pub description: Option<String>,
+    pub role_arn: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub event_bus_name: Option<String>,
+}
+
+impl FromValue for PutRuleRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+            schedule_expression: shapes::optional(&mut m, "ScheduleExpression")?,
+            event_pattern: shapes::optional(&mut m, "EventPattern")?,
+            state: shapes::optional(&mut m, "State")?,
+            description: shapes::optional(&mut m, "Description")?,
+            role_arn: shapes::optional(&mut m, "RoleArn")?,
+            tags: shapes::optional(&mut m, "Tags")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
+        })
+    }
+}
+
+impl IntoValue for PutRuleRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(8);
+        shapes::put(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "ScheduleExpression", self.schedule_expression);
+        shapes::put_opt(&mut m, "EventPattern", self.event_pattern);
+        shapes::put_opt(&mut m, "State", self.state);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "RoleArn", self.role_arn);
+        shapes::put_opt(&mut m, "Tags", self.tags);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PutRuleResponse {
+    pub rule_arn: Option<String>,
+}
+
+impl FromValue for PutRuleResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            rule_arn: shapes::optional(&mut m, "RuleArn")?,
+        })
+    }
+}
+
+impl IntoValue for PutRuleResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put_opt(&mut m, "RuleArn", self.rule_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PutTargetsRequest {
+    pub rule: String,
+    pub event_bus_name: Option<String>,
+    pub targets: Vec<Target>,
+}
+
+impl FromValue for PutTargetsRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            rule: shapes::required(&mut m, "Rule")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
+            targets: shapes::required(&mut m, "Targets")?,
+        })
+    }
+}
+
+impl IntoValue for PutTargetsRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(3);
-        shapes::put(&mut m, "ContentType", self.content_type);
-        shapes::put_opt(&mut m, "DeduplicationId", self.deduplication_id);
-        shapes::put_opt(&mut m, "EventGroupId", self.event_group_id);
+        shapes::put(&mut m, "Rule", self.rule);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
+        shapes::put(&mut m, "Targets", self.targets);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct PutResourcePolicyRequest {
-    pub resource_arn: String,
-    pub policy_document: String,
-    pub policy_name: Option<String>,
-    pub expected_revision_id: Option<String>,
+pub struct PutTargetsResponse {
+    pub failed_entry_count: Option<i32>,
+    pub failed_entries: Option<Vec<PutTargetsResultEntry>>,
 }
 
-impl FromValue for PutResourcePolicyRequest {
+impl FromValue for PutTargetsResponse {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            resource_arn: shapes::required(&mut m, "ResourceArn")?,
-            policy_document: shapes::required(&mut m, "PolicyDocument")?,
-            policy_name: shapes::optional(&mut m, "PolicyName")?,
-            expected_revision_id: shapes::optional(&mut m, "ExpectedRevisionId")?,
+            failed_entry_count: shapes::optional(&mut m, "FailedEntryCount")?,
+            failed_entries: shapes::optional(&mut m, "FailedEntries")?,
         })
     }
 }
 
-impl IntoValue for PutResourcePolicyRequest {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(4);
-        shapes::put(&mut m, "ResourceArn", self.resource_arn);
-        shapes::put(&mut m, "PolicyDocument", self.policy_document);
-        shapes::put_opt(&mut m, "PolicyName", self.policy_name);
-        shapes::put_opt(&mut m, "ExpectedRevisionId", self.expected_revision_id);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PutResourcePolicyResponse {
-    pub resource_arn: String,
-    pub policy_name: String,
-    pub revision_id: Option<String>,
-}
-
-impl FromValue for PutResourcePolicyResponse {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            resource_arn: shapes::required(&mut m, "ResourceArn")?,
-            policy_name: shapes::required(&mut m, "PolicyName")?,
-            revision_id: shapes::optional(&mut m, "RevisionId")?,
-        })
-    }
-}
-
-impl IntoValue for PutResourcePolicyResponse {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put(&mut m, "ResourceArn", self.resource_arn);
-        shapes::put(&mut m, "PolicyName", self.policy_name);
-        shapes::put_opt(&mut m, "RevisionId", self.revision_id);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ResourcePolicySummary {
-    pub policy_name: String,
-    pub revision_id: String,
-}
-
-impl FromValue for ResourcePolicySummary {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            policy_name: shapes::required(&mut m, "PolicyName")?,
-            revision_id: shapes::required(&mut m, "RevisionId")?,
-        })
-    }
-}
-
-impl IntoValue for ResourcePolicySummary {
+impl IntoValue for PutTargetsResponse {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(2);
-        shapes::put(&mut m, "PolicyName", self.policy_name);
-        shapes::put(&mut m, "RevisionId", self.revision_id);
+        shapes::put_opt(&mut m, "FailedEntryCount", self.failed_entry_count);
+        shapes::put_opt(&mut m, "FailedEntries", self.failed_entries);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PutTargetsResultEntry {
+    pub target_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+impl FromValue for PutTargetsResultEntry {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            target_id: shapes::optional(&mut m, "TargetId")?,
+            error_code: shapes::optional(&mut m, "ErrorCode")?,
+            error_message: shapes::optional(&mut m, "ErrorMessage")?,
+        })
+    }
+}
+
+impl IntoValue for PutTargetsResultEntry {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(3);
+        shapes::put_opt(&mut m, "TargetId", self.target_id);
+        shapes::put_opt(&mut m, "ErrorCode", self.error_code);
+        shapes::put_opt(&mut m, "ErrorMessage", self.error_message);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RedshiftDataParameters {
+    pub secret_manager_arn: Option<String>,
+    pub database: String,
+    pub db_user: Option<String>,
+    pub sql: Option<String>,
+    pub statement_name: Option<String>,
+    pub with_event: Option<bool>,
+    pub sqls: Option<Vec<String>>,
+}
+
+impl FromValue for RedshiftDataParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            secret_manager_arn: shapes::optional(&mut m, "SecretManagerArn")?,
+            database: shapes::required(&mut m, "Database")?,
+            db_user: shapes::optional(&mut m, "DbUser")?,
+            sql: shapes::optional(&mut m, "Sql")?,
+            statement_name: shapes::optional(&mut m, "StatementName")?,
+            with_event: shapes::optional(&mut m, "WithEvent")?,
+            sqls: shapes::optional(&mut m, "Sqls")?,
+        })
+    }
+}
+
+impl IntoValue for RedshiftDataParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(7);
+        shapes::put_opt(&mut m, "SecretManagerArn", self.secret_manager_arn);
+        shapes::put(&mut m, "Database", self.database);
+        shapes::put_opt(&mut m, "DbUser", self.db_user);
+        shapes::put_opt(&mut m, "Sql", self.sql);
+        shapes::put_opt(&mut m, "StatementName", self.statement_name);
+        shapes::put_opt(&mut m, "WithEvent", self.with_event);
+        shapes::put_opt(&mut m, "Sqls", self.sqls);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemovePermissionRequest {
+    pub statement_id: Option<String>,
+    pub remove_all_permissions: Option<bool>,
+    pub event_bus_name: Option<String>,
+}
+
+impl FromValue for RemovePermissionRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            statement_id: shapes::optional(&mut m, "StatementId")?,
+            remove_all_permissions: shapes::optional(&mut m, "RemoveAllPermissions")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
+        })
+    }
+}
+
+impl IntoValue for RemovePermissionRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(3);
+        shapes::put_opt(&mut m, "StatementId", self.statement_id);
+        shapes::put_opt(&mut m, "RemoveAllPermissions", self.remove_all_permissions);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemoveTargetsRequest {
+    pub rule: String,
+    pub event_bus_name: Option<String>,
+    pub ids: Vec<String>,
+    pub force: Option<bool>,
+}
+
+impl FromValue for RemoveTargetsRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            rule: shapes::required(&mut m, "Rule")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
+            ids: shapes::required(&mut m, "Ids")?,
+            force: shapes::optional(&mut m, "Force")?,
+        })
+    }
+}
+
+impl IntoValue for RemoveTargetsRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(4);
+        shapes::put(&mut m, "Rule", self.rule);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
+        shapes::put(&mut m, "Ids", self.ids);
+        shapes::put_opt(&mut m, "Force", self.force);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemoveTargetsResponse {
+    pub failed_entry_count: Option<i32>,
+    pub failed_entries: Option<Vec<RemoveTargetsResultEntry>>,
+}
+
+impl FromValue for RemoveTargetsResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            failed_entry_count: shapes::optional(&mut m, "FailedEntryCount")?,
+            failed_entries: shapes::optional(&mut m, "FailedEntries")?,
+        })
+    }
+}
+
+impl IntoValue for RemoveTargetsResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "FailedEntryCount", self.failed_entry_count);
+        shapes::put_opt(&mut m, "FailedEntries", self.failed_entries);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemoveTargetsResultEntry {
+    pub target_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+impl FromValue for RemoveTargetsResultEntry {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            target_id: shapes::optional(&mut m, "TargetId")?,
+            error_code: shapes::optional(&mut m, "ErrorCode")?,
+            error_message: shapes::optional(&mut m, "ErrorMessage")?,
+        })
+    }
+}
+
+impl IntoValue for RemoveTargetsResultEntry {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(3);
+        shapes::put_opt(&mut m, "TargetId", self.target_id);
+        shapes::put_opt(&mut m, "ErrorCode", self.error_code);
+        shapes::put_opt(&mut m, "ErrorMessage", self.error_message);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Replay {
+    pub replay_name: Option<String>,
+    pub event_source_arn: Option<String>,
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+    pub event_start_time: Option<Timestamp>,
+    pub event_end_time: Option<Timestamp>,
+    pub event_last_replayed_time: Option<Timestamp>,
+    pub replay_start_time: Option<Timestamp>,
+    pub replay_end_time: Option<Timestamp>,
+}
+
+impl FromValue for Replay {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            replay_name: shapes::optional(&mut m, "ReplayName")?,
+            event_source_arn: shapes::optional(&mut m, "EventSourceArn")?,
+            state: shapes::optional(&mut m, "State")?,
+            state_reason: shapes::optional(&mut m, "StateReason")?,
+            event_start_time: shapes::optional(&mut m, "EventStartTime")?,
+            event_end_time: shapes::optional(&mut m, "EventEndTime")?,
+            event_last_replayed_time: shapes::optional(&mut m, "EventLastReplayedTime")?,
+            replay_start_time: shapes::optional(&mut m, "ReplayStartTime")?,
+            replay_end_time: shapes::optional(&mut m, "ReplayEndTime")?,
+        })
+    }
+}
+
+impl IntoValue for Replay {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(9);
+        shapes::put_opt(&mut m, "ReplayName", self.replay_name);
+        shapes::put_opt(&mut m, "EventSourceArn", self.event_source_arn);
+        shapes::put_opt(&mut m, "State", self.state);
+        shapes::put_opt(&mut m, "StateReason", self.state_reason);
+        shapes::put_opt(&mut m, "EventStartTime", self.event_start_time);
+        shapes::put_opt(&mut m, "EventEndTime", self.event_end_time);
+        shapes::put_opt(&mut m, "EventLastReplayedTime", self.event_last_replayed_time);
+        shapes::put_opt(&mut m, "ReplayStartTime", self.replay_start_time);
+        shapes::put_opt(&mut m, "ReplayEndTime", self.replay_end_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplayDestination {
+    pub arn: String,
+    pub filter_arns: Option<Vec<String>>,
+}
+
+impl FromValue for ReplayDestination {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            arn: shapes::required(&mut m, "Arn")?,
+            filter_arns: shapes::optional(&mut m, "FilterArns")?,
+        })
+    }
+}
+
+impl IntoValue for ReplayDestination {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put(&mut m, "Arn", self.arn);
+        shapes::put_opt(&mut m, "FilterArns", self.filter_arns);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplicationConfig {
+    pub state: Option<String>,
+}
+
+impl FromValue for ReplicationConfig {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            state: shapes::optional(&mut m, "State")?,
+        })
+    }
+}
+
+impl IntoValue for ReplicationConfig {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put_opt(&mut m, "State", self.state);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RetryPolicy {
-    pub max_retry_attempts: Option<i32>,
-    pub max_event_age_in_seconds: Option<i32>,
-    pub retry_strategy: Option<String>,
+    pub maximum_retry_attempts: Option<i32>,
+    pub maximum_event_age_in_seconds: Option<i32>,
 }
 
 impl FromValue for RetryPolicy {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            max_retry_attempts: shapes::optional(&mut m, "MaxRetryAttempts")?,
-            max_event_age_in_seconds: shapes::optional(&mut m, "MaxEventAgeInSeconds")?,
-            retry_strategy: shapes::optional(&mut m, "RetryStrategy")?,
+            maximum_retry_attempts: shapes::optional(&mut m, "MaximumRetryAttempts")?,
+            maximum_event_age_in_seconds: shapes::optional(&mut m, "MaximumEventAgeInSeconds")?,
         })
     }
 }
 
 impl IntoValue for RetryPolicy {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put_opt(&mut m, "MaxRetryAttempts", self.max_retry_attempts);
-        shapes::put_opt(&mut m, "MaxEventAgeInSeconds", self.max_event_age_in_seconds);
-        shapes::put_opt(&mut m, "RetryStrategy", self.retry_strategy);
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "MaximumRetryAttempts", self.maximum_retry_attempts);
+        shapes::put_opt(&mut m, "MaximumEventAgeInSeconds", self.maximum_event_age_in_seconds);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct RevokeResourceRequest {
-    pub arn: String,
+pub struct RoutingConfig {
+    pub failover_config: FailoverConfig,
 }
 
-impl FromValue for RevokeResourceRequest {
+impl FromValue for RoutingConfig {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            arn: shapes::required(&mut m, "Arn")?,
+            failover_config: shapes::required(&mut m, "FailoverConfig")?,
         })
     }
 }
 
-impl IntoValue for RevokeResourceRequest {
+impl IntoValue for RoutingConfig {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(1);
-        shapes::put(&mut m, "Arn", self.arn);
+        shapes::put(&mut m, "FailoverConfig", self.failover_config);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct RevokeResourceResponse {
+pub struct Rule {
+    pub name: Option<String>,
     pub arn: Option<String>,
+    pub event_pattern: Option<String>,
+    pub state: Option<String>,
+    pub description: Option<String>,
+    pub schedule_expression: Option<String>,
+    pub role_arn: Option<String>,
+    pub managed_by: Option<String>,
+    pub event_bus_name: Option<String>,
 }
 
-impl FromValue for RevokeResourceResponse {
+impl FromValue for Rule {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
+            name: shapes::optional(&mut m, "Name")?,
             arn: shapes::optional(&mut m, "Arn")?,
+            event_pattern: shapes::optional(&mut m, "EventPattern")?,
+            state: shapes::optional(&mut m, "State")?,
+            description: shapes::optional(&mut m, "Description")?,
+            schedule_expression: shapes::optional(&mut m, "ScheduleExpression")?,
+            role_arn: shapes::optional(&mut m, "RoleArn")?,
+            managed_by: shapes::optional(&mut m, "ManagedBy")?,
+            event_bus_name: shapes::optional(&mut m, "EventBusName")?,
         })
     }
 }
 
-impl IntoValue for RevokeResourceResponse {
+impl IntoValue for Rule {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(1);
+        let mut m = IndexMap::with_capacity(9);
+        shapes::put_opt(&mut m, "Name", self.name);
         shapes::put_opt(&mut m, "Arn", self.arn);
+        shapes::put_opt(&mut m, "EventPattern", self.event_pattern);
+        shapes::put_opt(&mut m, "State", self.state);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "ScheduleExpression", self.schedule_expression);
+        shapes::put_opt(&mut m, "RoleArn", self.role_arn);
+        shapes::put_opt(&mut m, "ManagedBy", self.managed_by);
+        shapes::put_opt(&mut m, "EventBusName", self.event_bus_name);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct RotateWebhookCredentialsRequest {
-    pub event_source_arn: String,
-    pub credential: Option<WebhookCredential>,
-    pub client_token: Option<String>,
+pub struct RunCommandParameters {
+    pub run_command_targets: Vec<RunCommandTarget>,
 }
 
-impl FromValue for RotateWebhookCredentialsRequest {
+impl FromValue for RunCommandParameters {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            event_source_arn: shapes::required(&mut m, "EventSourceArn")?,
-            credential: shapes::optional(&mut m, "Credential")?,
-            client_token: shapes::optional(&mut m, "ClientToken")?,
+            run_command_targets: shapes::required(&mut m, "RunCommandTargets")?,
         })
     }
 }
 
-impl IntoValue for RotateWebhookCredentialsRequest {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put(&mut m, "EventSourceArn", self.event_source_arn);
-        shapes::put_opt(&mut m, "Credential", self.credential);
-        shapes::put_opt(&mut m, "ClientToken", self.client_token);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RotateWebhookCredentialsResponse {
-    pub secret_arn: String,
-}
-
-impl FromValue for RotateWebhookCredentialsResponse {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            secret_arn: shapes::required(&mut m, "SecretArn")?,
-        })
-    }
-}
-
-impl IntoValue for RotateWebhookCredentialsResponse {
+impl IntoValue for RunCommandParameters {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(1);
-        shapes::put(&mut m, "SecretArn", self.secret_arn);
+        shapes::put(&mut m, "RunCommandTargets", self.run_command_targets);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct SchemaRegistryConfiguration {
-    pub registry_uri: String,
-    pub confluent_public_registry_configuration: Option<ConfluentPublicRegistryConfiguration>,
+pub struct RunCommandTarget {
+    pub key: String,
+    pub values: Vec<String>,
 }
 
-impl FromValue for SchemaRegistryConfiguration {
+impl FromValue for RunCommandTarget {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            registry_uri: shapes::required(&mut m, "RegistryUri")?,
-            confluent_public_registry_configuration: shapes::optional(&mut m, "ConfluentPublicRegistryConfiguration")?,
+            key: shapes::required(&mut m, "Key")?,
+            values: shapes::required(&mut m, "Values")?,
         })
     }
 }
 
-impl IntoValue for SchemaRegistryConfiguration {
+impl IntoValue for RunCommandTarget {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(2);
-        shapes::put(&mut m, "RegistryUri", self.registry_uri);
-        shapes::put_opt(&mut m, "ConfluentPublicRegistryConfiguration", self.confluent_public_registry_configuration);
+        shapes::put(&mut m, "Key", self.key);
+        shapes::put(&mut m, "Values", self.values);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct SnsMessageAttributeValue {
-    pub data_type: Option<String>,
-    pub string_value: Option<String>,
-    pub binary_value: Option<String>,
+pub struct SageMakerPipelineParameter {
+    pub name: String,
+    pub value: String,
 }
 
-impl FromValue for SnsMessageAttributeValue {
+impl FromValue for SageMakerPipelineParameter {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            data_type: shapes::optional(&mut m, "DataType")?,
-            string_value: shapes::optional(&mut m, "StringValue")?,
-            binary_value: shapes::optional(&mut m, "BinaryValue")?,
+            name: shapes::required(&mut m, "Name")?,
+            value: shapes::required(&mut m, "Value")?,
         })
     }
 }
 
-impl IntoValue for SnsMessageAttributeValue {
+impl IntoValue for SageMakerPipelineParameter {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put_opt(&mut m, "DataType", self.data_type);
-        shapes::put_opt(&mut m, "StringValue", self.string_value);
-        shapes::put_opt(&mut m, "BinaryValue", self.binary_value);
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put(&mut m, "Name", self.name);
+        shapes::put(&mut m, "Value", self.value);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct SnsParameters {
-    pub message_group_id: Option<String>,
-    pub message_deduplication_id: Option<String>,
-    pub subject: Option<String>,
-    pub message_structure: Option<String>,
-    pub message_attributes: Option<IndexMap<String, SnsMessageAttributeValue>>,
+pub struct SageMakerPipelineParameters {
+    pub pipeline_parameter_list: Option<Vec<SageMakerPipelineParameter>>,
 }
 
-impl FromValue for SnsParameters {
+impl FromValue for SageMakerPipelineParameters {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            message_group_id: shapes::optional(&mut m, "MessageGroupId")?,
-            message_deduplication_id: shapes::optional(&mut m, "MessageDeduplicationId")?,
-            subject: shapes::optional(&mut m, "Subject")?,
-            message_structure: shapes::optional(&mut m, "MessageStructure")?,
-            message_attributes: shapes::optional(&mut m, "MessageAttributes")?,
+            pipeline_parameter_list: shapes::optional(&mut m, "PipelineParameterList")?,
         })
     }
 }
 
-impl IntoValue for SnsParameters {
+impl IntoValue for SageMakerPipelineParameters {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(5);
-        shapes::put_opt(&mut m, "MessageGroupId", self.message_group_id);
-        shapes::put_opt(&mut m, "MessageDeduplicationId", self.message_deduplication_id);
-        shapes::put_opt(&mut m, "Subject", self.subject);
-        shapes::put_opt(&mut m, "MessageStructure", self.message_structure);
-        shapes::put_opt(&mut m, "MessageAttributes", self.message_attributes);
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put_opt(&mut m, "PipelineParameterList", self.pipeline_parameter_list);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct SqsMessageAttributeValue {
-    pub data_type: Option<String>,
-    pub string_value: Option<String>,
-    pub binary_value: Option<String>,
+pub struct Secondary {
+    pub route: String,
 }
 
-impl FromValue for SqsMessageAttributeValue {
+impl FromValue for Secondary {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            data_type: shapes::optional(&mut m, "DataType")?,
-            string_value: shapes::optional(&mut m, "StringValue")?,
-            binary_value: shapes::optional(&mut m, "BinaryValue")?,
+            route: shapes::required(&mut m, "Route")?,
         })
     }
 }
 
-impl IntoValue for SqsMessageAttributeValue {
+impl IntoValue for Secondary {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put_opt(&mut m, "DataType", self.data_type);
-        shapes::put_opt(&mut m, "StringValue", self.string_value);
-        shapes::put_opt(&mut m, "BinaryValue", self.binary_value);
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put(&mut m, "Route", self.route);
         Value::Map(m)
     }
 }
@@ -2343,10 +4376,6 @@ impl IntoValue for SqsMessageAttributeValue {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SqsParameters {
     pub message_group_id: Option<String>,
-    pub message_deduplication_id: Option<String>,
-    pub delay_seconds: Option<String>,
-    pub message_attributes: Option<IndexMap<String, SqsMessageAttributeValue>>,
-    pub message_system_attributes: Option<IndexMap<String, SqsMessageAttributeValue>>,
 }
 
 impl FromValue for SqsParameters {
@@ -2354,171 +4383,107 @@ impl FromValue for SqsParameters {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
             message_group_id: shapes::optional(&mut m, "MessageGroupId")?,
-            message_deduplication_id: shapes::optional(&mut m, "MessageDeduplicationId")?,
-            delay_seconds: shapes::optional(&mut m, "DelaySeconds")?,
-            message_attributes: shapes::optional(&mut m, "MessageAttributes")?,
-            message_system_attributes: shapes::optional(&mut m, "MessageSystemAttributes")?,
         })
     }
 }
 
 impl IntoValue for SqsParameters {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(5);
+        let mut m = IndexMap::with_capacity(1);
         shapes::put_opt(&mut m, "MessageGroupId", self.message_group_id);
-        shapes::put_opt(&mut m, "MessageDeduplicationId", self.message_deduplication_id);
-        shapes::put_opt(&mut m, "DelaySeconds", self.delay_seconds);
-        shapes::put_opt(&mut m, "MessageAttributes", self.message_attributes);
-        shapes::put_opt(&mut m, "MessageSystemAttributes", self.message_system_attributes);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct StepFunctionsParameters {
-    pub invocation_type: Option<String>,
-    pub name: Option<String>,
-    pub trace_header: Option<String>,
-    pub invocation_timeout_seconds: Option<String>,
+pub struct StartReplayRequest {
+    pub replay_name: String,
+    pub description: Option<String>,
+    pub event_source_arn: String,
+    pub event_start_time: Timestamp,
+    pub event_end_time: Timestamp,
+    pub destination: ReplayDestination,
 }
 
-impl FromValue for StepFunctionsParameters {
+impl FromValue for StartReplayRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            invocation_type: shapes::optional(&mut m, "InvocationType")?,
-            name: shapes::optional(&mut m, "Name")?,
-            trace_header: shapes::optional(&mut m, "TraceHeader")?,
-            invocation_timeout_seconds: shapes::optional(&mut m, "InvocationTimeoutSeconds")?,
+            replay_name: shapes::required(&mut m, "ReplayName")?,
+            description: shapes::optional(&mut m, "Description")?,
+            event_source_arn: shapes::required(&mut m, "EventSourceArn")?,
+            event_start_time: shapes::required(&mut m, "EventStartTime")?,
+            event_end_time: shapes::required(&mut m, "EventEndTime")?,
+            destination: shapes::required(&mut m, "Destination")?,
         })
     }
 }
 
-impl IntoValue for StepFunctionsParameters {
+impl IntoValue for StartReplayRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(6);
+        shapes::put(&mut m, "ReplayName", self.replay_name);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put(&mut m, "EventSourceArn", self.event_source_arn);
+        shapes::put(&mut m, "EventStartTime", self.event_start_time);
+        shapes::put(&mut m, "EventEndTime", self.event_end_time);
+        shapes::put(&mut m, "Destination", self.destination);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StartReplayResponse {
+    pub replay_arn: Option<String>,
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+    pub replay_start_time: Option<Timestamp>,
+}
+
+impl FromValue for StartReplayResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            replay_arn: shapes::optional(&mut m, "ReplayArn")?,
+            state: shapes::optional(&mut m, "State")?,
+            state_reason: shapes::optional(&mut m, "StateReason")?,
+            replay_start_time: shapes::optional(&mut m, "ReplayStartTime")?,
+        })
+    }
+}
+
+impl IntoValue for StartReplayResponse {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(4);
-        shapes::put_opt(&mut m, "InvocationType", self.invocation_type);
-        shapes::put_opt(&mut m, "Name", self.name);
-        shapes::put_opt(&mut m, "TraceHeader", self.trace_header);
-        shapes::put_opt(&mut m, "InvocationTimeoutSeconds", self.invocation_timeout_seconds);
+        shapes::put_opt(&mut m, "ReplayArn", self.replay_arn);
+        shapes::put_opt(&mut m, "State", self.state);
+        shapes::put_opt(&mut m, "StateReason", self.state_reason);
+        shapes::put_opt(&mut m, "ReplayStartTime", self.replay_start_time);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct StorageConfiguration {
-    pub retention_period_in_days: Option<i32>,
+pub struct Tag {
+    pub key: String,
+    pub value: String,
 }
 
-impl FromValue for StorageConfiguration {
+impl FromValue for Tag {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            retention_period_in_days: shapes::optional(&mut m, "RetentionPeriodInDays")?,
+            key: shapes::required(&mut m, "Key")?,
+            value: shapes::required(&mut m, "Value")?,
         })
     }
 }
 
-impl IntoValue for StorageConfiguration {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(1);
-        shapes::put_opt(&mut m, "RetentionPeriodInDays", self.retention_period_in_days);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct StorageConfigurationOutput {
-    pub retention_period_in_days: Option<i32>,
-    pub retention_window_start_time: Option<Timestamp>,
-}
-
-impl FromValue for StorageConfigurationOutput {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            retention_period_in_days: shapes::optional(&mut m, "RetentionPeriodInDays")?,
-            retention_window_start_time: shapes::optional(&mut m, "RetentionWindowStartTime")?,
-        })
-    }
-}
-
-impl IntoValue for StorageConfigurationOutput {
+impl IntoValue for Tag {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(2);
-        shapes::put_opt(&mut m, "RetentionPeriodInDays", self.retention_period_in_days);
-        shapes::put_opt(&mut m, "RetentionWindowStartTime", self.retention_window_start_time);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SubscriberDetails {
-    pub msk_details: Option<MskDetails>,
-}
-
-impl FromValue for SubscriberDetails {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            msk_details: shapes::optional(&mut m, "MskDetails")?,
-        })
-    }
-}
-
-impl IntoValue for SubscriberDetails {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(1);
-        shapes::put_opt(&mut m, "MskDetails", self.msk_details);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SubscriberSummary {
-    pub subscriber_arn: Option<String>,
-    pub name: Option<String>,
-    pub event_bus_arn: Option<String>,
-    pub target_arn: Option<String>,
-    pub type_: Option<String>,
-    pub revoked: Option<bool>,
-    pub state: Option<String>,
-    pub creation_time: Option<Timestamp>,
-    pub last_modified_time: Option<Timestamp>,
-    pub subscriber_account_id: Option<String>,
-}
-
-impl FromValue for SubscriberSummary {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            subscriber_arn: shapes::optional(&mut m, "SubscriberArn")?,
-            name: shapes::optional(&mut m, "Name")?,
-            event_bus_arn: shapes::optional(&mut m, "EventBusArn")?,
-            target_arn: shapes::optional(&mut m, "TargetArn")?,
-            type_: shapes::optional(&mut m, "Type")?,
-            revoked: shapes::optional(&mut m, "Revoked")?,
-            state: shapes::optional(&mut m, "State")?,
-            creation_time: shapes::optional(&mut m, "CreationTime")?,
-            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
-            subscriber_account_id: shapes::optional(&mut m, "SubscriberAccountId")?,
-        })
-    }
-}
-
-impl IntoValue for SubscriberSummary {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(10);
-        shapes::put_opt(&mut m, "SubscriberArn", self.subscriber_arn);
-        shapes::put_opt(&mut m, "Name", self.name);
-        shapes::put_opt(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put_opt(&mut m, "TargetArn", self.target_arn);
-        shapes::put_opt(&mut m, "Type", self.type_);
-        shapes::put_opt(&mut m, "Revoked", self.revoked);
-        shapes::put_opt(&mut m, "State", self.state);
-        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
-        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
-        shapes::put_opt(&mut m, "SubscriberAccountId", self.subscriber_account_id);
+        shapes::put(&mut m, "Key", self.key);
+        shapes::put(&mut m, "Value", self.value);
         Value::Map(m)
     }
 }
@@ -2526,14 +4491,14 @@ impl IntoValue for SubscriberSummary {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TagResourceRequest {
     pub resource_arn: String,
-    pub tags: IndexMap<String, String>,
+    pub tags: Vec<Tag>,
 }
 
 impl FromValue for TagResourceRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            resource_arn: shapes::required(&mut m, "ResourceArn")?,
+            resource_arn: shapes::required(&mut m, "ResourceARN")?,
             tags: shapes::required(&mut m, "Tags")?,
         })
     }
@@ -2542,7 +4507,7 @@ impl FromValue for TagResourceRequest {
 impl IntoValue for TagResourceRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(2);
-        shapes::put(&mut m, "ResourceArn", self.resource_arn);
+        shapes::put(&mut m, "ResourceARN", self.resource_arn);
         shapes::put(&mut m, "Tags", self.tags);
         Value::Map(m)
     }
@@ -2566,51 +4531,118 @@ impl IntoValue for TagResourceResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Transformer {
-    pub type_: Option<String>,
-    pub jsonata_configuration: Option<JsonataConfiguration>,
+pub struct Target {
+    pub id: String,
+    pub arn: String,
+    pub role_arn: Option<String>,
+    pub input: Option<String>,
+    pub input_path: Option<String>,
+    pub input_transformer: Option<InputTransformer>,
+    pub kinesis_parameters: Option<KinesisParameters>,
+    pub run_command_parameters: Option<RunCommandParameters>,
+    pub ecs_parameters: Option<EcsParameters>,
+    pub batch_parameters: Option<BatchParameters>,
+    pub sqs_parameters: Option<SqsParameters>,
+    pub http_parameters: Option<HttpParameters>,
+    pub redshift_data_parameters: Option<RedshiftDataParameters>,
+    pub sage_maker_pipeline_parameters: Option<SageMakerPipelineParameters>,
+    pub dead_letter_config: Option<DeadLetterConfig>,
+    pub retry_policy: Option<RetryPolicy>,
+    pub app_sync_parameters: Option<AppSyncParameters>,
 }
 
-impl FromValue for Transformer {
+impl FromValue for Target {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            type_: shapes::optional(&mut m, "Type")?,
-            jsonata_configuration: shapes::optional(&mut m, "JsonataConfiguration")?,
+            id: shapes::required(&mut m, "Id")?,
+            arn: shapes::required(&mut m, "Arn")?,
+            role_arn: shapes::optional(&mut m, "RoleArn")?,
+            input: shapes::optional(&mut m, "Input")?,
+            input_path: shapes::optional(&mut m, "InputPath")?,
+            input_transformer: shapes::optional(&mut m, "InputTransformer")?,
+            kinesis_parameters: shapes::optional(&mut m, "KinesisParameters")?,
+            run_command_parameters: shapes::optional(&mut m, "RunCommandParameters")?,
+            ecs_parameters: shapes::optional(&mut m, "EcsParameters")?,
+            batch_parameters: shapes::optional(&mut m, "BatchParameters")?,
+            sqs_parameters: shapes::optional(&mut m, "SqsParameters")?,
+            http_parameters: shapes::optional(&mut m, "HttpParameters")?,
+            redshift_data_parameters: shapes::optional(&mut m, "RedshiftDataParameters")?,
+            sage_maker_pipeline_parameters: shapes::optional(&mut m, "SageMakerPipelineParameters")?,
+            dead_letter_config: shapes::optional(&mut m, "DeadLetterConfig")?,
+            retry_policy: shapes::optional(&mut m, "RetryPolicy")?,
+            app_sync_parameters: shapes::optional(&mut m, "AppSyncParameters")?,
         })
     }
 }
 
-impl IntoValue for Transformer {
+impl IntoValue for Target {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(2);
-        shapes::put_opt(&mut m, "Type", self.type_);
-        shapes::put_opt(&mut m, "JsonataConfiguration", self.jsonata_configuration);
+        let mut m = IndexMap::with_capacity(17);
+        shapes::put(&mut m, "Id", self.id);
+        shapes::put(&mut m, "Arn", self.arn);
+        shapes::put_opt(&mut m, "RoleArn", self.role_arn);
+        shapes::put_opt(&mut m, "Input", self.input);
+        shapes::put_opt(&mut m, "InputPath", self.input_path);
+        shapes::put_opt(&mut m, "InputTransformer", self.input_transformer);
+        shapes::put_opt(&mut m, "KinesisParameters", self.kinesis_parameters);
+        shapes::put_opt(&mut m, "RunCommandParameters", self.run_command_parameters);
+        shapes::put_opt(&mut m, "EcsParameters", self.ecs_parameters);
+        shapes::put_opt(&mut m, "BatchParameters", self.batch_parameters);
+        shapes::put_opt(&mut m, "SqsParameters", self.sqs_parameters);
+        shapes::put_opt(&mut m, "HttpParameters", self.http_parameters);
+        shapes::put_opt(&mut m, "RedshiftDataParameters", self.redshift_data_parameters);
+        shapes::put_opt(&mut m, "SageMakerPipelineParameters", self.sage_maker_pipeline_parameters);
+        shapes::put_opt(&mut m, "DeadLetterConfig", self.dead_letter_config);
+        shapes::put_opt(&mut m, "RetryPolicy", self.retry_policy);
+        shapes::put_opt(&mut m, "AppSyncParameters", self.app_sync_parameters);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct UniversalTargetParameters {
-    pub input: String,
-    pub invocation_timeout_seconds: Option<String>,
+pub struct TestEventPatternRequest {
+    pub event_pattern: String,
+    pub event: String,
 }
 
-impl FromValue for UniversalTargetParameters {
+impl FromValue for TestEventPatternRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            input: shapes::required(&mut m, "Input")?,
-            invocation_timeout_seconds: shapes::optional(&mut m, "InvocationTimeoutSeconds")?,
+            event_pattern: shapes::required(&mut m, "EventPattern")?,
+            event: shapes::required(&mut m, "Event")?,
         })
     }
 }
 
-impl IntoValue for UniversalTargetParameters {
+impl IntoValue for TestEventPatternRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(2);
-        shapes::put(&mut m, "Input", self.input);
-        shapes::put_opt(&mut m, "InvocationTimeoutSeconds", self.invocation_timeout_seconds);
+        shapes::put(&mut m, "EventPattern", self.event_pattern);
+        shapes::put(&mut m, "Event", self.event);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TestEventPatternResponse {
+    pub result: Option<bool>,
+}
+
+impl FromValue for TestEventPatternResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            result: shapes::optional(&mut m, "Result")?,
+        })
+    }
+}
+
+impl IntoValue for TestEventPatternResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(1);
+        shapes::put_opt(&mut m, "Result", self.result);
         Value::Map(m)
     }
 }
@@ -2625,7 +4657,7 @@ impl FromValue for UntagResourceRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            resource_arn: shapes::required(&mut m, "ResourceArn")?,
+            resource_arn: shapes::required(&mut m, "ResourceARN")?,
             tag_keys: shapes::required(&mut m, "TagKeys")?,
         })
     }
@@ -2634,7 +4666,7 @@ impl FromValue for UntagResourceRequest {
 impl IntoValue for UntagResourceRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(2);
-        shapes::put(&mut m, "ResourceArn", self.resource_arn);
+        shapes::put(&mut m, "ResourceARN", self.resource_arn);
         shapes::put(&mut m, "TagKeys", self.tag_keys);
         Value::Map(m)
     }
@@ -2658,323 +4690,204 @@ impl IntoValue for UntagResourceResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct UpdateEventBusRequest {
-    pub event_bus_arn: String,
+pub struct UpdateApiDestinationRequest {
+    pub name: String,
     pub description: Option<String>,
-    pub encryption_configuration: Option<EncryptionConfiguration>,
-    pub storage_configuration: Option<StorageConfiguration>,
+    pub connection_arn: Option<String>,
+    pub invocation_endpoint: Option<String>,
+    pub http_method: Option<String>,
+    pub invocation_rate_limit_per_second: Option<i32>,
 }
 
-impl FromValue for UpdateEventBusRequest {
+impl FromValue for UpdateApiDestinationRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            event_bus_arn: shapes::required(&mut m, "EventBusArn")?,
+            name: shapes::required(&mut m, "Name")?,
             description: shapes::optional(&mut m, "Description")?,
-            encryption_configuration: shapes::optional(&mut m, "EncryptionConfiguration")?,
-            storage_configuration: shapes::optional(&mut m, "StorageConfiguration")?,
+            connection_arn: shapes::optional(&mut m, "ConnectionArn")?,
+            invocation_endpoint: shapes::optional(&mut m, "InvocationEndpoint")?,
+            http_method: shapes::optional(&mut m, "HttpMethod")?,
+            invocation_rate_limit_per_second: shapes::optional(&mut m, "InvocationRateLimitPerSecond")?,
         })
     }
 }
 
-impl IntoValue for UpdateEventBusRequest {
+impl IntoValue for UpdateApiDestinationRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(6);
+        shapes::put(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "ConnectionArn", self.connection_arn);
+        shapes::put_opt(&mut m, "InvocationEndpoint", self.invocation_endpoint);
+        shapes::put_opt(&mut m, "HttpMethod", self.http_method);
+        shapes::put_opt(&mut m, "InvocationRateLimitPerSecond", self.invocation_rate_limit_per_second);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateApiDestinationResponse {
+    pub api_destination_arn: Option<String>,
+    pub api_destination_state: Option<String>,
+    pub creation_time: Option<Timestamp>,
+    pub last_modified_time: Option<Timestamp>,
+}
+
+impl FromValue for UpdateApiDestinationResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            api_destination_arn: shapes::optional(&mut m, "ApiDestinationArn")?,
+            api_destination_state: shapes::optional(&mut m, "ApiDestinationState")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
+        })
+    }
+}
+
+impl IntoValue for UpdateApiDestinationResponse {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(4);
-        shapes::put(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put_opt(&mut m, "Description", self.description);
-        shapes::put_opt(&mut m, "EncryptionConfiguration", self.encryption_configuration);
-        shapes::put_opt(&mut m, "StorageConfiguration", self.storage_configuration);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UpdateEventBusResponse {
-    pub event_bus_arn: Option<String>,
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub encryption_configuration: Option<EncryptionConfiguration>,
-    pub storage_configuration: Option<StorageConfigurationOutput>,
-    pub state: Option<String>,
-    pub state_reason: Option<String>,
-    pub last_modified_time: Option<Timestamp>,
-}
-
-impl FromValue for UpdateEventBusResponse {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            event_bus_arn: shapes::optional(&mut m, "EventBusArn")?,
-            name: shapes::optional(&mut m, "Name")?,
-            description: shapes::optional(&mut m, "Description")?,
-            encryption_configuration: shapes::optional(&mut m, "EncryptionConfiguration")?,
-            storage_configuration: shapes::optional(&mut m, "StorageConfiguration")?,
-            state: shapes::optional(&mut m, "State")?,
-            state_reason: shapes::optional(&mut m, "StateReason")?,
-            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
-        })
-    }
-}
-
-impl IntoValue for UpdateEventBusResponse {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(8);
-        shapes::put_opt(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put_opt(&mut m, "Name", self.name);
-        shapes::put_opt(&mut m, "Description", self.description);
-        shapes::put_opt(&mut m, "EncryptionConfiguration", self.encryption_configuration);
-        shapes::put_opt(&mut m, "StorageConfiguration", self.storage_configuration);
-        shapes::put_opt(&mut m, "State", self.state);
-        shapes::put_opt(&mut m, "StateReason", self.state_reason);
+        shapes::put_opt(&mut m, "ApiDestinationArn", self.api_destination_arn);
+        shapes::put_opt(&mut m, "ApiDestinationState", self.api_destination_state);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
         shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct UpdateEventSourceRequest {
-    pub event_source_arn: String,
-    pub configuration: Option<EventSourceConfiguration>,
+pub struct UpdateArchiveRequest {
+    pub archive_name: String,
     pub description: Option<String>,
+    pub event_pattern: Option<String>,
+    pub retention_days: Option<i32>,
+    pub kms_key_identifier: Option<String>,
 }
 
-impl FromValue for UpdateEventSourceRequest {
+impl FromValue for UpdateArchiveRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            event_source_arn: shapes::required(&mut m, "EventSourceArn")?,
-            configuration: shapes::optional(&mut m, "Configuration")?,
+            archive_name: shapes::required(&mut m, "ArchiveName")?,
             description: shapes::optional(&mut m, "Description")?,
+            event_pattern: shapes::optional(&mut m, "EventPattern")?,
+            retention_days: shapes::optional(&mut m, "RetentionDays")?,
+            kms_key_identifier: shapes::optional(&mut m, "KmsKeyIdentifier")?,
         })
     }
 }
 
-impl IntoValue for UpdateEventSourceRequest {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put(&mut m, "EventSourceArn", self.event_source_arn);
-        shapes::put_opt(&mut m, "Configuration", self.configuration);
-        shapes::put_opt(&mut m, "Description", self.description);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UpdateEventSourceResponse {
-    pub event_source_arn: Option<String>,
-    pub name: Option<String>,
-    pub event_bus_arn: Option<String>,
-    pub state: Option<String>,
-    pub last_modified_time: Option<Timestamp>,
-}
-
-impl FromValue for UpdateEventSourceResponse {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            event_source_arn: shapes::optional(&mut m, "EventSourceArn")?,
-            name: shapes::optional(&mut m, "Name")?,
-            event_bus_arn: shapes::optional(&mut m, "EventBusArn")?,
-            state: shapes::optional(&mut m, "State")?,
-            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
-        })
-    }
-}
-
-impl IntoValue for UpdateEventSourceResponse {
+impl IntoValue for UpdateArchiveRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(5);
-        shapes::put_opt(&mut m, "EventSourceArn", self.event_source_arn);
-        shapes::put_opt(&mut m, "Name", self.name);
-        shapes::put_opt(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put_opt(&mut m, "State", self.state);
-        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UpdateInvokeConfiguration {
-    pub role_arn: String,
-    pub lambda_parameters: Option<LambdaParameters>,
-    pub sqs_parameters: Option<SqsParameters>,
-    pub sns_parameters: Option<SnsParameters>,
-    pub kinesis_parameters: Option<KinesisParameters>,
-    pub step_functions_parameters: Option<StepFunctionsParameters>,
-    pub http_parameters: Option<HttpParameters>,
-    pub universal_target_parameters: Option<UniversalTargetParameters>,
-    pub event_bus_v2_parameters: Option<EventBusV2Parameters>,
-    pub msk_parameters: Option<MskParameters>,
-}
-
-impl FromValue for UpdateInvokeConfiguration {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            role_arn: shapes::required(&mut m, "RoleArn")?,
-            lambda_parameters: shapes::optional(&mut m, "LambdaParameters")?,
-            sqs_parameters: shapes::optional(&mut m, "SqsParameters")?,
-            sns_parameters: shapes::optional(&mut m, "SnsParameters")?,
-            kinesis_parameters: shapes::optional(&mut m, "KinesisParameters")?,
-            step_functions_parameters: shapes::optional(&mut m, "StepFunctionsParameters")?,
-            http_parameters: shapes::optional(&mut m, "HttpParameters")?,
-            universal_target_parameters: shapes::optional(&mut m, "UniversalTargetParameters")?,
-            event_bus_v2_parameters: shapes::optional(&mut m, "EventBusV2Parameters")?,
-            msk_parameters: shapes::optional(&mut m, "MskParameters")?,
-        })
-    }
-}
-
-impl IntoValue for UpdateInvokeConfiguration {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(10);
-        shapes::put(&mut m, "RoleArn", self.role_arn);
-        shapes::put_opt(&mut m, "LambdaParameters", self.lambda_parameters);
-        shapes::put_opt(&mut m, "SqsParameters", self.sqs_parameters);
-        shapes::put_opt(&mut m, "SnsParameters", self.sns_parameters);
-        shapes::put_opt(&mut m, "KinesisParameters", self.kinesis_parameters);
-        shapes::put_opt(&mut m, "StepFunctionsParameters", self.step_functions_parameters);
-        shapes::put_opt(&mut m, "HttpParameters", self.http_parameters);
-        shapes::put_opt(&mut m, "UniversalTargetParameters", self.universal_target_parameters);
-        shapes::put_opt(&mut m, "EventBusV2Parameters", self.event_bus_v2_parameters);
-        shapes::put_opt(&mut m, "MskParameters", self.msk_parameters);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UpdateSubscriberRequest {
-    pub subscriber_arn: String,
-    pub description: Option<String>,
-    pub state: Option<String>,
-    pub resume_position: Option<String>,
-    pub invoke_configuration: Option<UpdateInvokeConfiguration>,
-    pub filter_configuration: Option<FilterConfiguration>,
-    pub batch_configuration: Option<BatchConfiguration>,
-    pub transformer: Option<Transformer>,
-    pub retry_policy: Option<RetryPolicy>,
-    pub on_failure_configuration: Option<OnFailureConfiguration>,
-    pub log_configuration: Option<LogConfiguration>,
-}
-
-impl FromValue for UpdateSubscriberRequest {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            subscriber_arn: shapes::required(&mut m, "SubscriberArn")?,
-            description: shapes::optional(&mut m, "Description")?,
-            state: shapes::optional(&mut m, "State")?,
-            resume_position: shapes::optional(&mut m, "ResumePosition")?,
-            invoke_configuration: shapes::optional(&mut m, "InvokeConfiguration")?,
-            filter_configuration: shapes::optional(&mut m, "FilterConfiguration")?,
-            batch_configuration: shapes::optional(&mut m, "BatchConfiguration")?,
-            transformer: shapes::optional(&mut m, "Transformer")?,
-            retry_policy: shapes::optional(&mut m, "RetryPolicy")?,
-            on_failure_configuration: shapes::optional(&mut m, "OnFailureConfiguration")?,
-            log_configuration: shapes::optional(&mut m, "LogConfiguration")?,
-        })
-    }
-}
-
-impl IntoValue for UpdateSubscriberRequest {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(11);
-        shapes::put(&mut m, "SubscriberArn", self.subscriber_arn);
+        shapes::put(&mut m, "ArchiveName", self.archive_name);
         shapes::put_opt(&mut m, "Description", self.description);
-        shapes::put_opt(&mut m, "State", self.state);
-        shapes::put_opt(&mut m, "ResumePosition", self.resume_position);
-        shapes::put_opt(&mut m, "InvokeConfiguration", self.invoke_configuration);
-        shapes::put_opt(&mut m, "FilterConfiguration", self.filter_configuration);
-        shapes::put_opt(&mut m, "BatchConfiguration", self.batch_configuration);
-        shapes::put_opt(&mut m, "Transformer", self.transformer);
-        shapes::put_opt(&mut m, "RetryPolicy", self.retry_policy);
-        shapes::put_opt(&mut m, "OnFailureConfiguration", self.on_failure_configuration);
-        shapes::put_opt(&mut m, "LogConfiguration", self.log_configuration);
+        shapes::put_opt(&mut m, "EventPattern", self.event_pattern);
+        shapes::put_opt(&mut m, "RetentionDays", self.retention_days);
+        shapes::put_opt(&mut m, "KmsKeyIdentifier", self.kms_key_identifier);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct UpdateSubscriberResponse {
-    pub subscriber_arn: Option<String>,
-    pub name: Option<String>,
-    pub event_bus_arn: Option<String>,
-    pub type_: Option<String>,
-    pub starting_position: Option<String>,
-    pub point_in_time_configuration: Option<PointInTimeConfiguration>,
+pub struct UpdateArchiveResponse {
+    pub archive_arn: Option<String>,
     pub state: Option<String>,
-    pub last_modified_time: Option<Timestamp>,
-    pub subscriber_details: Option<SubscriberDetails>,
+    pub state_reason: Option<String>,
+    pub creation_time: Option<Timestamp>,
 }
 
-impl FromValue for UpdateSubscriberResponse {
+impl FromValue for UpdateArchiveResponse {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            subscriber_arn: shapes::optional(&mut m, "SubscriberArn")?,
-            name: shapes::optional(&mut m, "Name")?,
-            event_bus_arn: shapes::optional(&mut m, "EventBusArn")?,
-            type_: shapes::optional(&mut m, "Type")?,
-            starting_position: shapes::optional(&mut m, "StartingPosition")?,
-            point_in_time_configuration: shapes::optional(&mut m, "PointInTimeConfiguration")?,
+            archive_arn: shapes::optional(&mut m, "ArchiveArn")?,
             state: shapes::optional(&mut m, "State")?,
-            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
-            subscriber_details: shapes::optional(&mut m, "SubscriberDetails")?,
+            state_reason: shapes::optional(&mut m, "StateReason")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
         })
     }
 }
 
-impl IntoValue for UpdateSubscriberResponse {
+impl IntoValue for UpdateArchiveResponse {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(9);
-        shapes::put_opt(&mut m, "SubscriberArn", self.subscriber_arn);
-        shapes::put_opt(&mut m, "Name", self.name);
-        shapes::put_opt(&mut m, "EventBusArn", self.event_bus_arn);
-        shapes::put_opt(&mut m, "Type", self.type_);
-        shapes::put_opt(&mut m, "StartingPosition", self.starting_position);
-        shapes::put_opt(&mut m, "PointInTimeConfiguration", self.point_in_time_configuration);
+        let mut m = IndexMap::with_capacity(4);
+        shapes::put_opt(&mut m, "ArchiveArn", self.archive_arn);
         shapes::put_opt(&mut m, "State", self.state);
-        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
-        shapes::put_opt(&mut m, "SubscriberDetails", self.subscriber_details);
+        shapes::put_opt(&mut m, "StateReason", self.state_reason);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct WebhookAuthConfiguration {
-    pub static_token_auth_configuration: Option<WebhookStaticTokenAuthConfiguration>,
-    pub basic_http_auth_configuration: Option<WebhookBasicHttpAuthConfiguration>,
-    pub hmac_auth_configuration: Option<WebhookHmacAuthConfiguration>,
+pub struct UpdateConnectionApiKeyAuthRequestParameters {
+    pub api_key_name: Option<String>,
+    pub api_key_value: Option<String>,
 }
 
-impl FromValue for WebhookAuthConfiguration {
+impl FromValue for UpdateConnectionApiKeyAuthRequestParameters {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            static_token_auth_configuration: shapes::optional(&mut m, "StaticTokenAuthConfiguration")?,
-            basic_http_auth_configuration: shapes::optional(&mut m, "BasicHttpAuthConfiguration")?,
-            hmac_auth_configuration: shapes::optional(&mut m, "HmacAuthConfiguration")?,
+            api_key_name: shapes::optional(&mut m, "ApiKeyName")?,
+            api_key_value: shapes::optional(&mut m, "ApiKeyValue")?,
         })
     }
 }
 
-impl IntoValue for WebhookAuthConfiguration {
+impl IntoValue for UpdateConnectionApiKeyAuthRequestParameters {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put_opt(&mut m, "StaticTokenAuthConfiguration", self.static_token_auth_configuration);
-        shapes::put_opt(&mut m, "BasicHttpAuthConfiguration", self.basic_http_auth_configuration);
-        shapes::put_opt(&mut m, "HmacAuthConfiguration", self.hmac_auth_configuration);
+        let mut m = IndexMap::with_capacity(2);
+        shapes::put_opt(&mut m, "ApiKeyName", self.api_key_name);
+        shapes::put_opt(&mut m, "ApiKeyValue", self.api_key_value);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct WebhookBasicHttpAuthConfiguration {
+pub struct UpdateConnectionAuthRequestParameters {
+    pub basic_auth_parameters: Option<UpdateConnectionBasicAuthRequestParameters>,
+    pub o_auth_parameters: Option<UpdateConnectionOAuthRequestParameters>,
+    pub api_key_auth_parameters: Option<UpdateConnectionApiKeyAuthRequestParameters>,
+    pub invocation_http_parameters: Option<ConnectionHttpParameters>,
+    pub connectivity_parameters: Option<ConnectivityResourceParameters>,
+}
+
+impl FromValue for UpdateConnectionAuthRequestParameters {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            basic_auth_parameters: shapes::optional(&mut m, "BasicAuthParameters")?,
+            o_auth_parameters: shapes::optional(&mut m, "OAuthParameters")?,
+            api_key_auth_parameters: shapes::optional(&mut m, "ApiKeyAuthParameters")?,
+            invocation_http_parameters: shapes::optional(&mut m, "InvocationHttpParameters")?,
+            connectivity_parameters: shapes::optional(&mut m, "ConnectivityParameters")?,
+        })
+    }
+}
+
+impl IntoValue for UpdateConnectionAuthRequestParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(5);
+        shapes::put_opt(&mut m, "BasicAuthParameters", self.basic_auth_parameters);
+        shapes::put_opt(&mut m, "OAuthParameters", self.o_auth_parameters);
+        shapes::put_opt(&mut m, "ApiKeyAuthParameters", self.api_key_auth_parameters);
+        shapes::put_opt(&mut m, "InvocationHttpParameters", self.invocation_http_parameters);
+        shapes::put_opt(&mut m, "ConnectivityParameters", self.connectivity_parameters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateConnectionBasicAuthRequestParameters {
     pub username: Option<String>,
     pub password: Option<String>,
 }
 
-impl FromValue for WebhookBasicHttpAuthConfiguration {
+impl FromValue for UpdateConnectionBasicAuthRequestParameters {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
@@ -2984,7 +4897,7 @@ impl FromValue for WebhookBasicHttpAuthConfiguration {
     }
 }
 
-impl IntoValue for WebhookBasicHttpAuthConfiguration {
+impl IntoValue for UpdateConnectionBasicAuthRequestParameters {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(2);
         shapes::put_opt(&mut m, "Username", self.username);
@@ -2994,193 +4907,282 @@ impl IntoValue for WebhookBasicHttpAuthConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct WebhookCredential {
-    pub static_token_secret_value: Option<String>,
-    pub basic_http_password: Option<String>,
-    pub hmac_secret_value: Option<String>,
+pub struct UpdateConnectionOAuthClientRequestParameters {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
 }
 
-impl FromValue for WebhookCredential {
+impl FromValue for UpdateConnectionOAuthClientRequestParameters {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            static_token_secret_value: shapes::optional(&mut m, "StaticTokenSecretValue")?,
-            basic_http_password: shapes::optional(&mut m, "BasicHttpPassword")?,
-            hmac_secret_value: shapes::optional(&mut m, "HmacSecretValue")?,
+            client_id: shapes::optional(&mut m, "ClientID")?,
+            client_secret: shapes::optional(&mut m, "ClientSecret")?,
         })
     }
 }
 
-impl IntoValue for WebhookCredential {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(3);
-        shapes::put_opt(&mut m, "StaticTokenSecretValue", self.static_token_secret_value);
-        shapes::put_opt(&mut m, "BasicHttpPassword", self.basic_http_password);
-        shapes::put_opt(&mut m, "HmacSecretValue", self.hmac_secret_value);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct WebhookDeduplicationConfiguration {
-    pub deduplication_type: String,
-}
-
-impl FromValue for WebhookDeduplicationConfiguration {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            deduplication_type: shapes::required(&mut m, "DeduplicationType")?,
-        })
-    }
-}
-
-impl IntoValue for WebhookDeduplicationConfiguration {
-    fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(1);
-        shapes::put(&mut m, "DeduplicationType", self.deduplication_type);
-        Value::Map(m)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct WebhookDetails {
-    pub webhook_url: Option<String>,
-    pub secret_arn: Option<String>,
-}
-
-impl FromValue for WebhookDetails {
-    fn from_value(v: Value) -> Result<Self, ShapeError> {
-        let mut m = shapes::expect_map(v)?;
-        Ok(Self {
-            webhook_url: shapes::optional(&mut m, "WebhookUrl")?,
-            secret_arn: shapes::optional(&mut m, "SecretArn")?,
-        })
-    }
-}
-
-impl IntoValue for WebhookDetails {
+impl IntoValue for UpdateConnectionOAuthClientRequestParameters {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(2);
-        shapes::put_opt(&mut m, "WebhookUrl", self.webhook_url);
-        shapes::put_opt(&mut m, "SecretArn", self.secret_arn);
+        shapes::put_opt(&mut m, "ClientID", self.client_id);
+        shapes::put_opt(&mut m, "ClientSecret", self.client_secret);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct WebhookEventsSourceConfiguration {
-    pub auth_configuration: WebhookAuthConfiguration,
-    pub kms_key_identifier: Option<String>,
-    pub role_arn: String,
-    pub metadata_http_headers: Option<Vec<String>>,
-    pub deduplication_configuration: Option<WebhookDeduplicationConfiguration>,
-    pub log_configuration: Option<LogConfiguration>,
+pub struct UpdateConnectionOAuthRequestParameters {
+    pub client_parameters: Option<UpdateConnectionOAuthClientRequestParameters>,
+    pub authorization_endpoint: Option<String>,
+    pub http_method: Option<String>,
+    pub o_auth_http_parameters: Option<ConnectionHttpParameters>,
 }
 
-impl FromValue for WebhookEventsSourceConfiguration {
+impl FromValue for UpdateConnectionOAuthRequestParameters {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            auth_configuration: shapes::required(&mut m, "AuthConfiguration")?,
-            kms_key_identifier: shapes::optional(&mut m, "KmsKeyIdentifier")?,
-            role_arn: shapes::required(&mut m, "RoleArn")?,
-            metadata_http_headers: shapes::optional(&mut m, "MetadataHttpHeaders")?,
-            deduplication_configuration: shapes::optional(&mut m, "DeduplicationConfiguration")?,
-            log_configuration: shapes::optional(&mut m, "LogConfiguration")?,
+            client_parameters: shapes::optional(&mut m, "ClientParameters")?,
+            authorization_endpoint: shapes::optional(&mut m, "AuthorizationEndpoint")?,
+            http_method: shapes::optional(&mut m, "HttpMethod")?,
+            o_auth_http_parameters: shapes::optional(&mut m, "OAuthHttpParameters")?,
         })
     }
 }
 
-impl IntoValue for WebhookEventsSourceConfiguration {
+impl IntoValue for UpdateConnectionOAuthRequestParameters {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(4);
+        shapes::put_opt(&mut m, "ClientParameters", self.client_parameters);
+        shapes::put_opt(&mut m, "AuthorizationEndpoint", self.authorization_endpoint);
+        shapes::put_opt(&mut m, "HttpMethod", self.http_method);
+        shapes::put_opt(&mut m, "OAuthHttpParameters", self.o_auth_http_parameters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateConnectionRequest {
+    pub name: String,
+    pub description: Option<String>,
+    pub authorization_type: Option<String>,
+    pub auth_parameters: Option<UpdateConnectionAuthRequestParameters>,
+    pub invocation_connectivity_parameters: Option<ConnectivityResourceParameters>,
+    pub kms_key_identifier: Option<String>,
+}
+
+impl FromValue for UpdateConnectionRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::required(&mut m, "Name")?,
+            description: shapes::optional(&mut m, "Description")?,
+            authorization_type: shapes::optional(&mut m, "AuthorizationType")?,
+            auth_parameters: shapes::optional(&mut m, "AuthParameters")?,
+            invocation_connectivity_parameters: shapes::optional(&mut m, "InvocationConnectivityParameters")?,
+            kms_key_identifier: shapes::optional(&mut m, "KmsKeyIdentifier")?,
+        })
+    }
+}
+
+impl IntoValue for UpdateConnectionRequest {
     fn into_value(self) -> Value {
         let mut m = IndexMap::with_capacity(6);
-        shapes::put(&mut m, "AuthConfiguration", self.auth_configuration);
+        shapes::put(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "AuthorizationType", self.authorization_type);
+        shapes::put_opt(&mut m, "AuthParameters", self.auth_parameters);
+        shapes::put_opt(&mut m, "InvocationConnectivityParameters", self.invocation_connectivity_parameters);
         shapes::put_opt(&mut m, "KmsKeyIdentifier", self.kms_key_identifier);
-        shapes::put(&mut m, "RoleArn", self.role_arn);
-        shapes::put_opt(&mut m, "MetadataHttpHeaders", self.metadata_http_headers);
-        shapes::put_opt(&mut m, "DeduplicationConfiguration", self.deduplication_configuration);
-        shapes::put_opt(&mut m, "LogConfiguration", self.log_configuration);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct WebhookHmacAuthConfiguration {
-    pub algorithm: String,
-    pub encoding: String,
-    pub signature_http_header: String,
-    pub signature_prefix: Option<String>,
-    pub delimiter: Option<String>,
-    pub timestamp_http_header: Option<String>,
-    pub timestamp_prefix: Option<String>,
-    pub timestamp_tolerance_in_seconds: Option<i32>,
-    pub message_id_http_header: Option<String>,
-    pub signed_message_composition: String,
-    pub secret_value: Option<String>,
-    pub secret_encoding: Option<String>,
+pub struct UpdateConnectionResponse {
+    pub connection_arn: Option<String>,
+    pub connection_state: Option<String>,
+    pub creation_time: Option<Timestamp>,
+    pub last_modified_time: Option<Timestamp>,
+    pub last_authorized_time: Option<Timestamp>,
 }
 
-impl FromValue for WebhookHmacAuthConfiguration {
+impl FromValue for UpdateConnectionResponse {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            algorithm: shapes::required(&mut m, "Algorithm")?,
-            encoding: shapes::required(&mut m, "Encoding")?,
-            signature_http_header: shapes::required(&mut m, "SignatureHttpHeader")?,
-            signature_prefix: shapes::optional(&mut m, "SignaturePrefix")?,
-            delimiter: shapes::optional(&mut m, "Delimiter")?,
-            timestamp_http_header: shapes::optional(&mut m, "TimestampHttpHeader")?,
-            timestamp_prefix: shapes::optional(&mut m, "TimestampPrefix")?,
-            timestamp_tolerance_in_seconds: shapes::optional(&mut m, "TimestampToleranceInSeconds")?,
-            message_id_http_header: shapes::optional(&mut m, "MessageIdHttpHeader")?,
-            signed_message_composition: shapes::required(&mut m, "SignedMessageComposition")?,
-            secret_value: shapes::optional(&mut m, "SecretValue")?,
-            secret_encoding: shapes::optional(&mut m, "SecretEncoding")?,
+            connection_arn: shapes::optional(&mut m, "ConnectionArn")?,
+            connection_state: shapes::optional(&mut m, "ConnectionState")?,
+            creation_time: shapes::optional(&mut m, "CreationTime")?,
+            last_modified_time: shapes::optional(&mut m, "LastModifiedTime")?,
+            last_authorized_time: shapes::optional(&mut m, "LastAuthorizedTime")?,
         })
     }
 }
 
-impl IntoValue for WebhookHmacAuthConfiguration {
+impl IntoValue for UpdateConnectionResponse {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(12);
-        shapes::put(&mut m, "Algorithm", self.algorithm);
-        shapes::put(&mut m, "Encoding", self.encoding);
-        shapes::put(&mut m, "SignatureHttpHeader", self.signature_http_header);
-        shapes::put_opt(&mut m, "SignaturePrefix", self.signature_prefix);
-        shapes::put_opt(&mut m, "Delimiter", self.delimiter);
-        shapes::put_opt(&mut m, "TimestampHttpHeader", self.timestamp_http_header);
-        shapes::put_opt(&mut m, "TimestampPrefix", self.timestamp_prefix);
-        shapes::put_opt(&mut m, "TimestampToleranceInSeconds", self.timestamp_tolerance_in_seconds);
-        shapes::put_opt(&mut m, "MessageIdHttpHeader", self.message_id_http_header);
-        shapes::put(&mut m, "SignedMessageComposition", self.signed_message_composition);
-        shapes::put_opt(&mut m, "SecretValue", self.secret_value);
-        shapes::put_opt(&mut m, "SecretEncoding", self.secret_encoding);
+        let mut m = IndexMap::with_capacity(5);
+        shapes::put_opt(&mut m, "ConnectionArn", self.connection_arn);
+        shapes::put_opt(&mut m, "ConnectionState", self.connection_state);
+        shapes::put_opt(&mut m, "CreationTime", self.creation_time);
+        shapes::put_opt(&mut m, "LastModifiedTime", self.last_modified_time);
+        shapes::put_opt(&mut m, "LastAuthorizedTime", self.last_authorized_time);
         Value::Map(m)
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct WebhookStaticTokenAuthConfiguration {
-    pub token_http_header: String,
-    pub secret_value: Option<String>,
+pub struct UpdateEndpointRequest {
+    pub name: String,
+    pub description: Option<String>,
+    pub routing_config: Option<RoutingConfig>,
+    pub replication_config: Option<ReplicationConfig>,
+    pub event_buses: Option<Vec<EndpointEventBus>>,
+    pub role_arn: Option<String>,
 }
 
-impl FromValue for WebhookStaticTokenAuthConfiguration {
+impl FromValue for UpdateEndpointRequest {
     fn from_value(v: Value) -> Result<Self, ShapeError> {
         let mut m = shapes::expect_map(v)?;
         Ok(Self {
-            token_http_header: shapes::required(&mut m, "TokenHttpHeader")?,
-            secret_value: shapes::optional(&mut m, "SecretValue")?,
+            name: shapes::required(&mut m, "Name")?,
+            description: shapes::optional(&mut m, "Description")?,
+            routing_config: shapes::optional(&mut m, "RoutingConfig")?,
+            replication_config: shapes::optional(&mut m, "ReplicationConfig")?,
+            event_buses: shapes::optional(&mut m, "EventBuses")?,
+            role_arn: shapes::optional(&mut m, "RoleArn")?,
         })
     }
 }
 
-impl IntoValue for WebhookStaticTokenAuthConfiguration {
+impl IntoValue for UpdateEndpointRequest {
     fn into_value(self) -> Value {
-        let mut m = IndexMap::with_capacity(2);
-        shapes::put(&mut m, "TokenHttpHeader", self.token_http_header);
-        shapes::put_opt(&mut m, "SecretValue", self.secret_value);
+        let mut m = IndexMap::with_capacity(6);
+        shapes::put(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "RoutingConfig", self.routing_config);
+        shapes::put_opt(&mut m, "ReplicationConfig", self.replication_config);
+        shapes::put_opt(&mut m, "EventBuses", self.event_buses);
+        shapes::put_opt(&mut m, "RoleArn", self.role_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateEndpointResponse {
+    pub name: Option<String>,
+    pub arn: Option<String>,
+    pub routing_config: Option<RoutingConfig>,
+    pub replication_config: Option<ReplicationConfig>,
+    pub event_buses: Option<Vec<EndpointEventBus>>,
+    pub role_arn: Option<String>,
+    pub endpoint_id: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub state: Option<String>,
+}
+
+impl FromValue for UpdateEndpointResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::optional(&mut m, "Name")?,
+            arn: shapes::optional(&mut m, "Arn")?,
+            routing_config: shapes::optional(&mut m, "RoutingConfig")?,
+            replication_config: shapes::optional(&mut m, "ReplicationConfig")?,
+            event_buses: shapes::optional(&mut m, "EventBuses")?,
+            role_arn: shapes::optional(&mut m, "RoleArn")?,
+            endpoint_id: shapes::optional(&mut m, "EndpointId")?,
+            endpoint_url: shapes::optional(&mut m, "EndpointUrl")?,
+            state: shapes::optional(&mut m, "State")?,
+        })
+    }
+}
+
+impl IntoValue for UpdateEndpointResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(9);
+        shapes::put_opt(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "Arn", self.arn);
+        shapes::put_opt(&mut m, "RoutingConfig", self.routing_config);
+        shapes::put_opt(&mut m, "ReplicationConfig", self.replication_config);
+        shapes::put_opt(&mut m, "EventBuses", self.event_buses);
+        shapes::put_opt(&mut m, "RoleArn", self.role_arn);
+        shapes::put_opt(&mut m, "EndpointId", self.endpoint_id);
+        shapes::put_opt(&mut m, "EndpointUrl", self.endpoint_url);
+        shapes::put_opt(&mut m, "State", self.state);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateEventBusRequest {
+    pub name: Option<String>,
+    pub kms_key_identifier: Option<String>,
+    pub description: Option<String>,
+    pub dead_letter_config: Option<DeadLetterConfig>,
+    pub log_config: Option<LogConfig>,
+}
+
+impl FromValue for UpdateEventBusRequest {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            name: shapes::optional(&mut m, "Name")?,
+            kms_key_identifier: shapes::optional(&mut m, "KmsKeyIdentifier")?,
+            description: shapes::optional(&mut m, "Description")?,
+            dead_letter_config: shapes::optional(&mut m, "DeadLetterConfig")?,
+            log_config: shapes::optional(&mut m, "LogConfig")?,
+        })
+    }
+}
+
+impl IntoValue for UpdateEventBusRequest {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(5);
+        shapes::put_opt(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "KmsKeyIdentifier", self.kms_key_identifier);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "DeadLetterConfig", self.dead_letter_config);
+        shapes::put_opt(&mut m, "LogConfig", self.log_config);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateEventBusResponse {
+    pub arn: Option<String>,
+    pub name: Option<String>,
+    pub kms_key_identifier: Option<String>,
+    pub description: Option<String>,
+    pub dead_letter_config: Option<DeadLetterConfig>,
+    pub log_config: Option<LogConfig>,
+}
+
+impl FromValue for UpdateEventBusResponse {
+    fn from_value(v: Value) -> Result<Self, ShapeError> {
+        let mut m = shapes::expect_map(v)?;
+        Ok(Self {
+            arn: shapes::optional(&mut m, "Arn")?,
+            name: shapes::optional(&mut m, "Name")?,
+            kms_key_identifier: shapes::optional(&mut m, "KmsKeyIdentifier")?,
+            description: shapes::optional(&mut m, "Description")?,
+            dead_letter_config: shapes::optional(&mut m, "DeadLetterConfig")?,
+            log_config: shapes::optional(&mut m, "LogConfig")?,
+        })
+    }
+}
+
+impl IntoValue for UpdateEventBusResponse {
+    fn into_value(self) -> Value {
+        let mut m = IndexMap::with_capacity(6);
+        shapes::put_opt(&mut m, "Arn", self.arn);
+        shapes::put_opt(&mut m, "Name", self.name);
+        shapes::put_opt(&mut m, "KmsKeyIdentifier", self.kms_key_identifier);
+        shapes::put_opt(&mut m, "Description", self.description);
+        shapes::put_opt(&mut m, "DeadLetterConfig", self.dead_letter_config);
+        shapes::put_opt(&mut m, "LogConfig", self.log_config);
         Value::Map(m)
     }
 }
@@ -3188,39 +5190,109 @@ impl IntoValue for WebhookStaticTokenAuthConfiguration {
 /// One method per operation of the events model; each answers NotImplemented until a
 /// provider overrides it.
 pub trait EventsApi: Send + Sync + 'static {
+    fn activate_event_source(&self, ctx: &RequestContext, input: ActivateEventSourceRequest) -> impl Future<Output = Result<(), ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "ActivateEventSource")) }
+    }
+
+    fn cancel_replay(&self, ctx: &RequestContext, input: CancelReplayRequest) -> impl Future<Output = Result<CancelReplayResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "CancelReplay")) }
+    }
+
+    fn create_api_destination(&self, ctx: &RequestContext, input: CreateApiDestinationRequest) -> impl Future<Output = Result<CreateApiDestinationResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "CreateApiDestination")) }
+    }
+
+    fn create_archive(&self, ctx: &RequestContext, input: CreateArchiveRequest) -> impl Future<Output = Result<CreateArchiveResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "CreateArchive")) }
+    }
+
+    fn create_connection(&self, ctx: &RequestContext, input: CreateConnectionRequest) -> impl Future<Output = Result<CreateConnectionResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "CreateConnection")) }
+    }
+
+    fn create_endpoint(&self, ctx: &RequestContext, input: CreateEndpointRequest) -> impl Future<Output = Result<CreateEndpointResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "CreateEndpoint")) }
+    }
+
     fn create_event_bus(&self, ctx: &RequestContext, input: CreateEventBusRequest) -> impl Future<Output = Result<CreateEventBusResponse, ServiceError>> + Send {
         let _ = (ctx, input);
         async { Err(ServiceError::not_implemented("events", "CreateEventBus")) }
     }
 
-    fn create_event_source(&self, ctx: &RequestContext, input: CreateEventSourceRequest) -> impl Future<Output = Result<CreateEventSourceResponse, ServiceError>> + Send {
+    fn create_partner_event_source(&self, ctx: &RequestContext, input: CreatePartnerEventSourceRequest) -> impl Future<Output = Result<CreatePartnerEventSourceResponse, ServiceError>> + Send {
         let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "CreateEventSource")) }
+        async { Err(ServiceError::not_implemented("events", "CreatePartnerEventSource")) }
     }
 
-    fn create_subscriber(&self, ctx: &RequestContext, input: CreateSubscriberRequest) -> impl Future<Output = Result<CreateSubscriberResponse, ServiceError>> + Send {
+    fn deactivate_event_source(&self, ctx: &RequestContext, input: DeactivateEventSourceRequest) -> impl Future<Output = Result<(), ServiceError>> + Send {
         let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "CreateSubscriber")) }
+        async { Err(ServiceError::not_implemented("events", "DeactivateEventSource")) }
     }
 
-    fn delete_event_bus(&self, ctx: &RequestContext, input: DeleteEventBusRequest) -> impl Future<Output = Result<DeleteEventBusResponse, ServiceError>> + Send {
+    fn deauthorize_connection(&self, ctx: &RequestContext, input: DeauthorizeConnectionRequest) -> impl Future<Output = Result<DeauthorizeConnectionResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "DeauthorizeConnection")) }
+    }
+
+    fn delete_api_destination(&self, ctx: &RequestContext, input: DeleteApiDestinationRequest) -> impl Future<Output = Result<DeleteApiDestinationResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "DeleteApiDestination")) }
+    }
+
+    fn delete_archive(&self, ctx: &RequestContext, input: DeleteArchiveRequest) -> impl Future<Output = Result<DeleteArchiveResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "DeleteArchive")) }
+    }
+
+    fn delete_connection(&self, ctx: &RequestContext, input: DeleteConnectionRequest) -> impl Future<Output = Result<DeleteConnectionResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "DeleteConnection")) }
+    }
+
+    fn delete_endpoint(&self, ctx: &RequestContext, input: DeleteEndpointRequest) -> impl Future<Output = Result<DeleteEndpointResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "DeleteEndpoint")) }
+    }
+
+    fn delete_event_bus(&self, ctx: &RequestContext, input: DeleteEventBusRequest) -> impl Future<Output = Result<(), ServiceError>> + Send {
         let _ = (ctx, input);
         async { Err(ServiceError::not_implemented("events", "DeleteEventBus")) }
     }
 
-    fn delete_event_source(&self, ctx: &RequestContext, input: DeleteEventSourceRequest) -> impl Future<Output = Result<DeleteEventSourceResponse, ServiceError>> + Send {
+    fn delete_partner_event_source(&self, ctx: &RequestContext, input: DeletePartnerEventSourceRequest) -> impl Future<Output = Result<(), ServiceError>> + Send {
         let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "DeleteEventSource")) }
+        async { Err(ServiceError::not_implemented("events", "DeletePartnerEventSource")) }
     }
 
-    fn delete_resource_policy(&self, ctx: &RequestContext, input: DeleteResourcePolicyRequest) -> impl Future<Output = Result<DeleteResourcePolicyResponse, ServiceError>> + Send {
+    fn delete_rule(&self, ctx: &RequestContext, input: DeleteRuleRequest) -> impl Future<Output = Result<(), ServiceError>> + Send {
         let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "DeleteResourcePolicy")) }
+        async { Err(ServiceError::not_implemented("events", "DeleteRule")) }
     }
 
-    fn delete_subscriber(&self, ctx: &RequestContext, input: DeleteSubscriberRequest) -> impl Future<Output = Result<DeleteSubscriberResponse, ServiceError>> + Send {
+    fn describe_api_destination(&self, ctx: &RequestContext, input: DescribeApiDestinationRequest) -> impl Future<Output = Result<DescribeApiDestinationResponse, ServiceError>> + Send {
         let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "DeleteSubscriber")) }
+        async { Err(ServiceError::not_implemented("events", "DescribeApiDestination")) }
+    }
+
+    fn describe_archive(&self, ctx: &RequestContext, input: DescribeArchiveRequest) -> impl Future<Output = Result<DescribeArchiveResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "DescribeArchive")) }
+    }
+
+    fn describe_connection(&self, ctx: &RequestContext, input: DescribeConnectionRequest) -> impl Future<Output = Result<DescribeConnectionResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "DescribeConnection")) }
+    }
+
+    fn describe_endpoint(&self, ctx: &RequestContext, input: DescribeEndpointRequest) -> impl Future<Output = Result<DescribeEndpointResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "DescribeEndpoint")) }
     }
 
     fn describe_event_bus(&self, ctx: &RequestContext, input: DescribeEventBusRequest) -> impl Future<Output = Result<DescribeEventBusResponse, ServiceError>> + Send {
@@ -3233,14 +5305,49 @@ pub trait EventsApi: Send + Sync + 'static {
         async { Err(ServiceError::not_implemented("events", "DescribeEventSource")) }
     }
 
-    fn describe_subscriber(&self, ctx: &RequestContext, input: DescribeSubscriberRequest) -> impl Future<Output = Result<DescribeSubscriberResponse, ServiceError>> + Send {
+    fn describe_partner_event_source(&self, ctx: &RequestContext, input: DescribePartnerEventSourceRequest) -> impl Future<Output = Result<DescribePartnerEventSourceResponse, ServiceError>> + Send {
         let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "DescribeSubscriber")) }
+        async { Err(ServiceError::not_implemented("events", "DescribePartnerEventSource")) }
     }
 
-    fn get_resource_policy(&self, ctx: &RequestContext, input: GetResourcePolicyRequest) -> impl Future<Output = Result<GetResourcePolicyResponse, ServiceError>> + Send {
+    fn describe_replay(&self, ctx: &RequestContext, input: DescribeReplayRequest) -> impl Future<Output = Result<DescribeReplayResponse, ServiceError>> + Send {
         let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "GetResourcePolicy")) }
+        async { Err(ServiceError::not_implemented("events", "DescribeReplay")) }
+    }
+
+    fn describe_rule(&self, ctx: &RequestContext, input: DescribeRuleRequest) -> impl Future<Output = Result<DescribeRuleResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "DescribeRule")) }
+    }
+
+    fn disable_rule(&self, ctx: &RequestContext, input: DisableRuleRequest) -> impl Future<Output = Result<(), ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "DisableRule")) }
+    }
+
+    fn enable_rule(&self, ctx: &RequestContext, input: EnableRuleRequest) -> impl Future<Output = Result<(), ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "EnableRule")) }
+    }
+
+    fn list_api_destinations(&self, ctx: &RequestContext, input: ListApiDestinationsRequest) -> impl Future<Output = Result<ListApiDestinationsResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "ListApiDestinations")) }
+    }
+
+    fn list_archives(&self, ctx: &RequestContext, input: ListArchivesRequest) -> impl Future<Output = Result<ListArchivesResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "ListArchives")) }
+    }
+
+    fn list_connections(&self, ctx: &RequestContext, input: ListConnectionsRequest) -> impl Future<Output = Result<ListConnectionsResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "ListConnections")) }
+    }
+
+    fn list_endpoints(&self, ctx: &RequestContext, input: ListEndpointsRequest) -> impl Future<Output = Result<ListEndpointsResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "ListEndpoints")) }
     }
 
     fn list_event_buses(&self, ctx: &RequestContext, input: ListEventBusesRequest) -> impl Future<Output = Result<ListEventBusesResponse, ServiceError>> + Send {
@@ -3253,14 +5360,29 @@ pub trait EventsApi: Send + Sync + 'static {
         async { Err(ServiceError::not_implemented("events", "ListEventSources")) }
     }
 
-    fn list_resource_policies(&self, ctx: &RequestContext, input: ListResourcePoliciesRequest) -> impl Future<Output = Result<ListResourcePoliciesResponse, ServiceError>> + Send {
+    fn list_partner_event_source_accounts(&self, ctx: &RequestContext, input: ListPartnerEventSourceAccountsRequest) -> impl Future<Output = Result<ListPartnerEventSourceAccountsResponse, ServiceError>> + Send {
         let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "ListResourcePolicies")) }
+        async { Err(ServiceError::not_implemented("events", "ListPartnerEventSourceAccounts")) }
     }
 
-    fn list_subscribers(&self, ctx: &RequestContext, input: ListSubscribersRequest) -> impl Future<Output = Result<ListSubscribersResponse, ServiceError>> + Send {
+    fn list_partner_event_sources(&self, ctx: &RequestContext, input: ListPartnerEventSourcesRequest) -> impl Future<Output = Result<ListPartnerEventSourcesResponse, ServiceError>> + Send {
         let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "ListSubscribers")) }
+        async { Err(ServiceError::not_implemented("events", "ListPartnerEventSources")) }
+    }
+
+    fn list_replays(&self, ctx: &RequestContext, input: ListReplaysRequest) -> impl Future<Output = Result<ListReplaysResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "ListReplays")) }
+    }
+
+    fn list_rule_names_by_target(&self, ctx: &RequestContext, input: ListRuleNamesByTargetRequest) -> impl Future<Output = Result<ListRuleNamesByTargetResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "ListRuleNamesByTarget")) }
+    }
+
+    fn list_rules(&self, ctx: &RequestContext, input: ListRulesRequest) -> impl Future<Output = Result<ListRulesResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "ListRules")) }
     }
 
     fn list_tags_for_resource(&self, ctx: &RequestContext, input: ListTagsForResourceRequest) -> impl Future<Output = Result<ListTagsForResourceResponse, ServiceError>> + Send {
@@ -3268,29 +5390,49 @@ pub trait EventsApi: Send + Sync + 'static {
         async { Err(ServiceError::not_implemented("events", "ListTagsForResource")) }
     }
 
+    fn list_targets_by_rule(&self, ctx: &RequestContext, input: ListTargetsByRuleRequest) -> impl Future<Output = Result<ListTargetsByRuleResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "ListTargetsByRule")) }
+    }
+
     fn put_events(&self, ctx: &RequestContext, input: PutEventsRequest) -> impl Future<Output = Result<PutEventsResponse, ServiceError>> + Send {
         let _ = (ctx, input);
         async { Err(ServiceError::not_implemented("events", "PutEvents")) }
     }
 
-    fn put_raw_events(&self, ctx: &RequestContext, input: PutRawEventsRequest) -> impl Future<Output = Result<PutRawEventsResponse, ServiceError>> + Send {
+    fn put_partner_events(&self, ctx: &RequestContext, input: PutPartnerEventsRequest) -> impl Future<Output = Result<PutPartnerEventsResponse, ServiceError>> + Send {
         let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "PutRawEvents")) }
+        async { Err(ServiceError::not_implemented("events", "PutPartnerEvents")) }
     }
 
-    fn put_resource_policy(&self, ctx: &RequestContext, input: PutResourcePolicyRequest) -> impl Future<Output = Result<PutResourcePolicyResponse, ServiceError>> + Send {
+    fn put_permission(&self, ctx: &RequestContext, input: PutPermissionRequest) -> impl Future<Output = Result<(), ServiceError>> + Send {
         let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "PutResourcePolicy")) }
+        async { Err(ServiceError::not_implemented("events", "PutPermission")) }
     }
 
-    fn revoke_resource(&self, ctx: &RequestContext, input: RevokeResourceRequest) -> impl Future<Output = Result<RevokeResourceResponse, ServiceError>> + Send {
+    fn put_rule(&self, ctx: &RequestContext, input: PutRuleRequest) -> impl Future<Output = Result<PutRuleResponse, ServiceError>> + Send {
         let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "RevokeResource")) }
+        async { Err(ServiceError::not_implemented("events", "PutRule")) }
     }
 
-    fn rotate_webhook_credentials(&self, ctx: &RequestContext, input: RotateWebhookCredentialsRequest) -> impl Future<Output = Result<RotateWebhookCredentialsResponse, ServiceError>> + Send {
+    fn put_targets(&self, ctx: &RequestContext, input: PutTargetsRequest) -> impl Future<Output = Result<PutTargetsResponse, ServiceError>> + Send {
         let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "RotateWebhookCredentials")) }
+        async { Err(ServiceError::not_implemented("events", "PutTargets")) }
+    }
+
+    fn remove_permission(&self, ctx: &RequestContext, input: RemovePermissionRequest) -> impl Future<Output = Result<(), ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "RemovePermission")) }
+    }
+
+    fn remove_targets(&self, ctx: &RequestContext, input: RemoveTargetsRequest) -> impl Future<Output = Result<RemoveTargetsResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "RemoveTargets")) }
+    }
+
+    fn start_replay(&self, ctx: &RequestContext, input: StartReplayRequest) -> impl Future<Output = Result<StartReplayResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "StartReplay")) }
     }
 
     fn tag_resource(&self, ctx: &RequestContext, input: TagResourceRequest) -> impl Future<Output = Result<TagResourceResponse, ServiceError>> + Send {
@@ -3298,24 +5440,39 @@ pub trait EventsApi: Send + Sync + 'static {
         async { Err(ServiceError::not_implemented("events", "TagResource")) }
     }
 
+    fn test_event_pattern(&self, ctx: &RequestContext, input: TestEventPatternRequest) -> impl Future<Output = Result<TestEventPatternResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "TestEventPattern")) }
+    }
+
     fn untag_resource(&self, ctx: &RequestContext, input: UntagResourceRequest) -> impl Future<Output = Result<UntagResourceResponse, ServiceError>> + Send {
         let _ = (ctx, input);
         async { Err(ServiceError::not_implemented("events", "UntagResource")) }
     }
 
+    fn update_api_destination(&self, ctx: &RequestContext, input: UpdateApiDestinationRequest) -> impl Future<Output = Result<UpdateApiDestinationResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "UpdateApiDestination")) }
+    }
+
+    fn update_archive(&self, ctx: &RequestContext, input: UpdateArchiveRequest) -> impl Future<Output = Result<UpdateArchiveResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "UpdateArchive")) }
+    }
+
+    fn update_connection(&self, ctx: &RequestContext, input: UpdateConnectionRequest) -> impl Future<Output = Result<UpdateConnectionResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "UpdateConnection")) }
+    }
+
+    fn update_endpoint(&self, ctx: &RequestContext, input: UpdateEndpointRequest) -> impl Future<Output = Result<UpdateEndpointResponse, ServiceError>> + Send {
+        let _ = (ctx, input);
+        async { Err(ServiceError::not_implemented("events", "UpdateEndpoint")) }
+    }
+
     fn update_event_bus(&self, ctx: &RequestContext, input: UpdateEventBusRequest) -> impl Future<Output = Result<UpdateEventBusResponse, ServiceError>> + Send {
         let _ = (ctx, input);
         async { Err(ServiceError::not_implemented("events", "UpdateEventBus")) }
-    }
-
-    fn update_event_source(&self, ctx: &RequestContext, input: UpdateEventSourceRequest) -> impl Future<Output = Result<UpdateEventSourceResponse, ServiceError>> + Send {
-        let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "UpdateEventSource")) }
-    }
-
-    fn update_subscriber(&self, ctx: &RequestContext, input: UpdateSubscriberRequest) -> impl Future<Output = Result<UpdateSubscriberResponse, ServiceError>> + Send {
-        let _ = (ctx, input);
-        async { Err(ServiceError::not_implemented("events", "UpdateSubscriber")) }
     }
 
     /// How a malformed input (missing required member, wrong type) is reported.
@@ -3327,64 +5484,151 @@ pub trait EventsApi: Send + Sync + 'static {
 
 /// Every operation of the model, in model order.
 pub const OPERATIONS: &[&str] = &[
+    "ActivateEventSource",
+    "CancelReplay",
+    "CreateApiDestination",
+    "CreateArchive",
+    "CreateConnection",
+    "CreateEndpoint",
     "CreateEventBus",
-    "CreateEventSource",
-    "CreateSubscriber",
+    "CreatePartnerEventSource",
+    "DeactivateEventSource",
+    "DeauthorizeConnection",
+    "DeleteApiDestination",
+    "DeleteArchive",
+    "DeleteConnection",
+    "DeleteEndpoint",
     "DeleteEventBus",
-    "DeleteEventSource",
-    "DeleteResourcePolicy",
-    "DeleteSubscriber",
+    "DeletePartnerEventSource",
+    "DeleteRule",
+    "DescribeApiDestination",
+    "DescribeArchive",
+    "DescribeConnection",
+    "DescribeEndpoint",
     "DescribeEventBus",
     "DescribeEventSource",
-    "DescribeSubscriber",
-    "GetResourcePolicy",
+    "DescribePartnerEventSource",
+    "DescribeReplay",
+    "DescribeRule",
+    "DisableRule",
+    "EnableRule",
+    "ListApiDestinations",
+    "ListArchives",
+    "ListConnections",
+    "ListEndpoints",
     "ListEventBuses",
     "ListEventSources",
-    "ListResourcePolicies",
-    "ListSubscribers",
+    "ListPartnerEventSourceAccounts",
+    "ListPartnerEventSources",
+    "ListReplays",
+    "ListRuleNamesByTarget",
+    "ListRules",
     "ListTagsForResource",
+    "ListTargetsByRule",
     "PutEvents",
-    "PutRawEvents",
-    "PutResourcePolicy",
-    "RevokeResource",
-    "RotateWebhookCredentials",
+    "PutPartnerEvents",
+    "PutPermission",
+    "PutRule",
+    "PutTargets",
+    "RemovePermission",
+    "RemoveTargets",
+    "StartReplay",
     "TagResource",
+    "TestEventPattern",
     "UntagResource",
+    "UpdateApiDestination",
+    "UpdateArchive",
+    "UpdateConnection",
+    "UpdateEndpoint",
     "UpdateEventBus",
-    "UpdateEventSource",
-    "UpdateSubscriber",
 ];
 
 /// Parses the input into the typed request, calls the provider, and turns its output back into a Value.
 pub async fn dispatch<P: EventsApi>(provider: &P, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, ServiceError> {
     match operation {
+        "ActivateEventSource" => {
+            let input = <ActivateEventSourceRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.activate_event_source(ctx, input).await.map(IntoValue::into_value)
+        }
+        "CancelReplay" => {
+            let input = <CancelReplayRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.cancel_replay(ctx, input).await.map(IntoValue::into_value)
+        }
+        "CreateApiDestination" => {
+            let input = <CreateApiDestinationRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.create_api_destination(ctx, input).await.map(IntoValue::into_value)
+        }
+        "CreateArchive" => {
+            let input = <CreateArchiveRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.create_archive(ctx, input).await.map(IntoValue::into_value)
+        }
+        "CreateConnection" => {
+            let input = <CreateConnectionRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.create_connection(ctx, input).await.map(IntoValue::into_value)
+        }
+        "CreateEndpoint" => {
+            let input = <CreateEndpointRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.create_endpoint(ctx, input).await.map(IntoValue::into_value)
+        }
         "CreateEventBus" => {
             let input = <CreateEventBusRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.create_event_bus(ctx, input).await.map(IntoValue::into_value)
         }
-        "CreateEventSource" => {
-            let input = <CreateEventSourceRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.create_event_source(ctx, input).await.map(IntoValue::into_value)
+        "CreatePartnerEventSource" => {
+            let input = <CreatePartnerEventSourceRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.create_partner_event_source(ctx, input).await.map(IntoValue::into_value)
         }
-        "CreateSubscriber" => {
-            let input = <CreateSubscriberRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.create_subscriber(ctx, input).await.map(IntoValue::into_value)
+        "DeactivateEventSource" => {
+            let input = <DeactivateEventSourceRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.deactivate_event_source(ctx, input).await.map(IntoValue::into_value)
+        }
+        "DeauthorizeConnection" => {
+            let input = <DeauthorizeConnectionRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.deauthorize_connection(ctx, input).await.map(IntoValue::into_value)
+        }
+        "DeleteApiDestination" => {
+            let input = <DeleteApiDestinationRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.delete_api_destination(ctx, input).await.map(IntoValue::into_value)
+        }
+        "DeleteArchive" => {
+            let input = <DeleteArchiveRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.delete_archive(ctx, input).await.map(IntoValue::into_value)
+        }
+        "DeleteConnection" => {
+            let input = <DeleteConnectionRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.delete_connection(ctx, input).await.map(IntoValue::into_value)
+        }
+        "DeleteEndpoint" => {
+            let input = <DeleteEndpointRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.delete_endpoint(ctx, input).await.map(IntoValue::into_value)
         }
         "DeleteEventBus" => {
             let input = <DeleteEventBusRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.delete_event_bus(ctx, input).await.map(IntoValue::into_value)
         }
-        "DeleteEventSource" => {
-            let input = <DeleteEventSourceRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.delete_event_source(ctx, input).await.map(IntoValue::into_value)
+        "DeletePartnerEventSource" => {
+            let input = <DeletePartnerEventSourceRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.delete_partner_event_source(ctx, input).await.map(IntoValue::into_value)
         }
-        "DeleteResourcePolicy" => {
-            let input = <DeleteResourcePolicyRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.delete_resource_policy(ctx, input).await.map(IntoValue::into_value)
+        "DeleteRule" => {
+            let input = <DeleteRuleRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.delete_rule(ctx, input).await.map(IntoValue::into_value)
         }
-        "DeleteSubscriber" => {
-            let input = <DeleteSubscriberRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.delete_subscriber(ctx, input).await.map(IntoValue::into_value)
+        "DescribeApiDestination" => {
+            let input = <DescribeApiDestinationRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.describe_api_destination(ctx, input).await.map(IntoValue::into_value)
+        }
+        "DescribeArchive" => {
+            let input = <DescribeArchiveRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.describe_archive(ctx, input).await.map(IntoValue::into_value)
+        }
+        "DescribeConnection" => {
+            let input = <DescribeConnectionRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.describe_connection(ctx, input).await.map(IntoValue::into_value)
+        }
+        "DescribeEndpoint" => {
+            let input = <DescribeEndpointRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.describe_endpoint(ctx, input).await.map(IntoValue::into_value)
         }
         "DescribeEventBus" => {
             let input = <DescribeEventBusRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
@@ -3394,13 +5638,41 @@ pub async fn dispatch<P: EventsApi>(provider: &P, ctx: &RequestContext, operatio
             let input = <DescribeEventSourceRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.describe_event_source(ctx, input).await.map(IntoValue::into_value)
         }
-        "DescribeSubscriber" => {
-            let input = <DescribeSubscriberRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.describe_subscriber(ctx, input).await.map(IntoValue::into_value)
+        "DescribePartnerEventSource" => {
+            let input = <DescribePartnerEventSourceRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.describe_partner_event_source(ctx, input).await.map(IntoValue::into_value)
         }
-        "GetResourcePolicy" => {
-            let input = <GetResourcePolicyRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.get_resource_policy(ctx, input).await.map(IntoValue::into_value)
+        "DescribeReplay" => {
+            let input = <DescribeReplayRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.describe_replay(ctx, input).await.map(IntoValue::into_value)
+        }
+        "DescribeRule" => {
+            let input = <DescribeRuleRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.describe_rule(ctx, input).await.map(IntoValue::into_value)
+        }
+        "DisableRule" => {
+            let input = <DisableRuleRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.disable_rule(ctx, input).await.map(IntoValue::into_value)
+        }
+        "EnableRule" => {
+            let input = <EnableRuleRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.enable_rule(ctx, input).await.map(IntoValue::into_value)
+        }
+        "ListApiDestinations" => {
+            let input = <ListApiDestinationsRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.list_api_destinations(ctx, input).await.map(IntoValue::into_value)
+        }
+        "ListArchives" => {
+            let input = <ListArchivesRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.list_archives(ctx, input).await.map(IntoValue::into_value)
+        }
+        "ListConnections" => {
+            let input = <ListConnectionsRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.list_connections(ctx, input).await.map(IntoValue::into_value)
+        }
+        "ListEndpoints" => {
+            let input = <ListEndpointsRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.list_endpoints(ctx, input).await.map(IntoValue::into_value)
         }
         "ListEventBuses" => {
             let input = <ListEventBusesRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
@@ -3410,57 +5682,97 @@ pub async fn dispatch<P: EventsApi>(provider: &P, ctx: &RequestContext, operatio
             let input = <ListEventSourcesRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.list_event_sources(ctx, input).await.map(IntoValue::into_value)
         }
-        "ListResourcePolicies" => {
-            let input = <ListResourcePoliciesRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.list_resource_policies(ctx, input).await.map(IntoValue::into_value)
+        "ListPartnerEventSourceAccounts" => {
+            let input = <ListPartnerEventSourceAccountsRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.list_partner_event_source_accounts(ctx, input).await.map(IntoValue::into_value)
         }
-        "ListSubscribers" => {
-            let input = <ListSubscribersRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.list_subscribers(ctx, input).await.map(IntoValue::into_value)
+        "ListPartnerEventSources" => {
+            let input = <ListPartnerEventSourcesRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.list_partner_event_sources(ctx, input).await.map(IntoValue::into_value)
+        }
+        "ListReplays" => {
+            let input = <ListReplaysRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.list_replays(ctx, input).await.map(IntoValue::into_value)
+        }
+        "ListRuleNamesByTarget" => {
+            let input = <ListRuleNamesByTargetRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.list_rule_names_by_target(ctx, input).await.map(IntoValue::into_value)
+        }
+        "ListRules" => {
+            let input = <ListRulesRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.list_rules(ctx, input).await.map(IntoValue::into_value)
         }
         "ListTagsForResource" => {
             let input = <ListTagsForResourceRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.list_tags_for_resource(ctx, input).await.map(IntoValue::into_value)
         }
+        "ListTargetsByRule" => {
+            let input = <ListTargetsByRuleRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.list_targets_by_rule(ctx, input).await.map(IntoValue::into_value)
+        }
         "PutEvents" => {
             let input = <PutEventsRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.put_events(ctx, input).await.map(IntoValue::into_value)
         }
-        "PutRawEvents" => {
-            let input = <PutRawEventsRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.put_raw_events(ctx, input).await.map(IntoValue::into_value)
+        "PutPartnerEvents" => {
+            let input = <PutPartnerEventsRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.put_partner_events(ctx, input).await.map(IntoValue::into_value)
         }
-        "PutResourcePolicy" => {
-            let input = <PutResourcePolicyRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.put_resource_policy(ctx, input).await.map(IntoValue::into_value)
+        "PutPermission" => {
+            let input = <PutPermissionRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.put_permission(ctx, input).await.map(IntoValue::into_value)
         }
-        "RevokeResource" => {
-            let input = <RevokeResourceRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.revoke_resource(ctx, input).await.map(IntoValue::into_value)
+        "PutRule" => {
+            let input = <PutRuleRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.put_rule(ctx, input).await.map(IntoValue::into_value)
         }
-        "RotateWebhookCredentials" => {
-            let input = <RotateWebhookCredentialsRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.rotate_webhook_credentials(ctx, input).await.map(IntoValue::into_value)
+        "PutTargets" => {
+            let input = <PutTargetsRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.put_targets(ctx, input).await.map(IntoValue::into_value)
+        }
+        "RemovePermission" => {
+            let input = <RemovePermissionRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.remove_permission(ctx, input).await.map(IntoValue::into_value)
+        }
+        "RemoveTargets" => {
+            let input = <RemoveTargetsRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.remove_targets(ctx, input).await.map(IntoValue::into_value)
+        }
+        "StartReplay" => {
+            let input = <StartReplayRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.start_replay(ctx, input).await.map(IntoValue::into_value)
         }
         "TagResource" => {
             let input = <TagResourceRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.tag_resource(ctx, input).await.map(IntoValue::into_value)
         }
+        "TestEventPattern" => {
+            let input = <TestEventPatternRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.test_event_pattern(ctx, input).await.map(IntoValue::into_value)
+        }
         "UntagResource" => {
             let input = <UntagResourceRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.untag_resource(ctx, input).await.map(IntoValue::into_value)
         }
+        "UpdateApiDestination" => {
+            let input = <UpdateApiDestinationRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.update_api_destination(ctx, input).await.map(IntoValue::into_value)
+        }
+        "UpdateArchive" => {
+            let input = <UpdateArchiveRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.update_archive(ctx, input).await.map(IntoValue::into_value)
+        }
+        "UpdateConnection" => {
+            let input = <UpdateConnectionRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.update_connection(ctx, input).await.map(IntoValue::into_value)
+        }
+        "UpdateEndpoint" => {
+            let input = <UpdateEndpointRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
+            provider.update_endpoint(ctx, input).await.map(IntoValue::into_value)
+        }
         "UpdateEventBus" => {
             let input = <UpdateEventBusRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
             provider.update_event_bus(ctx, input).await.map(IntoValue::into_value)
-        }
-        "UpdateEventSource" => {
-            let input = <UpdateEventSourceRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.update_event_source(ctx, input).await.map(IntoValue::into_value)
-        }
-        "UpdateSubscriber" => {
-            let input = <UpdateSubscriberRequest as FromValue>::from_value(input).map_err(|e| provider.input_error(operation, e))?;
-            provider.update_subscriber(ctx, input).await.map(IntoValue::into_value)
         }
         _ => Err(ServiceError::not_implemented("events", operation)),
     }
@@ -3471,39 +5783,37 @@ pub async fn dispatch<P: EventsApi>(provider: &P, ctx: &RequestContext, operatio
 pub enum EventsError {
     AccessDeniedException(String),
     ConcurrentModificationException(String),
-    ConflictException(String),
-    IdempotentParameterMismatchException(String),
+    IllegalStatusException(String),
     InternalException(String),
-    InvalidInputException(String),
+    InvalidEventPatternException(String),
     InvalidStateException(String),
     LimitExceededException(String),
+    ManagedRuleException(String),
+    OperationDisabledException(String),
     PolicyLengthExceededException(String),
-    PublicPolicyException(String),
     ResourceAlreadyExistsException(String),
-    ResourceInUseException(String),
     ResourceNotFoundException(String),
-    SchemaRegistryUnavailableException(String),
     ThrottlingException(String),
+    ValidationException(String),
 }
 
 impl From<EventsError> for ServiceError {
     fn from(e: EventsError) -> ServiceError {
         let (code, query_code, status, sender_fault, message): (&str, Option<&str>, u16, bool, String) = match e {
-            EventsError::AccessDeniedException(m) => ("AccessDeniedException", None, 403, true, m),
-            EventsError::ConcurrentModificationException(m) => ("ConcurrentModificationException", None, 409, true, m),
-            EventsError::ConflictException(m) => ("ConflictException", None, 409, true, m),
-            EventsError::IdempotentParameterMismatchException(m) => ("IdempotentParameterMismatchException", None, 409, true, m),
-            EventsError::InternalException(m) => ("InternalException", None, 500, false, m),
-            EventsError::InvalidInputException(m) => ("InvalidInputException", None, 400, true, m),
-            EventsError::InvalidStateException(m) => ("InvalidStateException", None, 409, true, m),
+            EventsError::AccessDeniedException(m) => ("AccessDeniedException", None, 400, true, m),
+            EventsError::ConcurrentModificationException(m) => ("ConcurrentModificationException", None, 400, true, m),
+            EventsError::IllegalStatusException(m) => ("IllegalStatusException", None, 400, true, m),
+            EventsError::InternalException(m) => ("InternalException", None, 400, true, m),
+            EventsError::InvalidEventPatternException(m) => ("InvalidEventPatternException", None, 400, true, m),
+            EventsError::InvalidStateException(m) => ("InvalidStateException", None, 400, true, m),
             EventsError::LimitExceededException(m) => ("LimitExceededException", None, 400, true, m),
+            EventsError::ManagedRuleException(m) => ("ManagedRuleException", None, 400, true, m),
+            EventsError::OperationDisabledException(m) => ("OperationDisabledException", None, 400, true, m),
             EventsError::PolicyLengthExceededException(m) => ("PolicyLengthExceededException", None, 400, true, m),
-            EventsError::PublicPolicyException(m) => ("PublicPolicyException", None, 400, true, m),
-            EventsError::ResourceAlreadyExistsException(m) => ("ResourceAlreadyExistsException", None, 409, true, m),
-            EventsError::ResourceInUseException(m) => ("ResourceInUseException", None, 409, true, m),
-            EventsError::ResourceNotFoundException(m) => ("ResourceNotFoundException", None, 404, true, m),
-            EventsError::SchemaRegistryUnavailableException(m) => ("SchemaRegistryUnavailableException", None, 400, true, m),
-            EventsError::ThrottlingException(m) => ("ThrottlingException", None, 429, true, m),
+            EventsError::ResourceAlreadyExistsException(m) => ("ResourceAlreadyExistsException", None, 400, true, m),
+            EventsError::ResourceNotFoundException(m) => ("ResourceNotFoundException", None, 400, true, m),
+            EventsError::ThrottlingException(m) => ("ThrottlingException", None, 400, true, m),
+            EventsError::ValidationException(m) => ("ValidationException", None, 400, true, m),
         };
         let mut err = ServiceError::new(code, status, message);
         err.sender_fault = sender_fault;
