@@ -276,3 +276,24 @@ def test_event_invoke_configs_are_per_account(aws_client, unique_name):
         theirs.get_function_event_invoke_config(FunctionName=name)
     assert error_code(e) == "ResourceNotFoundException"
     assert "111122223333" in str(e.value)
+
+
+def test_throttled_events_wait_until_concurrency_allows_them(kagami_process, unique_name):
+    # Reserved concurrency 0 throttles every attempt: the event is kept, not dropped, and
+    # runs once the function may run again (AWS retries throttles for up to 6 hours).
+    server = kagami_process()
+    lam, sqs = server.client("lambda"), server.client("sqs")
+    url, arn = make_queue(sqs, unique_name("throttled"))
+    name = unique_name("throttled")
+    create_python(lam, name, SUCCEEDING)
+    lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": arn}})
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    r = lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"order": 13}))
+    assert r["StatusCode"] == 202
+    assert receive(sqs, url, wait=3) == []
+    lam.delete_function_concurrency(FunctionName=name)
+    server.advance_clock(600)
+    record = json.loads(wait_for_message(sqs, url)["Body"])
+    assert record["requestContext"]["condition"] == "Success"
+    assert record["requestContext"]["approximateInvokeCount"] == 1, "throttled attempts are not invocations"
+    assert record["responsePayload"] == {"ok": True, "order": 13}

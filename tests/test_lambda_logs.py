@@ -104,3 +104,94 @@ def test_timed_out_invocation_logs_the_timeout(aws_client, unique_name):
     assert "going to sleep\n" in messages
     assert any("Task timed out after 1.00 seconds" in m for m in messages)
     assert messages[-1].startswith("REPORT RequestId: ")
+
+
+def report_line(messages):
+    return next(m for m in messages if m.startswith("REPORT RequestId: "))
+
+
+def test_import_error_is_logged_as_lambda_logs_a_failed_init(aws_client, unique_name):
+    import base64
+    import json
+
+    lam, logs = aws_client("lambda"), aws_client("logs")
+    name = unique_name("noimport")
+    create_python(lam, name, "def handler(e, c):\n    return 1\n", handler="nothere.handler")
+    r = lam.invoke(FunctionName=name, LogType="Tail")
+    assert r["FunctionError"] == "Unhandled"
+    doc = json.loads(r["Payload"].read())
+    assert doc["errorType"] == "Runtime.ImportModuleError"
+    assert doc["errorMessage"] == "Unable to import module 'nothere': No module named 'nothere'"
+    assert doc["stackTrace"] == []
+    events = wait_for_messages(logs, f"/aws/lambda/{name}", 6)
+    messages = [e["message"].rstrip("\n") for e in events]
+    error = "[ERROR] Runtime.ImportModuleError: Unable to import module 'nothere': No module named 'nothere'"
+    assert error in messages
+    init_report = next(m for m in messages if m.startswith("INIT_REPORT "))
+    assert init_report.startswith("INIT_REPORT Init Duration: ")
+    assert init_report.endswith("\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError")
+    # The init's output and report come before START; REPORT carries the status.
+    start = next(i for i, m in enumerate(messages) if m.startswith("START RequestId: "))
+    assert messages.index(error) < messages.index(init_report) < start
+    assert messages[start + 1].startswith("END RequestId: ")
+    assert report_line(messages).endswith("\tStatus: error\tError Type: Runtime.ImportModuleError\t")
+    # LogType Tail returns the same lines.
+    tail = base64.b64decode(r["LogResult"]).decode()
+    assert error in tail and "Status: error\tError Type: Runtime.ImportModuleError" in tail
+
+
+def test_bootstrap_that_exits_during_init_is_logged_as_an_exit_error(aws_client, unique_name):
+    import json
+
+    from lambda_helpers import ROLE, package
+
+    lam, logs = aws_client("lambda"), aws_client("logs")
+    name = unique_name("exits")
+    bootstrap = "#!/bin/sh\necho 'cannot start' >&2\nexit 1\n"
+    lam.create_function(
+        FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler="unused",
+        Code={"ZipFile": package({"bootstrap": bootstrap}, modes={"bootstrap": 0o755})},
+    )
+    r = lam.invoke(FunctionName=name)
+    assert r["FunctionError"] == "Unhandled"
+    doc = json.loads(r["Payload"].read())
+    assert doc["errorType"] == "Runtime.ExitError"
+    assert "Error: Runtime exited with error: exit status" in doc["errorMessage"]
+    events = wait_for_messages(logs, f"/aws/lambda/{name}", 7)
+    messages = [e["message"].rstrip("\n") for e in events]
+    assert "cannot start" in messages
+    assert any(m.startswith("INIT_REPORT ") and m.endswith("Error Type: Runtime.ExitError") for m in messages)
+    assert doc["errorMessage"] in messages and "Runtime.ExitError" in messages
+    assert report_line(messages).endswith("\tStatus: error\tError Type: Runtime.ExitError\t")
+
+
+def test_missing_bootstrap_is_logged_as_an_invalid_entrypoint(aws_client, unique_name):
+    import json
+
+    from lambda_helpers import ROLE, package
+
+    lam, logs = aws_client("lambda"), aws_client("logs")
+    name = unique_name("noboot")
+    lam.create_function(
+        FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler="unused",
+        Code={"ZipFile": package({"README": "no bootstrap here"})},
+    )
+    r = lam.invoke(FunctionName=name)
+    assert r["FunctionError"] == "Unhandled"
+    doc = json.loads(r["Payload"].read())
+    assert doc["errorType"] == "Runtime.InvalidEntrypoint"
+    events = wait_for_messages(logs, f"/aws/lambda/{name}", 6)
+    messages = [e["message"].rstrip("\n") for e in events]
+    assert any(m.endswith("Error Type: Runtime.InvalidEntrypoint") and m.startswith("INIT_REPORT ") for m in messages)
+    assert doc["errorMessage"] in messages
+    assert report_line(messages).endswith("\tStatus: error\tError Type: Runtime.InvalidEntrypoint\t")
+    assert STREAM_NAME.match(events[0]["logStreamName"])
+
+
+def test_timed_out_invocation_reports_status_timeout(aws_client, unique_name):
+    lam, logs = aws_client("lambda"), aws_client("logs")
+    name = unique_name("slow2")
+    create_python(lam, name, "import time\ndef handler(e, c):\n    time.sleep(10)\n", Timeout=1)
+    lam.invoke(FunctionName=name)
+    events = wait_for_messages(logs, f"/aws/lambda/{name}", 4)
+    assert report_line([e["message"] for e in events]).endswith("\tStatus: timeout\t\n")

@@ -330,3 +330,80 @@ def test_policies_and_tags_survive_kill9(kagami_process, tmp_path):
     create_python(lam, "deleted", SOURCE)
     with pytest.raises(ClientError):
         lam.get_policy(FunctionName="deleted")
+
+
+# ----------------------------------------------------------------------- resource policy documents
+# The installed boto3 predates PutResourcePolicy / GetResourcePolicy / DeleteResourcePolicy
+# (REST paths under /2026-07-09/resource-policy/), so these tests sign the requests.
+
+
+def resource_policy(http, method, arn, body=None, revision=None, account=None):
+    """(status, JSON body or {}, error code or None) of one resource-policy call."""
+    from urllib.parse import quote
+
+    path = f"/2026-07-09/resource-policy/{quote(arn, safe='')}"
+    if revision and method == "DELETE":
+        path += f"?RevisionId={revision}"
+    data = json.dumps(body) if body is not None else b""
+    extra = {"access_key": account} if account else {}
+    r = http.signed(method, path, "lambda", body=data, headers={"Content-Type": "application/json"}, **extra)
+    doc = r.json() if r.content else {}
+    code = (r.headers.get("x-amzn-ErrorType") or "").split(":")[0] or None
+    return r.status_code, doc, code
+
+
+def test_put_get_delete_resource_policy_replaces_the_function_policy(lam, http, unique_name):
+    name = unique_name("rp")
+    arn = create_python(lam, name, SOURCE)["FunctionArn"]
+    lam.add_permission(FunctionName=name, StatementId="old", Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "events", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "lambda:InvokeFunction", "Resource": arn}
+        ],
+    }
+    status, put, _ = resource_policy(http, "PUT", arn, {"Policy": json.dumps(document)})
+    assert status == 200
+    assert len(put["RevisionId"]) == 36
+    status, got, _ = resource_policy(http, "GET", arn)
+    assert status == 200 and got["RevisionId"] == put["RevisionId"]
+    assert [s["Sid"] for s in json.loads(got["Policy"])["Statement"]] == ["events"], "Put replaces AddPermission's statements"
+    assert [s["Sid"] for s in json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]] == ["events"]
+    # AddPermission changes the policy, and so its revision.
+    lam.add_permission(FunctionName=name, StatementId="more", Action="lambda:InvokeFunction", Principal="sns.amazonaws.com")
+    _, after_add, _ = resource_policy(http, "GET", arn)
+    assert after_add["RevisionId"] != put["RevisionId"]
+    # A stale revision is refused, the current one accepted.
+    stale = put["RevisionId"]
+    status, _, code = resource_policy(http, "PUT", arn, {"Policy": json.dumps(document), "RevisionId": stale})
+    assert (status, code) == (412, "PreconditionFailedException")
+    status, _, code = resource_policy(http, "DELETE", arn, revision=stale)
+    assert (status, code) == (412, "PreconditionFailedException")
+    status, _, _ = resource_policy(http, "DELETE", arn, revision=after_add["RevisionId"])
+    assert status == 204
+    for method in ("GET", "DELETE"):
+        status, doc, code = resource_policy(http, method, arn)
+        assert (status, code) == (404, "ResourceNotFoundException")
+        assert doc.get("message", doc.get("Message")) == "The resource you requested does not exist."
+    with pytest.raises(ClientError) as e:
+        lam.get_policy(FunctionName=name)
+    assert error_of(e)[0] == "ResourceNotFoundException"
+
+
+def test_resource_policy_names_a_complete_arn_of_an_existing_function(lam, aws_client, http, unique_name):
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "a", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunction"}]})
+    status, _, code = resource_policy(http, "PUT", function_arn(unique_name("absent")), {"Policy": policy})
+    assert (status, code) == (404, "ResourceNotFoundException")
+    name = unique_name("rp2")
+    create_python(lam, name, SOURCE)
+    status, _, code = resource_policy(http, "GET", f"{function_arn(name)}:*")
+    assert (status, code) == (400, "ValidationException")
+    status, _, code = resource_policy(http, "PUT", function_arn(name), {"Policy": "not json"})
+    assert (status, code) == (400, "InvalidParameterValueException")
+    # Another account's function of the same name is another resource.
+    account = new_account()
+    other = aws_client("lambda", account=account)
+    create_python(other, name, SOURCE)
+    assert resource_policy(http, "PUT", function_arn(name), {"Policy": policy})[0] == 200
+    status, _, code = resource_policy(http, "GET", function_arn(name, account=account), account=account)
+    assert (status, code) == (404, "ResourceNotFoundException")

@@ -133,6 +133,18 @@ def test_interpreter_is_configurable_and_a_missing_one_is_reported(kagami_proces
     doc = json.loads(r["Payload"].read())
     assert doc["errorType"] == "Runtime.InvalidEntrypoint"
     assert "/nonexistent/python9" in doc["errorMessage"]
+    # The failed start is in the function's log, as Lambda logs a failed init.
+    logs = server.client("logs")
+    deadline = time.time() + 20
+    messages = []
+    while time.time() < deadline and not any(m.startswith("REPORT ") for m in messages):
+        try:
+            messages = [e["message"] for e in logs.filter_log_events(logGroupName="/aws/lambda/nointerp")["events"]]
+        except logs.exceptions.ResourceNotFoundException:
+            pass
+        time.sleep(0.2)
+    assert any(m.startswith("INIT_REPORT ") and "Error Type: Runtime.InvalidEntrypoint" in m for m in messages), messages
+    assert doc["errorMessage"] + "\n" in messages
 
 
 def test_reset_stops_environments_and_forgets_functions(kagami_process):

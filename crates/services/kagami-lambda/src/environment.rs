@@ -43,6 +43,10 @@ pub struct Environment {
     output: Arc<Output>,
     /// The CloudWatch Logs stream of this environment (AWS_LAMBDA_LOG_STREAM_NAME).
     pub log_stream: String,
+    /// Writes this environment's invocations to that stream, set on first use.
+    pub log: Option<crate::logs::LogWriter>,
+    /// Whether an invocation ran here already: the first one keeps what init printed.
+    served: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,12 +106,17 @@ impl Environment {
             exited,
             output,
             log_stream,
+            log: None,
+            served: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
     /// Runs one invocation; the caller keeps the environment only on an answer.
     pub async fn invoke(&self, inv: Invocation, timeout: Duration) -> Result<Outcome, Failure> {
-        self.output.logs.lock().clear();
+        // Init's output (an import error, top-level prints) belongs to the first invocation.
+        if self.served.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            self.output.logs.lock().clear();
+        }
         let answer = self.server.expect(&inv.request_id);
         let mut exited = self.exited.clone();
         if self.server.events.send(inv).await.is_err() {

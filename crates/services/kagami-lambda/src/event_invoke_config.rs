@@ -160,11 +160,11 @@ impl Lambda {
     /// must exist and may not be its own destination.
     fn check_destinations(&self, ctx: &RequestContext, function_name: &str, on_success: Option<&str>, on_failure: Option<&str>) -> Result<(), ServiceError> {
         let mut valid = true;
-        for arn in [on_failure, on_success].into_iter().flatten() {
+        for (member, arn) in [("onFailure", on_failure), ("onSuccess", on_success)].into_iter().filter_map(|(m, a)| Some((m, a?))) {
             let parts: Vec<&str> = arn.splitn(7, ':').collect();
             if parts.len() < 6 || parts.first() != Some(&"arn") {
                 return Err(validation(&format!(
-                    "Value '{arn}' at 'destinationConfig.onFailure.destination' failed to satisfy constraint: Member must satisfy regular expression pattern: ^$|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{{2}}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{{1}})?:(\\d{{12}})?:(.*)"
+                    "Value '{arn}' at 'destinationConfig.{member}.destination' failed to satisfy constraint: Member must satisfy regular expression pattern: ^$|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{{2}}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{{1}})?:(\\d{{12}})?:(.*)"
                 )));
             }
             match parts.get(2).copied() {

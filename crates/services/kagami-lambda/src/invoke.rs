@@ -32,8 +32,31 @@ struct Answer {
     function_error: Option<&'static str>,
     /// The environment may serve the next invoke.
     reusable: bool,
-    /// A line the platform adds to the log (timeouts, crashes).
-    platform_line: Option<String>,
+    /// Lines the platform adds to the log (timeouts, crashes).
+    platform_lines: Vec<String>,
+    /// The error type of a runtime that failed to initialise.
+    init_error: Option<String>,
+    /// REPORT's status fields.
+    status: Option<String>,
+}
+
+impl Answer {
+    fn ok(payload: Bytes) -> Answer {
+        Answer { payload, function_error: None, reusable: true, platform_lines: Vec::new(), init_error: None, status: None }
+    }
+
+    /// An error of the platform rather than the function's code (Runtime.ExitError,
+    /// Runtime.InvalidEntrypoint): Lambda logs its message and type on their own lines.
+    fn platform_error(kind: &str, message: String, during_init: bool) -> Answer {
+        Answer {
+            payload: error_doc(kind, &message),
+            function_error: Some("Unhandled"),
+            reusable: false,
+            platform_lines: vec![message, kind.to_string()],
+            init_error: during_init.then(|| kind.to_string()),
+            status: Some(format!("Status: error\tError Type: {kind}")),
+        }
+    }
 }
 
 fn error_doc(error_type: &str, message: &str) -> Bytes {
@@ -46,7 +69,7 @@ impl Lambda {
         match input.invocation_type.as_deref().unwrap_or("RequestResponse") {
             "RequestResponse" => {}
             "DryRun" => return Ok(InvocationResponse { status_code: Some(204), ..Default::default() }),
-            "Event" => return self.invoke_event(ctx, input),
+            "Event" => return self.invoke_event(ctx, input).await,
             other => {
                 return Err(crate::errors::validation(&format!(
                     "Value '{other}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
@@ -77,16 +100,16 @@ impl Lambda {
             Some(e) => Ok(e),
             None => self.start_environment(&f).await,
         };
-        let env = match env {
+        let mut env = match env {
             Ok(e) => e,
             Err(message) => {
-                let r = Answer {
-                    payload: error_doc("Runtime.InvalidEntrypoint", &format!("RequestId: {request_id} Error: {message}")),
-                    function_error: Some("Unhandled"),
-                    reusable: false,
-                    platform_line: Some(message),
-                };
-                return Ok(self.respond(&f, &request_id, r, Vec::new(), tail, begun, None));
+                // Nothing ran: the log still tells why, in a stream of its own.
+                let r = Answer::platform_error("Runtime.InvalidEntrypoint", format!("RequestId: {request_id} Error: {message}"), true);
+                let writer = self.log_writer(&f, &crate::logs::stream_name(&f));
+                let lines = log_lines(&f, &request_id, &r, &[], begun.elapsed(), Some(begun.elapsed()));
+                let tail = tail.then(|| lines.text());
+                writer.write(lines, begun.elapsed());
+                return Ok(self.respond(&f, r, tail));
             }
         };
         let timeout = Duration::from_secs(u64::try_from(f.timeout).unwrap_or(3));
@@ -112,13 +135,21 @@ impl Lambda {
                     ),
                 ),
                 function_error: Some("Unhandled"),
-                reusable: true,
-                platform_line: None,
+                ..Answer::ok(Bytes::new())
             },
-            Ok(Outcome::Response(body)) => Answer { payload: body, function_error: None, reusable: true, platform_line: None },
-            Ok(Outcome::Error { body, init }) => {
-                Answer { payload: body, function_error: Some("Unhandled"), reusable: !init, platform_line: None }
+            Ok(Outcome::Response(body)) => Answer::ok(body),
+            Ok(Outcome::Error { body, init: true }) => {
+                let kind = error_type(&body).unwrap_or_else(|| "Runtime.Unknown".into());
+                Answer {
+                    payload: body,
+                    function_error: Some("Unhandled"),
+                    reusable: false,
+                    platform_lines: Vec::new(),
+                    status: Some(format!("Status: error\tError Type: {kind}")),
+                    init_error: Some(kind),
+                }
             }
+            Ok(Outcome::Error { body, init: false }) => Answer { function_error: Some("Unhandled"), ..Answer::ok(body) },
             Err(Failure::Timeout) => {
                 let line = format!(
                     "{} {request_id} Task timed out after {:.2} seconds",
@@ -129,25 +160,29 @@ impl Lambda {
                     payload: Bytes::from(serde_json::json!({ "errorMessage": line }).to_string()),
                     function_error: Some("Unhandled"),
                     reusable: false,
-                    platform_line: Some(line),
+                    platform_lines: vec![line],
+                    init_error: None,
+                    status: Some("Status: timeout".into()),
                 }
             }
-            Err(Failure::Exited(status)) => {
-                let message = format!("RequestId: {request_id} Error: Runtime exited with error: {status}");
-                Answer {
-                    payload: error_doc("Runtime.ExitError", &message),
-                    function_error: Some("Unhandled"),
-                    reusable: false,
-                    platform_line: Some(message),
-                }
-            }
+            Err(Failure::Exited(status)) => Answer::platform_error(
+                "Runtime.ExitError",
+                format!("RequestId: {request_id} Error: Runtime exited with error: {status}"),
+                env.ready_at().is_none(),
+            ),
         };
-        let init = if cold { env.ready_at().map(|t| t.saturating_duration_since(begun)) } else { None };
+        // A failed init lasted until its answer; a good one until the runtime asked for work.
+        let init = match (&result.init_error, cold) {
+            (Some(_), _) => Some(begun.elapsed()),
+            (None, true) => env.ready_at().map(|t| t.saturating_duration_since(begun)),
+            (None, false) => None,
+        };
         let output = env.output();
-        let log = crate::logs::InvocationLog { request_id: &request_id, output: &output, platform_line: result.platform_line.as_deref(), elapsed: begun.elapsed(), init };
-        self.write_logs(&f, &env.log_stream, log).await;
+        let lines = log_lines(&f, &request_id, &result, &output, begun.elapsed(), init);
+        let tail = tail.then(|| lines.text());
+        env.log.get_or_insert_with(|| self.log_writer(&f, &env.log_stream)).write(lines, begun.elapsed());
         let reusable = result.reusable;
-        let response = self.respond(&f, &request_id, result, output, tail, begun, init);
+        let response = self.respond(&f, result, tail);
         // An update or delete during the invoke retired this revision's environments.
         if reusable && self.is_current(&f) {
             self.pool.give_back(&key, env);
@@ -171,7 +206,7 @@ impl Lambda {
 
     /// Queues the event and answers 202 at once; `async_invoke.rs` runs it, with retries,
     /// maximum event age, destinations and the dead-letter queue.
-    fn invoke_event(self: &Arc<Self>, ctx: &RequestContext, input: InvocationRequest) -> Result<InvocationResponse, ServiceError> {
+    async fn invoke_event(self: &Arc<Self>, ctx: &RequestContext, input: InvocationRequest) -> Result<InvocationResponse, ServiceError> {
         let size = input.payload.as_ref().map_or(0, Bytes::len);
         if size > MAX_EVENT_PAYLOAD {
             return Err(LambdaError::RequestTooLargeException(format!(
@@ -179,40 +214,15 @@ impl Lambda {
             ))
             .into());
         }
-        self.enqueue_event(ctx, input);
+        self.enqueue_event(ctx, input).await?;
         Ok(InvocationResponse { status_code: Some(202), ..Default::default() })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn respond(
-        &self,
-        f: &Function,
-        request_id: &str,
-        result: Answer,
-        output: Vec<u8>,
-        tail: bool,
-        begun: Instant,
-        init: Option<Duration>,
-    ) -> InvocationResponse {
-        let log_result = tail.then(|| {
-            let duration = begun.elapsed().saturating_sub(init.unwrap_or_default()).as_secs_f64() * 1000.0;
-            let mut log = format!("START RequestId: {request_id} Version: {}\n", f.version).into_bytes();
-            log.extend_from_slice(&output);
-            if let Some(line) = &result.platform_line {
-                log.extend_from_slice(format!("{line}\n").as_bytes());
-            }
-            let init = init.map(|d| format!("Init Duration: {:.2} ms\t", d.as_secs_f64() * 1000.0)).unwrap_or_default();
-            log.extend_from_slice(
-                format!(
-                    "END RequestId: {request_id}\nREPORT RequestId: {request_id}\tDuration: {duration:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB\t{init}\n",
-                    duration.ceil() as u64,
-                    f.memory_size,
-                    f.memory_size
-                )
-                .as_bytes(),
-            );
+    /// The answer; `LogType: Tail` returns the last 4 KB of the invocation's log.
+    fn respond(&self, f: &Function, result: Answer, log: Option<String>) -> InvocationResponse {
+        let log_result = log.map(|log| {
             let start = log.len().saturating_sub(TAIL_BYTES);
-            STANDARD.encode(log.get(start..).unwrap_or_default())
+            STANDARD.encode(log.as_bytes().get(start..).unwrap_or_default())
         });
         InvocationResponse {
             status_code: Some(200),
@@ -243,12 +253,41 @@ impl Lambda {
                 let script = self.code.bootstrap("node.js", runtimes::NODE_BOOTSTRAP).map_err(|e| e.to_string())?;
                 (i.program, vec![script])
             }
+            (Family::Provided, _) => {
+                let bootstrap = crate::layer_opt::bootstrap(&task_root, opt.as_deref());
+                if !bootstrap.exists() {
+                    // Lambda's words, with the paths the function sees.
+                    return Err("Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".into());
+                }
+                (bootstrap, Vec::new())
+            }
+            // Python and Node.js always resolve to a command (missing ones fail to spawn).
             _ => (crate::layer_opt::bootstrap(&task_root, opt.as_deref()), Vec::new()),
         };
         let host = self.peers.address();
         let launch = Launch { program, args, task_root: task_root.clone(), vars: environment(f, &task_root, opt.as_deref(), host) };
         Environment::start(launch).await.map_err(|e| e.to_string())
     }
+}
+
+/// One invocation's log lines, for CloudWatch Logs and `LogType: Tail` alike.
+fn log_lines(f: &Function, request_id: &str, result: &Answer, output: &[u8], elapsed: Duration, init: Option<Duration>) -> crate::logs::Lines {
+    crate::logs::InvocationLog {
+        request_id,
+        output,
+        platform_lines: result.platform_lines.clone(),
+        elapsed,
+        init,
+        init_error: result.init_error.as_deref(),
+        status: result.status.clone(),
+    }
+    .lines(f)
+}
+
+/// The `errorType` of an error document.
+fn error_type(body: &[u8]) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_slice(body).ok()?;
+    doc.get("errorType").and_then(serde_json::Value::as_str).map(str::to_string)
 }
 
 /// The variables a function sees: the user's, then those AWS reserves.
@@ -272,12 +311,7 @@ fn environment(f: &Function, task_root: &std::path::Path, opt: Option<&std::path
             set(k, v.clone());
         }
     }
-    let stream = format!(
-        "{}/[{}]{}",
-        Timestamp::from_millis(clock::now_millis()).to_iso8601().get(..10).unwrap_or_default().replace('-', "/"),
-        f.version,
-        ids::uuid_v4().replace('-', "")
-    );
+    let stream = crate::logs::stream_name(f);
     set("_HANDLER", f.handler.clone());
     set("LAMBDA_TASK_ROOT", task_root.display().to_string());
     set("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", f.runtime));

@@ -18,6 +18,7 @@ mod code_server;
 mod code_signing;
 mod concurrency;
 mod control;
+mod destinations;
 mod environment;
 mod errors;
 mod esm;
@@ -35,6 +36,7 @@ mod logs;
 mod paging;
 mod policy;
 mod records;
+mod resource_policy;
 mod runtime_api;
 mod runtimes;
 mod s3_code;
@@ -125,6 +127,9 @@ pub const IMPLEMENTED: &[&str] = &[
     "ListFunctionEventInvokeConfigs",
     "PutFunctionEventInvokeConfig",
     "UpdateFunctionEventInvokeConfig",
+    "DeleteResourcePolicy",
+    "GetResourcePolicy",
+    "PutResourcePolicy",
 ];
 
 /// The Lambda provider.
@@ -404,6 +409,18 @@ impl LambdaApi for LambdaProvider {
         self.lambda.get_policy(ctx, input)
     }
 
+    async fn put_resource_policy(&self, ctx: &RequestContext, input: PutResourcePolicyRequest) -> Result<PutResourcePolicyResponse, ServiceError> {
+        self.lambda.put_resource_policy(ctx, input).await
+    }
+
+    async fn get_resource_policy(&self, ctx: &RequestContext, input: GetResourcePolicyRequest) -> Result<GetResourcePolicyResponse, ServiceError> {
+        self.lambda.get_resource_policy(ctx, input)
+    }
+
+    async fn delete_resource_policy(&self, ctx: &RequestContext, input: DeleteResourcePolicyRequest) -> Result<(), ServiceError> {
+        self.lambda.delete_resource_policy(ctx, input).await
+    }
+
     async fn tag_resource(&self, ctx: &RequestContext, input: TagResourceRequest) -> Result<(), ServiceError> {
         self.lambda.tag_resource(ctx, input).await
     }
@@ -623,5 +640,7 @@ pub fn new_service(env: &ServiceEnv) -> Result<Arc<dyn Service>, StoreError> {
     let lambda = Arc::new(Lambda::new(env)?);
     // Event source mappings start their pollers here, after a durable restart too.
     let esm = esm::EventSourceMappings::new(env, Arc::clone(&lambda))?;
+    // Asynchronous events accepted before a restart run again (durable mode).
+    lambda.resume_events();
     Ok(Arc::new(LambdaService { provider: LambdaProvider { lambda, urls, esm } }))
 }

@@ -11,17 +11,20 @@ use serde_json::{Map, Value, json};
 
 /// A resource-based policy may hold 20 KB.
 /// https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-const MAX_POLICY_BYTES: usize = 20_480;
+pub(crate) const MAX_POLICY_BYTES: usize = 20_480;
 /// https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html
 const MAX_STATEMENT_ID: usize = 100;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Policy {
     pub statements: Vec<Value>,
+    /// Changes with every change of the policy (`resource_policy.rs`).
+    #[serde(default)]
+    pub revision_id: Option<String>,
 }
 
 impl Policy {
-    fn document(&self) -> Value {
+    pub(crate) fn document(&self) -> Value {
         json!({ "Version": "2012-10-17", "Id": "default", "Statement": self.statements })
     }
 }
@@ -166,6 +169,7 @@ impl Lambda {
                     .into());
                 }
                 policy.statements.push(new);
+                policy.revision_id = Some(kagami_core::ids::uuid_v4());
                 let size = policy.document().to_string().len();
                 if size > MAX_POLICY_BYTES {
                     return Err(LambdaError::PolicyLengthExceededException(format!(
@@ -198,6 +202,7 @@ impl Lambda {
                 if policy.statements.len() == before {
                     return Err(LambdaError::ResourceNotFoundException(format!("Statement {sid} is not found in resource policy.")).into());
                 }
+                policy.revision_id = Some(kagami_core::ids::uuid_v4());
                 Ok(((!policy.statements.is_empty()).then_some(policy), ()))
             })
             .await

@@ -42,6 +42,8 @@ pub struct Server {
     pub addr: SocketAddr,
     pub events: mpsc::Sender<Invocation>,
     current: Waiter,
+    /// An init error posted before anyone waited for an answer.
+    early_init_error: Arc<Mutex<Option<Bytes>>>,
     /// When the runtime first asked for an event: the end of its init phase.
     pub ready: Arc<std::sync::OnceLock<std::time::Instant>>,
     task: tokio::task::JoinHandle<()>,
@@ -51,6 +53,7 @@ struct Shared {
     ready: Arc<std::sync::OnceLock<std::time::Instant>>,
     events: tokio::sync::Mutex<mpsc::Receiver<Invocation>>,
     current: Waiter,
+    early_init_error: Arc<Mutex<Option<Bytes>>>,
 }
 
 impl Server {
@@ -60,7 +63,13 @@ impl Server {
         let (tx, rx) = mpsc::channel(1);
         let current = Arc::new(Mutex::new(None));
         let ready = Arc::new(std::sync::OnceLock::new());
-        let shared = Arc::new(Shared { ready: Arc::clone(&ready), events: tokio::sync::Mutex::new(rx), current: Arc::clone(&current) });
+        let early_init_error = Arc::new(Mutex::new(None));
+        let shared = Arc::new(Shared {
+            ready: Arc::clone(&ready),
+            events: tokio::sync::Mutex::new(rx),
+            current: Arc::clone(&current),
+            early_init_error: Arc::clone(&early_init_error),
+        });
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { continue };
@@ -72,13 +81,19 @@ impl Server {
                 });
             }
         });
-        Ok(Server { addr, events: tx, current, ready, task })
+        Ok(Server { addr, events: tx, current, early_init_error, ready, task })
     }
 
     /// Registers where the answer to `request_id` goes; call before sending the event.
     pub fn expect(&self, request_id: &str) -> oneshot::Receiver<Outcome> {
         let (tx, rx) = oneshot::channel();
-        *self.current.lock() = Some((request_id.to_string(), tx));
+        let mut current = self.current.lock();
+        // A runtime that failed to load its handler may have said so before the first
+        // invoke was registered: that invoke gets the error.
+        match self.early_init_error.lock().take() {
+            Some(body) => drop(tx.send(Outcome::Error { body, init: true })),
+            None => *current = Some((request_id.to_string(), tx)),
+        }
         rx
     }
 }
@@ -146,6 +161,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         Err(_) => return Ok(reply(StatusCode::BAD_REQUEST, "{\"errorMessage\":\"unreadable body\"}")),
     };
     if rest == "/init/error" {
+        let current = shared.current.lock();
+        if current.is_none() {
+            *shared.early_init_error.lock() = Some(body);
+            return Ok(reply(StatusCode::ACCEPTED, "{\"status\":\"OK\"}"));
+        }
+        drop(current);
         deliver(&shared, None, Outcome::Error { body, init: true });
         return Ok(reply(StatusCode::ACCEPTED, "{\"status\":\"OK\"}"));
     }

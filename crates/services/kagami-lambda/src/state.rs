@@ -145,6 +145,9 @@ impl Lambda {
         crate::interpreters::prewarm(&runtime);
         validate::handler(&handler)?;
         validate::environment(input.environment.as_ref().and_then(|e| e.variables.as_ref()))?;
+        if let Some(target) = input.dead_letter_config.as_ref().and_then(|d| d.target_arn.as_deref()) {
+            validate::dead_letter_target(target, &ctx.region)?;
+        }
         let timeout = validate::timeout(input.timeout)?;
         let memory_size = validate::memory_size(input.memory_size)?;
         let layers = self.resolve_function_layers(ctx, input.layers.as_deref().unwrap_or_default())?;
@@ -360,6 +363,9 @@ impl Lambda {
             validate::handler(h)?;
         }
         validate::environment(input.environment.as_ref().and_then(|e| e.variables.as_ref()))?;
+        if let Some(target) = input.dead_letter_config.as_ref().and_then(|d| d.target_arn.as_deref()) {
+            validate::dead_letter_target(target, &ctx.region)?;
+        }
         let timeout = input.timeout.map(|t| validate::timeout(Some(t))).transpose()?;
         let memory = input.memory_size.map(|m| validate::memory_size(Some(m))).transpose()?;
         let layers = input.layers.as_deref().map(|l| self.resolve_function_layers(ctx, l)).transpose()?;

@@ -128,6 +128,30 @@ pub fn environment(vars: Option<&indexmap::IndexMap<String, String>>) -> Result<
     .into())
 }
 
+/// DeadLetterConfig.TargetArn: an SQS queue (not FIFO) or SNS topic of the function's
+/// region; empty removes it.
+/// https://docs.aws.amazon.com/lambda/latest/api/API_DeadLetterConfig.html
+pub fn dead_letter_target(arn: &str, region: &str) -> Result<(), ServiceError> {
+    if arn.is_empty() {
+        return Ok(());
+    }
+    let invalid = |why: &str| -> ServiceError { LambdaError::InvalidParameterValueException(format!("Invalid dead letter queue ARN: {why}")).into() };
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ["arn", _partition, service, arn_region, _account, resource] = parts.as_slice() else {
+        return Err(invalid(&format!("ARNs must start with 'arn:': {arn}")));
+    };
+    if !matches!(*service, "sqs" | "sns") {
+        return Err(invalid("The service specified by the TargetArn is not supported for dead letter configuration."));
+    }
+    if *arn_region != region {
+        return Err(invalid("The resource specified by the TargetArn must be in the same region as the Lambda function it's associated with."));
+    }
+    if *service == "sqs" && resource.ends_with(".fifo") {
+        return Err(invalid("FIFO SQS queue is not supported for dead letter configuration"));
+    }
+    Ok(())
+}
+
 pub fn timeout(timeout: Option<i32>) -> Result<i32, ServiceError> {
     match timeout {
         None => Ok(DEFAULT_TIMEOUT),
@@ -181,5 +205,17 @@ mod tests {
         assert!(timeout(Some(0)).is_err() && timeout(Some(901)).is_err());
         assert_eq!(memory_size(None).unwrap(), 128);
         assert!(memory_size(Some(127)).is_err() && memory_size(Some(10_241)).is_err());
+    }
+
+    #[test]
+    fn dead_letter_targets_are_sqs_queues_or_sns_topics_of_the_region() {
+        assert!(dead_letter_target("", "us-east-1").is_ok());
+        assert!(dead_letter_target("arn:aws:sqs:us-east-1:000000000000:dlq", "us-east-1").is_ok());
+        assert!(dead_letter_target("arn:aws:sns:us-east-1:000000000000:topic", "us-east-1").is_ok());
+        let message = |arn: &str| dead_letter_target(arn, "us-east-1").err().map(|e| e.message).unwrap_or_default();
+        assert!(message("queue").contains("ARNs must start with 'arn:'"));
+        assert!(message("arn:aws:s3:::bucket/x").contains("not supported for dead letter configuration"));
+        assert!(message("arn:aws:sqs:eu-west-1:000000000000:dlq").contains("same region"));
+        assert!(message("arn:aws:sqs:us-east-1:000000000000:dlq.fifo").contains("FIFO"));
     }
 }

@@ -50,6 +50,7 @@ async function loadHandler() {
     const kind = e.code === "MODULE_NOT_FOUND" ? "Runtime.ImportModuleError" : "Runtime.UserCodeSyntaxError";
     const doc = { errorType: kind, errorMessage: `Error: Cannot find module '${modulePath}'`, stackTrace: [] };
     if (kind !== "Runtime.ImportModuleError") doc.errorMessage = String(e);
+    initError(doc);
     await request("POST", "/init/error", JSON.stringify(doc), { "Lambda-Runtime-Function-Error-Type": kind });
     process.exit(1);
   }
@@ -57,10 +58,16 @@ async function loadHandler() {
   if (typeof handler !== "function") {
     const kind = "Runtime.HandlerNotFound";
     const doc = { errorType: kind, errorMessage: `${modulePath}.${fnName} is undefined or not exported`, stackTrace: [] };
+    initError(doc);
     await request("POST", "/init/error", JSON.stringify(doc), { "Lambda-Runtime-Function-Error-Type": kind });
     process.exit(1);
   }
   return handler;
+}
+
+// The line Lambda's Node.js runtime logs for an error during init (no request yet).
+function initError(doc) {
+  console.error(`${new Date().toISOString()}\tundefined\tERROR\tUncaught Exception \t${JSON.stringify(doc)}`);
 }
 
 function invoke(handler, event, context) {

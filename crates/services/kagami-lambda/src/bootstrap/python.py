@@ -137,6 +137,11 @@ class Context:
         return max(self._deadline_ms - int(time.time() * 1000), 0)
 
 
+def init_error(doc):
+    """What Lambda's Python runtime logs when the handler cannot be loaded."""
+    print(f"[ERROR] {doc['errorType']}: {doc['errorMessage']}\nTraceback (most recent call last):", file=sys.stderr, flush=True)
+
+
 def load_handler():
     spec = os.environ["_HANDLER"]
     module_name, _, function_name = spec.rpartition(".")
@@ -147,13 +152,15 @@ def load_handler():
         module = importlib.import_module(module_name.replace("/", "."))
     except Exception as exc:
         kind = "Runtime.ImportModuleError"
-        doc = {"errorMessage": f"Unable to import module '{module_name}': {exc}", "errorType": kind, "stackTrace": []}
+        doc = {"errorMessage": f"Unable to import module '{module_name}': {exc}", "errorType": kind, "requestId": "", "stackTrace": []}
+        init_error(doc)
         post("/init/error", json.dumps(doc).encode(), kind)
         sys.exit(1)
     handler = getattr(module, function_name, None)
     if handler is None:
         kind = "Runtime.HandlerNotFound"
-        doc = {"errorMessage": f"Handler '{function_name}' missing on module '{module_name}'", "errorType": kind, "stackTrace": []}
+        doc = {"errorMessage": f"Handler '{function_name}' missing on module '{module_name}'", "errorType": kind, "requestId": "", "stackTrace": []}
+        init_error(doc)
         post("/init/error", json.dumps(doc).encode(), kind)
         sys.exit(1)
     return handler

@@ -22,10 +22,12 @@ const FIFO_MAX_BATCH_SIZE: i32 = 10;
 /// Above this batch size an SQS mapping needs a batching window.
 const SQS_UNWINDOWED_MAX: i32 = 10;
 const MAX_BATCHING_WINDOW: i32 = 300;
-/// MaximumRetryAttempts -1..10000, MaximumRecordAgeInSeconds -1..604800,
+/// MaximumRetryAttempts -1..10000, MaximumRecordAgeInSeconds -1..604800 (the model; the
+/// service also refuses 0..59),
 /// ParallelizationFactor 1..10, TumblingWindowInSeconds 0..900, MaximumConcurrency 2..1000.
 const MAX_RETRY_ATTEMPTS: i32 = 10_000;
 const MAX_RECORD_AGE: i32 = 604_800;
+const MIN_RECORD_AGE: i32 = 60;
 const MAX_PARALLELIZATION: i32 = 10;
 const MAX_TUMBLING_WINDOW: i32 = 900;
 const MIN_CONCURRENCY: i32 = 2;
@@ -106,6 +108,16 @@ impl Limits<'_> {
     }
 }
 
+/// MaximumRecordAgeInSeconds: -1 (forever) or at least a minute, beyond the model's range.
+fn check_record_age(age: Option<i32>) -> Result<(), ServiceError> {
+    match age {
+        Some(a) if a != -1 && a < MIN_RECORD_AGE => {
+            Err(invalid(format!("MaximumRecordAgeInSeconds must be either -1 (forever) or between {MIN_RECORD_AGE} and {MAX_RECORD_AGE} (inclusive)")))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn filter_patterns(criteria: Option<&FilterCriteria>) -> Result<Option<Vec<String>>, ServiceError> {
     let Some(criteria) = criteria else { return Ok(None) };
     let mut patterns = Vec::new();
@@ -162,17 +174,38 @@ impl EventSourceMappings {
         Ok(())
     }
 
-    async fn check_stream(&self, arn: &str, region: &str, account: &str) -> Result<(), ServiceError> {
-        let ctx = self.peers.system_context(account, region, "lambda");
-        let mut input = Value::map();
-        input.insert("StreamArn", Value::from(arn));
-        match self.peers.call(&ctx, "dynamodbstreams", "DescribeStream", input).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.code == "ResourceNotFoundException" || e.code == "ValidationException" => {
-                Err(invalid(format!("Stream not found: {arn}")))
+    /// Checks that the stream (and the Kinesis consumer) exists.
+    async fn check_stream(&self, arn: &str, source: &Source) -> Result<(), ServiceError> {
+        let calls: Vec<(&str, &str, &str, &str)> = match source {
+            Source::DynamoDbStream { region, account } => {
+                vec![(region.as_str(), account.as_str(), "dynamodbstreams", "DescribeStream")]
             }
-            Err(e) => Err(e),
+            Source::Kinesis { region, account, consumer, .. } => {
+                let mut calls = vec![(region.as_str(), account.as_str(), "kinesis", "DescribeStreamSummary")];
+                if consumer.is_some() {
+                    calls.push((region.as_str(), account.as_str(), "kinesis", "DescribeStreamConsumer"));
+                }
+                calls
+            }
+            _ => return Err(invalid(format!("Stream not found: {arn}"))),
+        };
+        for (region, account, service, op) in calls {
+            let ctx = self.peers.system_context(account, region, "lambda");
+            let mut input = Value::map();
+            match (source, op) {
+                (Source::Kinesis { stream, .. }, "DescribeStreamSummary") => input.insert("StreamName", Value::from(stream.as_str())),
+                (_, "DescribeStreamConsumer") => input.insert("ConsumerARN", Value::from(arn)),
+                _ => input.insert("StreamArn", Value::from(arn)),
+            }
+            match self.peers.call(&ctx, service, op, input).await {
+                Ok(_) => {}
+                Err(e) if e.code == "ResourceNotFoundException" || e.code == "ValidationException" => {
+                    return Err(invalid(format!("Stream not found: {arn}")));
+                }
+                Err(e) => return Err(e),
+            }
         }
+        Ok(())
     }
 
     pub async fn create(
@@ -195,11 +228,10 @@ impl EventSourceMappings {
         let kind = match &source {
             Source::Sqs { .. } => Kind::Sqs,
             Source::DynamoDbStream { .. } => Kind::DynamoDbStream,
-            // kagami has no Kinesis: its streams never exist, as AWS says of a missing one.
-            Source::Kinesis => Kind::DynamoDbStream,
+            Source::Kinesis { .. } => Kind::Kinesis,
             Source::Other => {
                 return Err(invalid(format!(
-                    "Unrecognized event source: kagami reads SQS queues and DynamoDB streams, not {arn}"
+                    "Unrecognized event source: kagami reads SQS queues, DynamoDB streams and Kinesis streams, not {arn}"
                 )));
             }
         };
@@ -215,6 +247,10 @@ impl EventSourceMappings {
             if matches!(source, Source::DynamoDbStream { .. }) && position == "AT_TIMESTAMP" {
                 return Err(invalid(format!("Unsupported starting position for arn type: {arn}")));
             }
+            if position == "AT_TIMESTAMP" && input.starting_position_timestamp.is_none() {
+                return Err(invalid("StartingPositionTimestamp must be provided when StartingPosition is AT_TIMESTAMP"));
+            }
+            check_record_age(input.maximum_record_age_in_seconds)?;
         } else {
             if input.starting_position.is_some() || input.starting_position_timestamp.is_some() {
                 return Err(invalid("StartingPosition is not valid for SQS event sources."));
@@ -234,8 +270,7 @@ impl EventSourceMappings {
         let fn_arn = self.function_arn(ctx, &input.function_name)?;
         match &source {
             Source::Sqs { region, account, name } => self.check_queue(region, account, name).await?,
-            Source::DynamoDbStream { region, account } => self.check_stream(&arn, region, account).await?,
-            _ => return Err(invalid(format!("Stream not found: {arn}"))),
+            _ => self.check_stream(&arn, &source).await?,
         }
 
         let m = Mapping {
@@ -273,7 +308,7 @@ impl EventSourceMappings {
                         "An event source mapping with SQS arn (\" {arn} \") and function (\" {name} \") already exists. Please update or delete the existing mapping with UUID {}",
                         existing.uuid
                     ),
-                    Kind::DynamoDbStream => format!(
+                    Kind::DynamoDbStream | Kind::Kinesis => format!(
                         "The event source arn (\" {arn} \") and function (\" {name} \") provided mapping already exists. Please update or delete the existing mapping with UUID {}",
                         existing.uuid
                     ),
@@ -284,10 +319,18 @@ impl EventSourceMappings {
             self.submit(&m)
         };
         Self::durable(commit, &m.uuid).await?;
-        if let Source::DynamoDbStream { region, account } = &source
-            && m.starting_position.as_deref() == Some("LATEST")
-        {
-            super::streams::take_first_iterators(self, &m.uuid, &arn, region, account).await;
+        if m.starting_position.as_deref() == Some("LATEST") {
+            match &source {
+                Source::DynamoDbStream { region, account } => {
+                    let reader = super::dynamodb::DynamoDbReader::new(&self.peers, &arn, region, account);
+                    super::stream_poller::take_first_iterators(self, &m.uuid, &reader).await;
+                }
+                Source::Kinesis { region, account, stream, .. } => {
+                    let reader = super::kinesis::KinesisReader::new(&self.peers, region, account, stream);
+                    super::stream_poller::take_first_iterators(self, &m.uuid, &reader).await;
+                }
+                _ => {}
+            }
         }
         if m.enabled {
             self.start(&m);
@@ -343,6 +386,7 @@ impl EventSourceMappings {
             m.function_response_types = t;
         }
         if input.maximum_record_age_in_seconds.is_some() {
+            check_record_age(input.maximum_record_age_in_seconds)?;
             m.maximum_record_age_in_seconds = input.maximum_record_age_in_seconds;
         }
         if input.maximum_retry_attempts.is_some() {

@@ -1,22 +1,28 @@
-//! Event source mappings: Lambda reading an SQS queue or a DynamoDB stream and invoking a
-//! function with batches of what it read, as AWS's pollers do.
+//! Event source mappings: Lambda reading an SQS queue, a DynamoDB stream or a Kinesis
+//! stream and invoking a function with batches of what it read, as AWS's pollers do.
 //! <https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html>
 //!
 //! The control plane (`api.rs`) keeps one record per mapping in the store; every enabled
-//! mapping has one poller task (`sqs.rs`, `streams.rs`) that reads its source through
-//! `Peers`, filters (`filter.rs`) and invokes the function through the `Lambda` itself.
+//! mapping has one poller task (`sqs.rs`, or `stream_poller.rs` over a `ShardReader`:
+//! `dynamodb.rs`, `kinesis.rs`) that reads its source through `Peers`, filters
+//! (`filter.rs`) and invokes the function through the `Lambda` itself.
 
 mod api;
+mod delivery;
+mod dynamodb;
 mod filter;
 mod json;
+mod kinesis;
 mod record;
+mod shards;
 mod source;
 mod sqs;
-mod streams;
+mod stream_poller;
 
 pub use record::Mapping;
 
 use crate::generated::InvocationRequest;
+use source::Source;
 use crate::state::Lambda;
 use kagami_core::store::{Commit, StoreOp};
 use kagami_core::{Peers, ServiceEnv, Store, StoreError};
@@ -28,6 +34,8 @@ use tokio::sync::watch;
 pub const MAPPINGS: &str = "lambda/event-source-mappings";
 /// Stream positions already delivered, per mapping and shard: a restart resumes there.
 pub const CHECKPOINTS: &str = "lambda/esm-checkpoints";
+/// The checkpoint of a shard read to its end (closed by a reshard): never read again.
+const SHARD_END: &str = "SHARD_END";
 
 /// What invoking the function with a batch came to.
 pub enum Outcome {
@@ -109,13 +117,19 @@ impl EventSourceMappings {
         let Some(me) = self.me.upgrade() else { return };
         let (stop, stopped) = watch::channel(false);
         let uuid = m.uuid.clone();
-        match m.kind {
-            record::Kind::Sqs => {
+        match Source::parse(&m.event_source_arn) {
+            Source::Sqs { .. } => {
                 tokio::spawn(sqs::run(me, uuid.clone(), stopped));
             }
-            record::Kind::DynamoDbStream => {
-                tokio::spawn(streams::run(me, uuid.clone(), stopped));
+            Source::DynamoDbStream { region, account } => {
+                let reader = dynamodb::DynamoDbReader::new(&self.peers, &m.event_source_arn, &region, &account);
+                tokio::spawn(stream_poller::run(me, uuid.clone(), reader, stopped));
             }
+            Source::Kinesis { region, account, stream, .. } => {
+                let reader = kinesis::KinesisReader::new(&self.peers, &region, &account, &stream);
+                tokio::spawn(stream_poller::run(me, uuid.clone(), reader, stopped));
+            }
+            Source::Other => return,
         }
         self.pollers.lock().insert(uuid, Poller { stop });
     }
@@ -175,6 +189,10 @@ impl EventSourceMappings {
     async fn save_checkpoint(&self, uuid: &str, shard: &str, sequence: &str) {
         let key = format!("{uuid}/{shard}");
         let commit = {
+            // A batch that finishes after its mapping was deleted leaves no position behind.
+            if !self.mappings.read().contains_key(uuid) {
+                return;
+            }
             let mut checkpoints = self.checkpoints.lock();
             checkpoints.insert(key.clone(), sequence.to_string());
             self.store.submit(vec![StoreOp::put_json(CHECKPOINTS, key, &sequence.to_string())])

@@ -8,6 +8,14 @@ use serde::{Deserialize, Serialize};
 pub enum Kind {
     Sqs,
     DynamoDbStream,
+    Kinesis,
+}
+
+impl Kind {
+    /// Streams (DynamoDB, Kinesis) share their settings: positions, retries, destinations.
+    pub fn is_stream(self) -> bool {
+        self != Kind::Sqs
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,6 +47,23 @@ pub struct Mapping {
 }
 
 impl Mapping {
+    /// A mapping for unit tests.
+    #[cfg(test)]
+    pub fn sample(kind: &str, arn: &str) -> Mapping {
+        serde_json::from_value(serde_json::json!({
+            "uuid": "u", "account": "111122223333", "region": "us-east-1", "kind": kind,
+            "event_source_arn": arn,
+            "function_arn": "arn:aws:lambda:us-east-1:111122223333:function:f", "enabled": true,
+            "batch_size": 100, "maximum_batching_window_in_seconds": 0, "starting_position": "LATEST",
+            "starting_position_timestamp": null, "filters": null, "maximum_concurrency": null,
+            "function_response_types": [], "maximum_record_age_in_seconds": null,
+            "bisect_batch_on_function_error": null, "maximum_retry_attempts": 1, "parallelization_factor": null,
+            "tumbling_window_in_seconds": null, "on_failure": null, "last_modified_millis": 0,
+            "last_processing_result": null
+        }))
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     pub fn arn(&self) -> String {
         format!("arn:aws:lambda:{}:{}:event-source-mapping:{}", self.region, self.account, self.uuid)
     }
@@ -47,7 +72,7 @@ impl Mapping {
     fn transition_reason(&self) -> &'static str {
         match self.kind {
             Kind::Sqs => "USER_INITIATED",
-            Kind::DynamoDbStream => "User action",
+            Kind::DynamoDbStream | Kind::Kinesis => "User action",
         }
     }
 
@@ -59,7 +84,7 @@ impl Mapping {
     /// The mapping as the API shows it, in `state` (a transition such as `Creating`
     /// in the answer to the call that started it, else the settled state).
     pub fn configuration(&self, state: &str) -> EventSourceMappingConfiguration {
-        let stream = self.kind == Kind::DynamoDbStream;
+        let stream = self.kind.is_stream();
         EventSourceMappingConfiguration {
             uuid: Some(self.uuid.clone()),
             starting_position: self.starting_position.clone(),
