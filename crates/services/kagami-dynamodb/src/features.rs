@@ -2,7 +2,7 @@
 //! recovery, CloudWatch Contributor Insights, resource-based policies, the last stream of
 //! a table whose stream was disabled, global-table replicas and their auto scaling. Also
 //! the operations that only read and write these settings: Contributor Insights, resource
-//! policies and Kinesis streaming destinations.
+//! policies (Kinesis streaming destinations are in `kinesis.rs`).
 
 use crate::definition::StreamDefinition;
 use crate::generated::*;
@@ -43,6 +43,9 @@ pub struct TableFeatures {
     /// The AutoScalingSettingsUpdate requests UpdateTableReplicaAutoScaling stored, as JSON.
     #[serde(default)]
     pub auto_scaling: Option<serde_json::Value>,
+    /// Kinesis Data Streams destinations (`kinesis.rs`), ACTIVE or DISABLED.
+    #[serde(default)]
+    pub kinesis_destinations: Vec<crate::kinesis::KinesisDestination>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -272,24 +275,5 @@ impl Dynamodb {
         };
         commit.wait().await.map_err(store_failed)?;
         Ok(DeleteResourcePolicyOutput { revision_id: Some(revision) })
-    }
-
-    /// A table has no Kinesis destination until one is enabled, and none can be: kagami
-    /// has no Kinesis Data Streams yet, so every stream named is one that does not exist.
-    pub fn describe_kinesis_streaming_destination(
-        &self,
-        ctx: &RequestContext,
-        input: DescribeKinesisStreamingDestinationInput,
-    ) -> Result<DescribeKinesisStreamingDestinationOutput, DynamodbError> {
-        let table = self.table_named(ctx, &input.table_name)?;
-        let name = table.state.read().def.name.clone();
-        Ok(DescribeKinesisStreamingDestinationOutput { table_name: Some(name), kinesis_data_stream_destinations: Some(Vec::new()) })
-    }
-
-    pub fn kinesis_destination_not_found(&self, ctx: &RequestContext, table_name: &str, stream_arn: &str) -> DynamodbError {
-        match self.table_named(ctx, table_name) {
-            Err(e) => e,
-            Ok(_) => DynamodbError::ResourceNotFoundException(format!("Requested resource not found: Stream: {stream_arn} not found")),
-        }
     }
 }

@@ -316,6 +316,7 @@ impl Dynamodb {
             def.features.stream_policy = None;
             def.features.last_stream = None;
             def.features.contributor_insights.clear();
+            def.features.kinesis_destinations.clear();
             if let Some(c) = &create.table_class_override {
                 def.table_class = Some(c.clone());
             }

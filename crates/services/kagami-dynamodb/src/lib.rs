@@ -10,7 +10,8 @@
 //! handing the typed request to the domain model: `state.rs` (tables by account and
 //! region), `tables.rs`, `items.rs`, `query.rs`, `batch.rs`, `transactions.rs`,
 //! `partiql/`, `ttl.rs`, `backups.rs`, `pitr.rs`, `transfer/` (S3 exports and imports),
-//! `global.rs` (replicas), `features.rs` (settings kept in the table's record and the
+//! `global.rs` (replicas), `kinesis.rs` (Kinesis streaming destinations), `features.rs`
+//! (settings kept in the table's record and the
 //! operations that only set them); `definition.rs` reads and describes table
 //! definitions, `storage.rs` holds items and indexes, `persistence.rs` their records,
 //! `capacity.rs` consumed capacity. The data model and the expression engine underneath:
@@ -85,6 +86,7 @@ pub mod expressions;
 mod features;
 mod global;
 mod items;
+mod kinesis;
 pub mod keys;
 pub mod number;
 pub mod ordering;
@@ -186,6 +188,7 @@ impl DynamodbProvider {
         let dynamodb = Arc::new(Dynamodb::new(env)?);
         ttl::start(&dynamodb);
         global::start(&dynamodb);
+        kinesis::start(&dynamodb);
         Ok(DynamodbProvider { dynamodb })
     }
 }
@@ -260,7 +263,7 @@ impl DynamodbApi for DynamodbProvider {
         ctx: &RequestContext,
         input: KinesisStreamingDestinationInput,
     ) -> Result<KinesisStreamingDestinationOutput, ServiceError> {
-        Err(self.dynamodb.kinesis_destination_not_found(ctx, &input.table_name, &input.stream_arn).into())
+        self.dynamodb.disable_kinesis_streaming_destination(ctx, input).await
     }
 
     async fn enable_kinesis_streaming_destination(
@@ -268,7 +271,7 @@ impl DynamodbApi for DynamodbProvider {
         ctx: &RequestContext,
         input: KinesisStreamingDestinationInput,
     ) -> Result<KinesisStreamingDestinationOutput, ServiceError> {
-        Err(self.dynamodb.kinesis_destination_not_found(ctx, &input.table_name, &input.stream_arn).into())
+        self.dynamodb.enable_kinesis_streaming_destination(ctx, input).await
     }
 
     async fn update_kinesis_streaming_destination(
@@ -276,7 +279,7 @@ impl DynamodbApi for DynamodbProvider {
         ctx: &RequestContext,
         input: UpdateKinesisStreamingDestinationInput,
     ) -> Result<UpdateKinesisStreamingDestinationOutput, ServiceError> {
-        Err(self.dynamodb.kinesis_destination_not_found(ctx, &input.table_name, &input.stream_arn).into())
+        self.dynamodb.update_kinesis_streaming_destination(ctx, input).await
     }
 
     async fn list_contributor_insights(&self, ctx: &RequestContext, input: ListContributorInsightsInput) -> Result<ListContributorInsightsOutput, ServiceError> {

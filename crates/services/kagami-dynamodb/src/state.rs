@@ -67,6 +67,8 @@ pub struct Dynamodb {
     pub(crate) replication: crate::global::Replication,
     /// Global tables of version 2017.11.29, by `<account>/<name>`.
     pub(crate) global_tables: Mutex<BTreeMap<String, crate::global::GlobalTableRecord>>,
+    /// Item changes on their way to Kinesis streaming destinations.
+    pub(crate) kinesis_out: crate::kinesis::Outbox,
 }
 
 /// "Requested resource not found": what item operations answer for a missing table.
@@ -112,6 +114,7 @@ impl Dynamodb {
             imports: Mutex::new(BTreeMap::new()),
             replication: Default::default(),
             global_tables: Mutex::new(BTreeMap::new()),
+            kinesis_out: Default::default(),
         };
         for g in crate::global::load(&env.store)? {
             dynamodb.global_tables.lock().insert(format!("{}/{}", g.account, g.name), g);
@@ -199,7 +202,7 @@ impl Dynamodb {
         ops
     }
 
-    /// The stream record and journal entry of a change, without replicating it (a change
+    /// The stream record, Kinesis record and journal entry of a change, without replicating it (a change
     /// that is itself a replicated one).
     pub(crate) fn record_local_change(&self, state: &TableState, change: crate::streams::Change<'_>) -> Vec<StoreOp> {
         let now = kagami_core::clock::now_millis();
@@ -207,6 +210,9 @@ impl Dynamodb {
         let mut ops = Vec::new();
         if state.def.stream.is_some() {
             ops = self.streams.record_change(state, change, now, durable);
+        }
+        if !state.def.features.kinesis_destinations.is_empty() {
+            self.queue_kinesis(state, change, now);
         }
         if state.def.features.pitr.is_some() {
             let table_key = persistence::table_key(&state.def.account, &state.def.region, &state.def.name);
