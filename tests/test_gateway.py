@@ -31,7 +31,7 @@ NOT_IMPLEMENTED = [
     # DynamoDB implements every operation boto3 knows; SWF speaks the same JSON 1.0.
     pytest.param("swf", "list_domains", {"registrationStatus": "REGISTERED"},
                  "ListDomains", "json", id="swf-json-1.0"),
-    pytest.param("kinesis", "describe_limits", {}, "DescribeLimits", "json", id="kinesis-json-1.1"),
+    pytest.param("ecs", "list_clusters", {}, "ListClusters", "json", id="ecs-json-1.1"),
     pytest.param("ec2", "describe_capacity_reservation_fleets", {},
                  "DescribeCapacityReservationFleets", "xml", id="ec2-ec2"),
     pytest.param("cloudformation", "list_generated_templates", {},

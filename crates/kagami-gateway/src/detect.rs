@@ -112,14 +112,21 @@ pub fn detect(parts: &RequestParts<'_>, auth: Option<&Auth>) -> Result<Detection
     };
     let mut unknown_signing_name = None;
 
-    if let Some(target) = header(parts, "x-amz-target") {
+    if let Some(target) = header(
+        parts,
+        const { http::HeaderName::from_static("x-amz-target") },
+    ) {
         let (prefix, op) = target.rsplit_once('.').unwrap_or((target, ""));
         if let Some(entry) = ix.by_target.get(prefix).and_then(|c| with_operation(c, op)) {
             return found(entry, DetectedBy::Target);
         }
     }
 
-    if header(parts, "smithy-protocol").is_some_and(|p| p.eq_ignore_ascii_case("rpc-v2-cbor"))
+    if header(
+        parts,
+        const { http::HeaderName::from_static("smithy-protocol") },
+    )
+    .is_some_and(|p| p.eq_ignore_ascii_case("rpc-v2-cbor"))
         && let Some((service, op)) = rpc_v2_path(parts.path)
         && let Some(entry) = ix
             .by_target
@@ -211,13 +218,15 @@ pub fn detect(parts: &RequestParts<'_>, auth: Option<&Auth>) -> Result<Detection
         })
 }
 
-fn header<'a>(parts: &RequestParts<'a>, name: &str) -> Option<&'a str> {
+/// Names are built at compile time by the callers: a `&str` name is parsed again
+/// on every lookup, and every request makes these.
+fn header<'a>(parts: &RequestParts<'a>, name: http::HeaderName) -> Option<&'a str> {
     parts.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// The Host the client called (`:authority` for HTTP/2, which hyper puts in the URI).
 pub fn host<'a>(parts: &RequestParts<'a>) -> &'a str {
-    header(parts, "host").unwrap_or("")
+    header(parts, http::header::HOST).unwrap_or("")
 }
 
 /// Several services can share a target prefix (Timestream query and write): the one

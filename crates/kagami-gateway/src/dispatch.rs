@@ -99,7 +99,11 @@ where
             };
         }
         // A JSON-protocol call names its service by target, never by a bucket label.
-        Some(S3Host::Bucket(bucket)) if !head.headers.contains_key("x-amz-target") => {
+        Some(S3Host::Bucket(bucket))
+            if !head
+                .headers
+                .contains_key(const { HeaderName::from_static("x-amz-target") }) =>
+        {
             Some(s3_host::path_style(bucket, path))
         }
         _ => None,
@@ -403,7 +407,7 @@ pub fn to_response(http: HttpResponse) -> Response<ResponseBody> {
     for (name, value) in http.headers {
         // The value's bytes are taken over, not copied.
         match (
-            HeaderName::from_bytes(name.as_bytes()),
+            header_name(&name),
             HeaderValue::from_maybe_shared(Bytes::from(value)),
         ) {
             (Ok(n), Ok(v)) => {
@@ -413,6 +417,31 @@ pub fn to_response(http: HttpResponse) -> Response<ResponseBody> {
         }
     }
     resp
+}
+
+/// The name of a response header: the ones nearly every answer carries are built at
+/// compile time, since parsing a name (lower-casing it into a new buffer for the
+/// `x-amz-` ones) costs more than the rest of its header.
+fn header_name(name: &str) -> Result<HeaderName, http::header::InvalidHeaderName> {
+    use http::header;
+    Ok(match name {
+        "x-amz-request-id" => const { HeaderName::from_static("x-amz-request-id") },
+        "x-amz-id-2" => const { HeaderName::from_static("x-amz-id-2") },
+        "x-amzn-RequestId" => const { HeaderName::from_static("x-amzn-requestid") },
+        "Content-Type" => header::CONTENT_TYPE,
+        "Content-Length" => header::CONTENT_LENGTH,
+        "ETag" => header::ETAG,
+        "Last-Modified" => header::LAST_MODIFIED,
+        "accept-ranges" | "Accept-Ranges" => header::ACCEPT_RANGES,
+        "x-amz-server-side-encryption" => {
+            const { HeaderName::from_static("x-amz-server-side-encryption") }
+        }
+        "x-amz-checksum-type" => const { HeaderName::from_static("x-amz-checksum-type") },
+        "x-amz-checksum-crc64nvme" => const { HeaderName::from_static("x-amz-checksum-crc64nvme") },
+        "x-amz-checksum-crc32" => const { HeaderName::from_static("x-amz-checksum-crc32") },
+        "x-amz-version-id" => const { HeaderName::from_static("x-amz-version-id") },
+        _ => return HeaderName::from_bytes(name.as_bytes()),
+    })
 }
 
 /// NotImplemented for a service no model describes: its protocol is unknown, so the
@@ -439,4 +468,37 @@ fn unknown_service(unknown: &detect::UnknownService) -> Response<ResponseBody> {
         h.insert("x-amzn-requestid", id);
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prebuilt_header_names_are_the_parsed_ones() {
+        for name in [
+            "x-amz-request-id",
+            "x-amz-id-2",
+            "x-amzn-RequestId",
+            "Content-Type",
+            "Content-Length",
+            "ETag",
+            "Last-Modified",
+            "accept-ranges",
+            "Accept-Ranges",
+            "x-amz-server-side-encryption",
+            "x-amz-checksum-type",
+            "x-amz-checksum-crc64nvme",
+            "x-amz-checksum-crc32",
+            "x-amz-version-id",
+            "x-amz-meta-Color",
+        ] {
+            assert_eq!(
+                header_name(name).ok(),
+                HeaderName::from_bytes(name.as_bytes()).ok(),
+                "{name}"
+            );
+        }
+        assert!(header_name("bad name").is_err());
+    }
 }

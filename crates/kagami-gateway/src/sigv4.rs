@@ -42,11 +42,14 @@ impl<'a> Request<'a> {
             method: head.method.as_str(),
             path: head.uri.path(),
             query: head.uri.query().unwrap_or(""),
-            headers: head
-                .headers
-                .iter()
-                .filter_map(|(n, v)| Some((n.as_str(), std::str::from_utf8(v.as_bytes()).ok()?)))
-                .collect(),
+            headers: {
+                // Sized up front: collecting through the filter would regrow it.
+                let mut headers = Vec::with_capacity(head.headers.len());
+                headers.extend(head.headers.iter().filter_map(|(n, v)| {
+                    Some((n.as_str(), std::str::from_utf8(v.as_bytes()).ok()?))
+                }));
+                headers
+            },
         }
     }
 }
@@ -364,10 +367,13 @@ fn parse_scope(
 }
 
 fn split_signed_headers(s: &str) -> Vec<String> {
-    s.split(';')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .filter(|h| !h.is_empty())
-        .collect()
+    let mut names = Vec::with_capacity(s.bytes().filter(|b| *b == b';').count() + 1);
+    names.extend(
+        s.split(';')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty()),
+    );
+    names
 }
 
 /// Percent-decoded `(key, value)` pairs of a raw query string.

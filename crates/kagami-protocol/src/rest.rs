@@ -57,13 +57,22 @@ impl Kind {
     /// The headers that name the request: S3-style services also send the host id
     /// (`x-amz-id-2`), which SDKs report beside the request id.
     pub(crate) fn request_id_headers(self, request_id: &str) -> Vec<(String, String)> {
-        let mut headers = vec![(self.request_id_header().to_string(), request_id.to_string())];
+        // Room for the headers an answer usually adds, so that they need no regrowth.
+        let mut headers = Vec::with_capacity(RESPONSE_HEADERS_CAPACITY);
+        headers.push((self.request_id_header().to_string(), request_id.to_string()));
         if self == Kind::Xml {
             headers.push(("x-amz-id-2".to_string(), host_id(request_id)));
         }
         headers
     }
 }
+
+/// Members a typical REST request sets (S3's PutObject: bucket, key, a few headers, the
+/// body).
+const INPUT_MEMBERS_CAPACITY: usize = 8;
+
+/// Headers of a typical answer (S3's GetObject sends about ten).
+const RESPONSE_HEADERS_CAPACITY: usize = 12;
 
 /// S3's extended request id (`x-amz-id-2`, the `HostId` of its error bodies). Opaque
 /// base64 to clients; derived from the request id so that both name one request.
@@ -227,7 +236,8 @@ pub(crate) fn parse_request(
     let input_shape = shape(model, &input.shape)?;
     let labels = router::labels(op, parts.path);
     let query: Vec<(Cow<str>, Cow<str>)> = pairs(parts.query).collect();
-    let mut out = IndexMap::new();
+    // Sized for the few members a request sets, and the streaming body added after.
+    let mut out = IndexMap::with_capacity(INPUT_MEMBERS_CAPACITY);
     let mut body_members = false;
     // Most members of a large input (S3 has dozens of headers) are absent: their
     // shapes are looked up only once their binding is found in the request, and a header
@@ -422,6 +432,9 @@ fn header_string(model: &ServiceModel, r: &ShapeRef, s: &Shape, v: &Value) -> Op
             };
             Some(encode_base64(json.as_bytes()))
         }
+        // Most bound members are plain strings and dates: made at their final length.
+        (ShapeType::String, Value::Str(text)) => Some(text.clone()),
+        (_, Value::Timestamp(t)) => Some(TsFormat::of(Some(r), s, TsFormat::HttpDate).format(t)),
         (_, v) => {
             let mut text = String::new();
             write_text(&mut text, v, s, Some(r), TsFormat::HttpDate);
@@ -441,13 +454,11 @@ pub(crate) fn write_bindings(
     // An output sets few of its members: those are looked up in the shape (whose maps
     // hash cheaply) rather than every bound member of the shape in the output, and
     // written in the shape's member order all the same.
-    let mut bound: Vec<(usize, &String, &ShapeRef, &Value)> = map
-        .iter()
-        .filter_map(|(k, v)| {
-            let (pos, name, r) = shape.members.get_full(k.as_str())?;
-            Bindings::Response.binds(r).then_some((pos, name, r, v))
-        })
-        .collect();
+    let mut bound: Vec<(usize, &String, &ShapeRef, &Value)> = Vec::with_capacity(map.len());
+    bound.extend(map.iter().filter_map(|(k, v)| {
+        let (pos, name, r) = shape.members.get_full(k.as_str())?;
+        Bindings::Response.binds(r).then_some((pos, name, r, v))
+    }));
     bound.sort_unstable_by_key(|(pos, ..)| *pos);
     for (_, name, r, v) in bound {
         let Some(s) = model.shapes.get(&r.shape) else { continue };

@@ -78,7 +78,11 @@ const LINEAR_SEARCH_MAX: usize = 8;
 /// `swap_remove`, without hashing when the map is small.
 fn take(m: &mut IndexMap<String, Value>, member: &str) -> Option<Value> {
     if m.len() <= LINEAR_SEARCH_MAX {
-        let i = m.keys().position(|k| k == member)?;
+        // Lengths and first bytes tell most names apart before a full comparison.
+        let first = member.as_bytes().first();
+        let i = m
+            .keys()
+            .position(|k| k.len() == member.len() && k.as_bytes().first() == first && k == member)?;
         return m.swap_remove_index(i).map(|(_, v)| v);
     }
     m.swap_remove(member)

@@ -78,7 +78,32 @@ impl Timestamp {
         let (y, mo, d, h, mi, s) = civil(self.secs);
         let weekday = WEEKDAYS[(self.secs.div_euclid(86_400) + 4).rem_euclid(7) as usize];
         let month = MONTHS[(mo - 1) as usize];
-        format!("{weekday}, {d:02} {month} {y:04} {h:02}:{mi:02}:{s:02} GMT")
+        if !(0..=9999).contains(&y) {
+            return format!("{weekday}, {d:02} {month} {y:04} {h:02}:{mi:02}:{s:02} GMT");
+        }
+        // Written digit by digit: S3 answers carry one on every GET and HEAD, and
+        // `format!` with padding costs several times as much.
+        let mut out = String::with_capacity(29);
+        let two = |out: &mut String, n: i64| {
+            out.push(char::from(b'0' + (n / 10 % 10) as u8));
+            out.push(char::from(b'0' + (n % 10) as u8));
+        };
+        out.push_str(weekday);
+        out.push_str(", ");
+        two(&mut out, d);
+        out.push(' ');
+        out.push_str(month);
+        out.push(' ');
+        two(&mut out, y / 100);
+        two(&mut out, y % 100);
+        out.push(' ');
+        two(&mut out, h);
+        out.push(':');
+        two(&mut out, mi);
+        out.push(':');
+        two(&mut out, s);
+        out.push_str(" GMT");
+        out
     }
 
     /// Epoch seconds as the JSON protocols print them: an integer when whole.
@@ -249,6 +274,10 @@ mod tests {
         let t = Timestamp { secs: 1_398_796_238, nanos: 123_000_000 };
         assert_eq!(t.to_iso8601(), "2014-04-29T18:30:38.123Z");
         assert_eq!(Timestamp::from_secs(1_398_796_238).to_rfc822(), "Tue, 29 Apr 2014 18:30:38 GMT");
+        assert_eq!(Timestamp::from_secs(0).to_rfc822(), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(Timestamp::from_secs(-30_610_224_000).to_rfc822(), "Wed, 01 Jan 1000 00:00:00 GMT");
+        assert_eq!(Timestamp::from_secs(253_402_300_799).to_rfc822(), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(Timestamp::from_secs(253_402_300_800).to_rfc822(), "Sat, 01 Jan 10000 00:00:00 GMT");
         assert_eq!(Timestamp::parse_iso8601("2014-04-29T18:30:38.123Z").unwrap(), t);
         assert_eq!(Timestamp::parse_rfc822("Tue, 29 Apr 2014 18:30:38 GMT").unwrap().secs, 1_398_796_238);
         assert_eq!(t.to_epoch_string(), "1398796238.123");

@@ -6,7 +6,9 @@
 //! `<temp>/kagami-s3-<pid>`, removed when the service is dropped or reset. Ephemeral
 //! small bodies go to a RAM file system (`/dev/shm/kagami-s3-<pid>`) while it has room
 //! ([`Small`]): creating a file on a disk file system can cost a millisecond of
-//! kernel time, ten times a whole small PUT.
+//! kernel time, ten times a whole small PUT. They are written straight under
+//! `objects/` with a fresh name (nothing survives a crash there, so no rename is
+//! needed to make them whole).
 
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
@@ -44,13 +46,17 @@ pub struct Blobs {
 /// their sizes: an id not here is a file under `root`.
 struct Small {
     root: PathBuf,
+    /// `root/objects`, joined once; as text (the RAM file system's path is UTF-8), so
+    /// that a body's path is one string append.
+    objects: String,
     budget: u64,
     files: Mutex<SmallFiles>,
 }
 
 #[derive(Default)]
 struct SmallFiles {
-    sizes: HashMap<String, u64>,
+    /// Ids are random already: a fast hash does not weaken the map.
+    sizes: HashMap<String, u64, foldhash::fast::RandomState>,
     /// Bytes of the committed files in `sizes`.
     used: u64,
 }
@@ -102,13 +108,15 @@ impl Blobs {
     }
 
     /// A new temporary path for a body of `size` bytes (its Content-Length): on the RAM
-    /// file system when the body is small and there is room left.
+    /// file system when the body is small and there is room left. A small body is
+    /// written where it will stay, under a fresh name no record refers to until
+    /// [`Blobs::commit_received`]: it needs no rename (nor a second name) to be kept.
     pub fn temp_path_for(&self, size: Option<u64>) -> PathBuf {
         match (&self.small, size) {
             (Some(small), Some(n))
                 if n <= SMALL_BODY_MAX && small.files.lock().used + n <= small.budget =>
             {
-                small.root.join(TMP).join(kagami_core::ids::uuid_v4())
+                PathBuf::from(small.path_of(&kagami_core::ids::uuid_v4()))
             }
             _ => self.temp_path(),
         }
@@ -119,9 +127,30 @@ impl Blobs {
         if let Some(small) = &self.small
             && small.files.lock().sizes.contains_key(id)
         {
-            return small.root.join(OBJECTS).join(id);
+            return PathBuf::from(small.path_of(id));
         }
         self.root.join(OBJECTS).join(id)
+    }
+
+    /// Keeps the received body at `temp` (`size` bytes) as a new object file; returns
+    /// its id. A small body written in place by [`Blobs::temp_path_for`] keeps its name.
+    pub async fn commit_received(&self, temp: &Path, size: u64) -> io::Result<String> {
+        if let Some(small) = &self.small
+            && let Some(name) = temp
+                .to_str()
+                .and_then(|t| t.strip_prefix(small.objects.as_str()))
+                .and_then(|t| t.strip_prefix('/'))
+                .filter(|name| !name.is_empty() && !name.contains('/'))
+        {
+            let id = name.to_string();
+            let mut files = small.files.lock();
+            files.used += size;
+            files.sizes.insert(id.clone(), size);
+            return Ok(id);
+        }
+        let id = kagami_core::ids::uuid_v4();
+        self.commit(temp, &id).await?;
+        Ok(id)
     }
 
     /// Moves a complete, fsynced temporary file to its object path, durably.
@@ -130,7 +159,7 @@ impl Blobs {
             && temp.starts_with(&small.root)
         {
             let size = std::fs::metadata(temp)?.len();
-            std::fs::rename(temp, small.root.join(OBJECTS).join(id))?;
+            std::fs::rename(temp, small.path_of(id))?;
             let mut files = small.files.lock();
             files.used += size;
             files.sizes.insert(id.to_string(), size);
@@ -206,6 +235,15 @@ impl Drop for Blobs {
 }
 
 impl Small {
+    /// The path of the object file `id`.
+    fn path_of(&self, id: &str) -> String {
+        let mut path = String::with_capacity(self.objects.len() + 1 + id.len());
+        path.push_str(&self.objects);
+        path.push('/');
+        path.push_str(id);
+        path
+    }
+
     /// This process's area of the RAM file system, or `None` without one (or without
     /// room in it).
     fn open() -> Option<Small> {
@@ -219,6 +257,7 @@ impl Small {
         std::fs::create_dir_all(root.join(TMP)).ok()?;
         std::fs::create_dir_all(root.join(OBJECTS)).ok()?;
         Some(Small {
+            objects: root.join(OBJECTS).to_str()?.to_string(),
             root,
             budget,
             files: Mutex::new(SmallFiles::default()),
@@ -304,5 +343,19 @@ mod tests {
         assert!(!stored.exists());
         assert_eq!(small.files.lock().used, 0);
         assert!(blobs.object_path("id-1").starts_with(&blobs.root));
+
+        // Received in place: kept under its own name, without a rename.
+        let temp = blobs.temp_path_for(Some(3));
+        std::fs::write(&temp, b"abc").unwrap();
+        let id = blobs.commit_received(&temp, 3).await.unwrap();
+        assert_eq!(blobs.object_path(&id), temp);
+        assert_eq!(std::fs::read(blobs.object_path(&id)).unwrap(), b"abc");
+        assert_eq!(small.files.lock().used, 3);
+        // A large body is renamed to a new id.
+        let large = blobs.temp_path_for(None);
+        std::fs::write(&large, b"large").unwrap();
+        let id = blobs.commit_received(&large, 5).await.unwrap();
+        assert!(!large.exists());
+        assert_eq!(std::fs::read(blobs.object_path(&id)).unwrap(), b"large");
     }
 }

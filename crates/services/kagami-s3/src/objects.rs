@@ -19,6 +19,20 @@ use kagami_core::{RequestContext, ServiceError, Timestamp, clock};
 /// The operations of this module that behave as AWS documents.
 pub const OPERATIONS: &[&str] = &["DeleteObject", "GetObject", "HeadObject", "PutObject"];
 
+/// `"<hex digits>"`, as S3 quotes an ETag; built without `format!`, which costs several
+/// times as much on every PutObject.
+fn quoted_hex(digest: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(digest.len() * 2 + 2);
+    out.push(b'"');
+    for b in digest {
+        out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
+    }
+    out.push(b'"');
+    // Only ASCII was written: the check cannot fail.
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// Content-Type of an object stored without one.
 const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
 
@@ -50,29 +64,31 @@ pub(crate) use set_checksum;
 macro_rules! object_output {
     ($ty:ident, $found:expr, $checksum_mode:expr) => {{
         let found: Found = $found;
-        let record = found.record;
+        // The record is this read's own copy: its fields move into the answer.
+        let mut record = found.record;
+        let restore = crate::restore::restore_header(&record);
         let mut output = $ty {
             accept_ranges: Some("bytes".into()),
             content_length: i64::try_from(record.size).ok(),
-            e_tag: Some(record.etag.clone()),
+            e_tag: Some(std::mem::take(&mut record.etag)),
             last_modified: Some(Timestamp::from_millis(record.last_modified)),
             version_id: found.version_id,
-            content_type: record.content_type.clone(),
-            content_encoding: record.content_encoding.clone(),
-            content_disposition: record.content_disposition.clone(),
-            content_language: record.content_language.clone(),
-            cache_control: record.cache_control.clone(),
-            expires: record.expires.clone(),
-            website_redirect_location: record.website_redirect_location.clone(),
-            storage_class: record.storage_class.clone(),
-            metadata: (!record.metadata.is_empty()).then(|| record.metadata.clone()),
+            content_type: record.content_type.take(),
+            content_encoding: record.content_encoding.take(),
+            content_disposition: record.content_disposition.take(),
+            content_language: record.content_language.take(),
+            cache_control: record.cache_control.take(),
+            expires: record.expires.take(),
+            website_redirect_location: record.website_redirect_location.take(),
+            storage_class: record.storage_class.take(),
+            metadata: (!record.metadata.is_empty()).then(|| std::mem::take(&mut record.metadata)),
             tag_count: i32::try_from(record.tags.len()).ok().filter(|n| *n > 0),
-            restore: crate::restore::restore_header(&record),
+            restore,
             ..Default::default()
         };
-        set_sse!(output, record.sse);
-        if let Some(lock) = &record.lock {
-            output.object_lock_mode = lock.mode.clone();
+        set_sse!(owned output, record.sse.take());
+        if let Some(lock) = record.lock.take() {
+            output.object_lock_mode = lock.mode;
             output.object_lock_retain_until_date = lock.retain_until.map(Timestamp::from_millis);
             output.object_lock_legal_hold_status =
                 Some(if lock.legal_hold { "ON" } else { "OFF" }.to_string());
@@ -86,14 +102,18 @@ macro_rules! object_output {
 
 /// The encryption headers of an answer from a stored `Option<SseRecord>`; objects
 /// written before encryption was recorded are SSE-S3, S3's default.
+/// `owned` takes an `Option<SseRecord>` that is the caller's to give away.
 macro_rules! set_sse {
-    ($out:expr, $sse:expr) => {{
-        let sse = $sse.clone().unwrap_or_else(crate::sse::sse_s3);
+    (owned $out:expr, $sse:expr) => {{
+        let sse = $sse.unwrap_or_else(crate::sse::sse_s3);
         $out.server_side_encryption = sse.algorithm;
         $out.ssekms_key_id = sse.kms_key_id;
         $out.bucket_key_enabled = sse.bucket_key_enabled;
         $out.sse_customer_algorithm = sse.customer_algorithm;
         $out.sse_customer_key_md5 = sse.customer_key_md5;
+    }};
+    ($out:expr, $sse:expr) => {{
+        crate::objects::set_sse!(owned $out, $sse.clone())
     }};
 }
 pub(crate) use set_sse;
@@ -347,17 +367,19 @@ impl S3 {
             }
         };
         let received = &incoming.received;
-        let file = kagami_core::ids::uuid_v4();
-        if let Err(e) = self.blobs.commit(&incoming.temp, &file).await {
-            incoming.discard().await;
-            return Err(io_error("storing the object body", &e));
-        }
+        let file = match self.blobs.commit_received(&incoming.temp, received.size).await {
+            Ok(file) => file,
+            Err(e) => {
+                incoming.discard().await;
+                return Err(io_error("storing the object body", &e));
+            }
+        };
         let record = ObjectRecord {
             bucket: input.bucket.clone(),
             key: input.key.clone(),
             file: file.clone(),
             size: received.size,
-            etag: format!("\"{}\"", hex::encode(received.md5)),
+            etag: quoted_hex(&received.md5),
             last_modified: clock::now_millis(),
             owner: ctx.account_id.clone(),
             content_type: Some(
@@ -389,30 +411,26 @@ impl S3 {
             .with_bucket_mut(ctx, &input.bucket, |bucket| {
                 let current = bucket.objects.get(&input.key).and_then(|v| v.current());
                 conditions::check_write(&input.key, current, input.if_match.as_deref(), input.if_none_match.as_deref())?;
-                let w = bucket.write_version(record, seq);
-                let version_id = reported_version(bucket, &w.stored);
-                let expiration = crate::bucket_config::lifecycle_runner::expiration_header(bucket, &w.stored);
-                Ok(((w.stored, version_id, expiration), w.ops, w.orphaned))
+                // The answer is read from the version as stored, which is not copied.
+                let w = bucket.write_version_with(record, seq, |bucket, stored| {
+                    let mut output = PutObjectOutput {
+                        e_tag: Some(stored.etag.clone()),
+                        version_id: reported_version(bucket, stored),
+                        expiration: crate::bucket_config::lifecycle_runner::expiration_header(bucket, stored),
+                        size: i64::try_from(stored.size).ok(),
+                        ..Default::default()
+                    };
+                    set_checksum!(output, stored);
+                    set_sse!(output, stored.sse);
+                    output
+                });
+                Ok((w.stored, w.ops, w.orphaned))
             })
             .await;
-        let (stored, version_id, expiration) = match written {
-            Ok(w) => w,
-            Err(e) => {
-                // The bucket may have gone while the body was arriving.
-                self.blobs.remove(&file);
-                return Err(e);
-            }
-        };
-        let mut output = PutObjectOutput {
-            e_tag: Some(stored.etag.clone()),
-            version_id,
-            expiration,
-            size: i64::try_from(stored.size).ok(),
-            ..Default::default()
-        };
-        set_checksum!(output, stored);
-        set_sse!(output, stored.sse);
-        Ok(output)
+        written.inspect_err(|_| {
+            // The bucket may have gone while the body was arriving.
+            self.blobs.remove(&file);
+        })
     }
 
     pub async fn get_object(
@@ -546,5 +564,15 @@ pub fn delete_one(
                 w.orphaned,
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn etags_are_quoted_lower_case_hex() {
+        let digest = [0x00, 0x9f, 0xa0, 0xff];
+        assert_eq!(super::quoted_hex(&digest), format!("\"{}\"", hex::encode(digest)));
+        assert_eq!(super::quoted_hex(&[]), "\"\"");
     }
 }

@@ -46,10 +46,22 @@ impl Bucket {
     /// Writes `record` as the newest version of its key under the bucket's versioning
     /// state. Returns the store ops to commit, the body files to remove once they are
     /// committed, and the version as stored (with its version id).
-    pub fn write_version(&mut self, mut record: ObjectRecord, seq: u64) -> VersionWrite {
+    pub fn write_version(&mut self, record: ObjectRecord, seq: u64) -> VersionWrite {
+        self.write_version_with(record, seq, |_, stored| stored.clone())
+    }
+
+    /// `write_version`, answering with what `f` reads from the version as stored
+    /// instead of a copy of it: PutObject's answer needs a few of its fields.
+    pub fn write_version_with<R>(
+        &mut self,
+        mut record: ObjectRecord,
+        seq: u64,
+        f: impl FnOnce(&Bucket, &ObjectRecord) -> R,
+    ) -> VersionWrite<R> {
         record.seq = seq;
         let versioning = self.versioning();
-        let versions = self.objects.entry(record.key.clone()).or_default();
+        let key = record.key.clone();
+        let versions = self.objects.entry(key.clone()).or_default();
         let displaced = versions.push(record, versioning);
         // An ephemeral store discards its records: none are built for it.
         let durable = crate::blobs::durable_writes();
@@ -66,18 +78,24 @@ impl Bucket {
                 orphaned.push(old.file);
             }
         }
-        let stored = versions.latest().cloned().unwrap_or_default();
+        let default = ObjectRecord::default();
+        // Found again (the version just pushed) so that `f` may read the bucket too.
+        let stored = self
+            .objects
+            .get(&key)
+            .and_then(ObjectVersions::latest)
+            .unwrap_or(&default);
         if durable {
             ops.push(StoreOp::put_json(
                 persistence::OBJECTS,
                 persistence::object_key(&stored.bucket, &stored.key, stored.version_id.as_deref()),
-                &stored,
+                stored,
             ));
         }
         VersionWrite {
             ops,
             orphaned,
-            stored,
+            stored: f(self, stored),
         }
     }
 
@@ -115,12 +133,12 @@ impl Bucket {
 }
 
 /// The outcome of a change to an object's versions.
-pub struct VersionWrite {
+pub struct VersionWrite<R = ObjectRecord> {
     pub ops: Vec<StoreOp>,
     /// Body files no version refers to any more: removed after the commit.
     pub orphaned: Vec<String>,
-    /// The version written, or the one removed.
-    pub stored: ObjectRecord,
+    /// The version written, or the one removed (or what was read from it).
+    pub stored: R,
 }
 
 pub struct S3 {
