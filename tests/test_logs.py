@@ -570,7 +570,7 @@ def test_groups_streams_and_events_survive_restart(kagami_process, tmp_path):
 
 def test_unimplemented_operations_answer_not_implemented(logs):
     with pytest.raises(ClientError) as e:
-        logs.describe_destinations()
+        logs.describe_account_policies(policyType="DATA_PROTECTION_POLICY")
     assert error_code(e) == "NotImplemented"
 
 

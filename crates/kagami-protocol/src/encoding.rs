@@ -1,6 +1,9 @@
 //! `Content-Encoding: gzip` request bodies, which SDKs send for operations with the
 //! `requestcompression` trait (CloudWatch `PutMetricData`). Other operations keep
 //! their bodies as sent: for S3 the encoding describes the object, not the request.
+//!
+//! Also the one gzip writer and reader of every service that produces or reads `.gz`
+//! payloads (Logs subscriptions and exports, DynamoDB exports and imports).
 
 use std::borrow::Cow;
 
@@ -15,20 +18,39 @@ pub(crate) enum GzipError {
     Corrupt,
 }
 
+/// A gzip member (RFC 1952) of `data` at the default level, for services that write
+/// `.gz` objects or compressed payloads (Logs subscriptions and exports, DynamoDB exports).
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    // Magic, deflate, no flags, no mtime, no extra flags, OS unknown.
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    out.extend_from_slice(&miniz_oxide::deflate::compress_to_vec(data, 6));
+    let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32IsoHdlc, data) as u32;
+    out.extend_from_slice(&crc.to_le_bytes());
+    // ISIZE is the input size modulo 2^32, by definition.
+    out.extend_from_slice(&((data.len() & 0xffff_ffff) as u32).to_le_bytes());
+    out
+}
+
+/// The inflated member of a gzip file of at most `limit` bytes; None when `data` is not
+/// gzip, is corrupt or inflates beyond `limit`.
+pub fn gunzip(data: &[u8], limit: usize) -> Option<Vec<u8>> {
+    gunzip_limited(data, limit).ok()
+}
+
 /// The body with every `gzip` coding in `content_encoding` undone (the innermost
 /// coding is listed last).
 pub(crate) fn decode<'a>(content_encoding: &str, body: &'a [u8]) -> Result<Cow<'a, [u8]>, GzipError> {
     let mut out = Cow::Borrowed(body);
     for coding in content_encoding.rsplit(',').map(str::trim) {
         if coding.eq_ignore_ascii_case("gzip") {
-            out = Cow::Owned(gunzip(&out)?);
+            out = Cow::Owned(gunzip_limited(&out, MAX_INFLATED)?);
         }
     }
     Ok(out)
 }
 
 /// RFC 1952: a header with optional fields, a raw deflate stream, an 8-byte trailer.
-fn gunzip(data: &[u8]) -> Result<Vec<u8>, GzipError> {
+fn gunzip_limited(data: &[u8], limit: usize) -> Result<Vec<u8>, GzipError> {
     const FHCRC: u8 = 2;
     const FEXTRA: u8 = 4;
     const FNAME: u8 = 8;
@@ -52,7 +74,7 @@ fn gunzip(data: &[u8]) -> Result<Vec<u8>, GzipError> {
         pos += 2;
     }
     let deflated = data.get(pos..data.len().saturating_sub(8)).ok_or(GzipError::NotGzip)?;
-    miniz_oxide::inflate::decompress_to_vec_with_limit(deflated, MAX_INFLATED).map_err(|_| GzipError::Corrupt)
+    miniz_oxide::inflate::decompress_to_vec_with_limit(deflated, limit).map_err(|_| GzipError::Corrupt)
 }
 
 #[cfg(test)]
@@ -64,6 +86,15 @@ mod tests {
         out.extend(miniz_oxide::deflate::compress_to_vec(data, 6));
         out.extend([0; 8]); // CRC and size are not checked.
         out
+    }
+
+    #[test]
+    fn written_members_carry_the_standard_crc_and_round_trip() {
+        let z = super::gzip(b"123456789");
+        assert_eq!(&z[z.len() - 8..z.len() - 4], &0xcbf4_3926u32.to_le_bytes());
+        assert_eq!(super::gunzip(&z, 100).as_deref(), Some(&b"123456789"[..]));
+        assert_eq!(super::gunzip(&z, 4), None);
+        assert_eq!(super::gunzip(b"not gzip at all, not at all", 100), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 // cold path; boxing it would change the API that every crate codes against.
 #![allow(clippy::result_large_err)]
 
+pub mod encoding;
 pub mod error;
 pub mod shapes;
 pub mod stream;
@@ -18,7 +19,6 @@ pub mod value;
 
 mod cbor;
 mod ec2;
-mod encoding;
 mod eventstream;
 mod json;
 mod json_codec;

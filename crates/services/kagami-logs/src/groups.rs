@@ -35,7 +35,13 @@ pub(crate) fn validate_group_name(name: &str, member: &str) -> Result<(), LogsEr
     Ok(())
 }
 
-fn validate_tags(tags: &BTreeMap<String, String>) -> Result<(), LogsError> {
+/// What TagResource and its siblings name by ARN.
+enum TaggedResource {
+    Group(String),
+    Destination(String),
+}
+
+pub(crate) fn validate_tags(tags: &BTreeMap<String, String>) -> Result<(), LogsError> {
     if tags.len() > MAX_TAGS {
         return Err(LogsError::TooManyTagsException("A resource can have no more than 50 tags.".into()));
     }
@@ -82,6 +88,7 @@ pub(crate) fn describe(group: &Group) -> LogGroup {
         kms_key_id: group.rec.kms_key_id.clone(),
         log_group_class: Some(group.rec.log_group_class.clone()),
         deletion_protection_enabled: Some(group.rec.deletion_protection),
+        data_protection_status: group.rec.data_protection_policy.as_ref().map(|_| "ACTIVATED".to_string()),
         ..Default::default()
     }
 }
@@ -112,6 +119,8 @@ impl Logs {
                     deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
                     subscription_filters: Vec::new(),
                     metric_filters: Vec::new(),
+                    data_protection_policy: None,
+                    data_protection_updated: None,
                 },
                 streams: BTreeMap::new(),
             };
@@ -203,18 +212,39 @@ impl Logs {
     }
 
     pub async fn tag_resource(&self, ctx: &RequestContext, input: TagResourceRequest) -> Result<(), ServiceError> {
-        let name = self.group_of_resource_arn(ctx, &input.resource_arn)?;
-        self.tag(ctx, &name, input.tags.into_iter().collect()).await
+        let tags: BTreeMap<String, String> = input.tags.into_iter().collect();
+        match self.resource_of_arn(ctx, &input.resource_arn)? {
+            TaggedResource::Group(name) => self.tag(ctx, &name, tags).await,
+            TaggedResource::Destination(name) => {
+                validate_tags(&tags)?;
+                self.change_destination_tags(ctx, &name, |t| {
+                    t.extend(tags);
+                    validate_tags(t)
+                })
+                .await
+            }
+        }
     }
 
     pub async fn untag_resource(&self, ctx: &RequestContext, input: UntagResourceRequest) -> Result<(), ServiceError> {
-        let name = self.group_of_resource_arn(ctx, &input.resource_arn)?;
-        self.untag(ctx, &name, &input.tag_keys).await
+        match self.resource_of_arn(ctx, &input.resource_arn)? {
+            TaggedResource::Group(name) => self.untag(ctx, &name, &input.tag_keys).await,
+            TaggedResource::Destination(name) => {
+                self.change_destination_tags(ctx, &name, |t| {
+                    t.retain(|k, _| !input.tag_keys.contains(k));
+                    Ok(())
+                })
+                .await
+            }
+        }
     }
 
     pub fn list_tags_for_resource(&self, ctx: &RequestContext, input: ListTagsForResourceRequest) -> Result<ListTagsForResourceResponse, ServiceError> {
-        let name = self.group_of_resource_arn(ctx, &input.resource_arn)?;
-        Ok(ListTagsForResourceResponse { tags: Some(self.tags(ctx, &name)?) })
+        let tags = match self.resource_of_arn(ctx, &input.resource_arn)? {
+            TaggedResource::Group(name) => self.tags(ctx, &name)?,
+            TaggedResource::Destination(name) => self.destination_tags(ctx, &name)?,
+        };
+        Ok(ListTagsForResourceResponse { tags: Some(tags) })
     }
 
     pub async fn tag_log_group(&self, ctx: &RequestContext, input: TagLogGroupRequest) -> Result<(), ServiceError> {
@@ -258,8 +288,8 @@ impl Logs {
         })
     }
 
-    /// Tagging by ARN reaches log groups of the caller's account and region only.
-    fn group_of_resource_arn(&self, ctx: &RequestContext, arn: &str) -> Result<String, LogsError> {
+    /// Tagging by ARN reaches log groups and destinations of the caller's account and region only.
+    fn resource_of_arn(&self, ctx: &RequestContext, arn: &str) -> Result<TaggedResource, LogsError> {
         let parts: Vec<&str> = arn.splitn(6, ':').collect();
         let [_, _, service, region, account, resource] = parts.as_slice() else {
             return Err(invalid(format!("Invalid ARN: {arn}")));
@@ -267,13 +297,19 @@ impl Logs {
         if *service != "logs" {
             return Err(invalid(format!("Invalid ARN: {arn}")));
         }
+        if let Some(name) = resource.strip_prefix("destination:") {
+            if *region != ctx.region || *account != ctx.account_id {
+                return Err(LogsError::ResourceNotFoundException("The specified destination does not exist.".into()));
+            }
+            return Ok(TaggedResource::Destination(name.to_string()));
+        }
         let Some(name) = resource.strip_prefix("log-group:") else {
             return Err(LogsError::ResourceNotFoundException("The specified resource does not exist.".into()));
         };
         if *region != ctx.region || *account != ctx.account_id {
             return Err(group_not_found());
         }
-        Ok(name.strip_suffix(":*").unwrap_or(name).to_string())
+        Ok(TaggedResource::Group(name.strip_suffix(":*").unwrap_or(name).to_string()))
     }
 
     /// Applies `change` to a group and stores its record.

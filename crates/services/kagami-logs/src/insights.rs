@@ -7,7 +7,9 @@ use crate::errors::invalid;
 use crate::generated::*;
 use crate::insights_query::{self, Row};
 use crate::pagination;
-use crate::state::{Logs, group_mut};
+use crate::state::{Event, Logs, group_mut};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use kagami_core::{RequestContext, ServiceError, Timestamp, clock, ids};
 use serde_json::Value as Json;
 
@@ -32,7 +34,7 @@ pub(crate) struct Query {
     pub statistics: QueryStatistics,
 }
 
-fn format_time(ms: i64) -> String {
+pub(crate) fn format_time(ms: i64) -> String {
     // Insights prints times as `2024-01-31 12:00:00.000`.
     Timestamp::from_millis(ms).to_iso8601_millis().trim_end_matches('Z').replacen('T', " ", 1)
 }
@@ -54,6 +56,35 @@ fn flatten(prefix: &str, value: &Json, row: &mut Row) {
             row.insert(prefix.to_string(), other.to_string());
         }
     }
+}
+
+/// The opaque `@ptr` of an event, which GetLogRecord takes back. Group and stream names
+/// cannot contain ':'.
+pub(crate) fn pointer(group: &str, stream: &str, seq: u64) -> String {
+    STANDARD.encode(format!("{group}:{stream}:{seq}"))
+}
+
+pub(crate) fn parse_pointer(ptr: &str) -> Option<(String, String, u64)> {
+    let raw = String::from_utf8(STANDARD.decode(ptr).ok()?).ok()?;
+    let mut parts = raw.splitn(3, ':');
+    let (group, stream, seq) = (parts.next()?, parts.next()?, parts.next()?.parse().ok()?);
+    Some((group.to_string(), stream.to_string(), seq))
+}
+
+/// The fields Insights gives an event: the system fields, then those discovered in a
+/// JSON message.
+pub(crate) fn event_row(account: &str, group: &str, stream: &str, e: &Event) -> Row {
+    let mut row = Row::new();
+    row.insert("@timestamp".into(), format_time(e.timestamp));
+    row.insert("@message".into(), e.message.clone());
+    row.insert("@logStream".into(), stream.to_string());
+    row.insert("@log".into(), format!("{account}:{group}"));
+    row.insert("@ingestionTime".into(), format_time(e.ingestion_time));
+    if let Ok(json @ Json::Object(_)) = serde_json::from_str::<Json>(&e.message) {
+        flatten("", &json, &mut row);
+    }
+    row.insert("@ptr".into(), pointer(group, stream, e.seq));
+    row
 }
 
 impl Logs {
@@ -93,22 +124,13 @@ impl Logs {
                     LogsError::ResourceNotFoundException(format!("Log group '{name}' does not exist for account ID '{}'", ctx.account_id))
                 })?;
                 for stream in group.streams.values() {
-                    for (i, e) in stream.events.iter().enumerate() {
+                    for e in &stream.events {
                         if e.timestamp < start_ms || e.timestamp > end_ms {
                             continue;
                         }
                         scanned += 1;
                         bytes += e.message.len();
-                        let mut row = Row::new();
-                        row.insert("@timestamp".into(), format_time(e.timestamp));
-                        row.insert("@message".into(), e.message.clone());
-                        row.insert("@logStream".into(), stream.rec.name.clone());
-                        row.insert("@log".into(), format!("{}:{}", ctx.account_id, group.rec.name));
-                        row.insert("@ingestionTime".into(), format_time(e.ingestion_time));
-                        if let Ok(json @ Json::Object(_)) = serde_json::from_str::<Json>(&e.message) {
-                            flatten("", &json, &mut row);
-                        }
-                        row.insert("@ptr".into(), format!("{}|{}|{}|{}", group.rec.name, stream.rec.name, e.seq, i));
+                        let row = event_row(&ctx.account_id, &group.rec.name, &stream.rec.name, e);
                         rows.push((e.timestamp, row));
                     }
                 }

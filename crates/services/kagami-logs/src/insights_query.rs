@@ -1,6 +1,9 @@
 //! The Logs Insights query language, the part kagami runs: `fields`, `filter` (`=`,
-//! `!=`, `<`, `>`, `<=`, `>=`, `like /regex/` or `like "text"`, `and`, `or`, `not`),
-//! `sort`, `limit`, and `stats count(*)|count(f)|sum|avg|min|max ... by f, g`.
+//! `!=`, `<`, `>`, `<=`, `>=`, `like /regex/` or `like "text"`, `ispresent(f)`, `and`,
+//! `or`, `not`),
+//! `parse [field] "glob * with * stars" as a, b` or `parse [field] /(?<name>regex)/`,
+//! `sort`, `limit`, `dedup f, g`, and
+//! `stats count(*)|count(f)|count_distinct(f)|sum|avg|min|max ... by f, bin(5m)`.
 //! https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax.html
 
 use indexmap::IndexMap;
@@ -14,7 +17,50 @@ pub(crate) enum Command {
     Filter(Cond),
     Sort(Vec<(String, bool)>),
     Limit(usize),
-    Stats { aggregates: Vec<Aggregate>, by: Vec<String> },
+    Stats { aggregates: Vec<Aggregate>, by: Vec<GroupKey> },
+    Parse { field: String, regex: regex_lite::Regex, names: Vec<String> },
+    Dedup(Vec<String>),
+}
+
+/// What `stats ... by` groups on: a field, or `@timestamp` rounded down to a period.
+#[derive(Debug)]
+pub(crate) struct GroupKey {
+    name: String,
+    bin_ms: Option<i64>,
+}
+
+impl GroupKey {
+    fn value(&self, row: &Row) -> String {
+        match self.bin_ms {
+            None => row.get(&self.name).cloned().unwrap_or_default(),
+            Some(period) => {
+                let Some(ms) = row.get("@timestamp").and_then(|t| parse_time(t)) else { return String::new() };
+                crate::insights::format_time(ms.div_euclid(period) * period)
+            }
+        }
+    }
+}
+
+/// `2024-01-31 12:00:00.000` back to epoch milliseconds.
+fn parse_time(text: &str) -> Option<i64> {
+    kagami_core::Timestamp::parse_iso8601(&format!("{}Z", text.replacen(' ', "T", 1))).ok().map(|t| t.as_millis())
+}
+
+/// `5m`, `30s`, `1h`... in milliseconds.
+fn period(text: &str) -> Option<i64> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = text.split_at(split);
+    let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
+    let unit_ms = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(unit_ms)
 }
 
 #[derive(Debug)]
@@ -31,6 +77,8 @@ pub(crate) enum Cond {
     Not(Box<Cond>),
     Compare(Operand, String, Operand),
     Like(Operand, Matcher),
+    /// `ispresent(f)`: the row has the field.
+    Present(String),
 }
 
 #[derive(Debug)]
@@ -76,6 +124,8 @@ pub(crate) fn parse(query: &str) -> Result<Vec<Command>, String> {
             "sort" => Command::Sort(sort_list(&tokens)?),
             "limit" => Command::Limit(rest.trim().parse().map_err(|_| format!("limit expects a number: {rest}"))?),
             "stats" => stats(&tokens)?,
+            "parse" => parse_command(&tokens)?,
+            "dedup" => Command::Dedup(field_list(&tokens)?),
             other => return Err(format!("unsupported command: {other}")),
         };
         commands.push(command);
@@ -171,7 +221,7 @@ fn sort_list(tokens: &[Tok]) -> Result<Vec<(String, bool)>, String> {
 fn stats(tokens: &[Tok]) -> Result<Command, String> {
     let by_at = tokens.iter().position(|t| matches!(t, Tok::Word(w) if w.eq_ignore_ascii_case("by")));
     let (aggs, by) = match by_at {
-        Some(i) => (&tokens[..i], field_list(&tokens[i + 1..])?),
+        Some(i) => (&tokens[..i], group_keys(&tokens[i + 1..])?),
         None => (tokens, Vec::new()),
     };
     let mut aggregates = Vec::new();
@@ -182,7 +232,7 @@ fn stats(tokens: &[Tok]) -> Result<Command, String> {
             [Tok::Word(f), Tok::Sym(o), Tok::Word(x), Tok::Sym(c), rest @ ..] if o == "(" && c == ")" => (f.to_ascii_lowercase(), Some(x.clone()), rest),
             _ => return Err("stats expects aggregate functions".into()),
         };
-        if !matches!(function.as_str(), "count" | "sum" | "avg" | "min" | "max") {
+        if !matches!(function.as_str(), "count" | "count_distinct" | "sum" | "avg" | "min" | "max") {
             return Err(format!("unsupported stats function: {function}"));
         }
         if function != "count" && field.is_none() {
@@ -197,6 +247,64 @@ fn stats(tokens: &[Tok]) -> Result<Command, String> {
         aggregates.push(Aggregate { function, field, name });
     }
     Ok(Command::Stats { aggregates, by })
+}
+
+fn group_keys(tokens: &[Tok]) -> Result<Vec<GroupKey>, String> {
+    let sym = |s: &str| Tok::Sym(s.into());
+    let mut keys = Vec::new();
+    for item in tokens.split(|t| *t == sym(",")) {
+        let (key, rest) = match item {
+            [Tok::Word(b), o, Tok::Word(p), c, rest @ ..] if b.eq_ignore_ascii_case("bin") && *o == sym("(") && *c == sym(")") => {
+                let ms = period(p).ok_or_else(|| format!("bin expects a period such as 5m: {p}"))?;
+                (GroupKey { name: format!("bin({p})"), bin_ms: Some(ms) }, rest)
+            }
+            [Tok::Word(f), rest @ ..] => (GroupKey { name: f.clone(), bin_ms: None }, rest),
+            _ => return Err("stats: by expects fields or bin(period)".into()),
+        };
+        let key = match rest {
+            [] => key,
+            [Tok::Word(a), Tok::Word(alias)] if a.eq_ignore_ascii_case("as") => GroupKey { name: alias.clone(), ..key },
+            _ => return Err("stats: unexpected input after a grouping field".into()),
+        };
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// `parse [field] "glob" as a, b` or `parse [field] /regex with (?<named> groups)/`.
+fn parse_command(tokens: &[Tok]) -> Result<Command, String> {
+    let (field, rest) = match tokens {
+        [Tok::Word(f), rest @ ..] if !f.eq_ignore_ascii_case("as") => (f.clone(), rest),
+        rest => ("@message".to_string(), rest),
+    };
+    match rest {
+        [Tok::Regex(r)] => {
+            let regex = regex_lite::Regex::new(r).map_err(|e| e.to_string())?;
+            let names: Vec<String> = regex.capture_names().flatten().map(str::to_string).collect();
+            if names.is_empty() {
+                return Err("parse: the regular expression names no fields".into());
+            }
+            Ok(Command::Parse { field, regex, names })
+        }
+        [Tok::Quoted(glob), Tok::Word(a), names @ ..] if a.eq_ignore_ascii_case("as") => {
+            let names = field_list(names)?;
+            let parts: Vec<&str> = glob.split('*').collect();
+            if parts.len() - 1 != names.len() {
+                return Err(format!("parse: {} wildcards but {} field names", parts.len() - 1, names.len()));
+            }
+            // Each `*` takes as little as it can, except a trailing one, which takes the rest.
+            let mut pattern = String::from("(?s)");
+            for (i, part) in parts.iter().enumerate() {
+                pattern.push_str(&regex_lite::escape(part));
+                if i + 1 < parts.len() {
+                    pattern.push_str(if i + 2 == parts.len() && parts[i + 1].is_empty() { "(.*)" } else { "(.*?)" });
+                }
+            }
+            let regex = regex_lite::Regex::new(&pattern).map_err(|e| e.to_string())?;
+            Ok(Command::Parse { field, regex, names })
+        }
+        _ => Err("parse expects \"pattern\" as fields, or /regex/".into()),
+    }
 }
 
 struct Parser {
@@ -240,6 +348,17 @@ impl Parser {
             }
             self.at += 1;
             return Ok(c);
+        }
+        if self.peek_word("ispresent") && self.tokens.get(self.at + 1) == Some(&Tok::Sym("(".into())) {
+            let (Some(Tok::Word(field)), Some(Tok::Sym(close))) = (self.tokens.get(self.at + 2), self.tokens.get(self.at + 3)) else {
+                return Err("ispresent expects one field".into());
+            };
+            if close != ")" {
+                return Err("ispresent expects one field".into());
+            }
+            let field = field.clone();
+            self.at += 4;
+            return Ok(Cond::Present(field));
         }
         let left = self.operand()?;
         let negate = self.peek_word("not");
@@ -294,6 +413,7 @@ pub(crate) fn holds(c: &Cond, row: &Row) -> bool {
         Cond::And(a, b) => holds(a, row) && holds(b, row),
         Cond::Or(a, b) => holds(a, row) || holds(b, row),
         Cond::Not(a) => !holds(a, row),
+        Cond::Present(f) => row.contains_key(f),
         Cond::Like(o, m) => value(row, o).is_some_and(|v| match m {
             Matcher::Regex(r) => r.is_match(&v),
             Matcher::Contains(s) => v.contains(s.as_str()),
@@ -345,26 +465,45 @@ pub(crate) fn run(commands: &[Command], mut rows: Vec<Row>) -> (Vec<Row>, Option
             Command::Limit(n) => rows.truncate(*n),
             Command::Stats { aggregates, by } => {
                 rows = aggregate(&rows, aggregates, by);
-                display = Some(by.iter().cloned().chain(aggregates.iter().map(|a| a.name.clone())).collect());
+                display = Some(by.iter().map(|k| k.name.clone()).chain(aggregates.iter().map(|a| a.name.clone())).collect());
                 aggregated = true;
+            }
+            Command::Parse { field, regex, names } => {
+                for row in &mut rows {
+                    let Some(caps) = row.get(field).and_then(|v| regex.captures(v)) else { continue };
+                    let values: Vec<(String, String)> = if regex.capture_names().flatten().next().is_some() {
+                        names.iter().filter_map(|n| caps.name(n).map(|m| (n.clone(), m.as_str().to_string()))).collect()
+                    } else {
+                        names.iter().enumerate().filter_map(|(i, n)| caps.get(i + 1).map(|m| (n.clone(), m.as_str().to_string()))).collect()
+                    };
+                    row.extend(values);
+                }
+            }
+            Command::Dedup(fields) => {
+                let mut seen = std::collections::HashSet::new();
+                // Rows missing one of the fields are never duplicates.
+                rows.retain(|r| {
+                    let key: Option<Vec<String>> = fields.iter().map(|f| r.get(f).cloned()).collect();
+                    key.is_none_or(|k| seen.insert(k))
+                });
             }
         }
     }
     (rows, display, aggregated)
 }
 
-fn aggregate(rows: &[Row], aggregates: &[Aggregate], by: &[String]) -> Vec<Row> {
+fn aggregate(rows: &[Row], aggregates: &[Aggregate], by: &[GroupKey]) -> Vec<Row> {
     let mut groups: IndexMap<Vec<String>, Vec<&Row>> = IndexMap::new();
     for r in rows {
-        let key: Vec<String> = by.iter().map(|f| r.get(f).cloned().unwrap_or_default()).collect();
+        let key: Vec<String> = by.iter().map(|k| k.value(r)).collect();
         groups.entry(key).or_default().push(r);
     }
     groups
         .into_iter()
         .map(|(key, members)| {
             let mut out = Row::new();
-            for (f, v) in by.iter().zip(key) {
-                out.insert(f.clone(), v);
+            for (k, v) in by.iter().zip(key) {
+                out.insert(k.name.clone(), v);
             }
             for a in aggregates {
                 let values: Vec<f64> = match &a.field {
@@ -376,6 +515,10 @@ fn aggregate(rows: &[Row], aggregates: &[Aggregate], by: &[String]) -> Vec<Row> 
                         None => members.len().to_string(),
                         Some(f) => members.iter().filter(|r| r.contains_key(f)).count().to_string(),
                     },
+                    "count_distinct" => {
+                        let field = a.field.as_deref().unwrap_or_default();
+                        members.iter().filter_map(|r| r.get(field)).collect::<std::collections::HashSet<_>>().len().to_string()
+                    }
                     "sum" => number(values.iter().sum()),
                     "avg" if !values.is_empty() => number(values.iter().sum::<f64>() / values.len() as f64),
                     "min" => values.iter().copied().reduce(f64::min).map(number).unwrap_or_default(),
@@ -396,6 +539,31 @@ fn number(n: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_dedup_bins_and_distinct_counts() {
+        let rows = vec![
+            row(&[("@timestamp", "2024-01-31 12:01:10.000"), ("@message", "[INFO] user=ann took 30ms")]),
+            row(&[("@timestamp", "2024-01-31 12:03:00.000"), ("@message", "[ERROR] user=bob took 100ms")]),
+            row(&[("@timestamp", "2024-01-31 12:07:00.000"), ("@message", "[INFO] user=ann took 5ms")]),
+            row(&[("@timestamp", "2024-01-31 12:08:00.000"), ("@message", "no match here")]),
+        ];
+        let q = parse("parse @message \"[*] user=* took *ms\" as level, user, ms | filter ispresent_dummy = 1 or level = \"INFO\"").unwrap();
+        let (out, _, _) = run(&q, rows.clone());
+        assert_eq!(out.len(), 2);
+        assert_eq!((out[0]["level"].as_str(), out[0]["user"].as_str(), out[0]["ms"].as_str()), ("INFO", "ann", "30"));
+        let q = parse("parse /user=(?<who>\\w+) took (?<ms>\\d+)/ | stats sum(ms) as total, count_distinct(who) as people").unwrap();
+        let (out, _, _) = run(&q, rows.clone());
+        assert_eq!((out[0]["total"].as_str(), out[0]["people"].as_str()), ("135", "2"));
+        let q = parse("parse @message \"user=* \" as user | dedup user").unwrap();
+        let (out, _, _) = run(&q, rows.clone());
+        assert_eq!(out.len(), 3, "ann once, bob once, and the row without a user");
+        let q = parse("stats count(*) as n by bin(5m)").unwrap();
+        let (out, display, _) = run(&q, rows);
+        assert_eq!(display.unwrap(), vec!["bin(5m)", "n"]);
+        let got: Vec<(&str, &str)> = out.iter().map(|r| (r["bin(5m)"].as_str(), r["n"].as_str())).collect();
+        assert_eq!(got, vec![("2024-01-31 12:00:00.000", "2"), ("2024-01-31 12:05:00.000", "2")]);
+    }
 
     fn row(pairs: &[(&str, &str)]) -> Row {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -425,6 +593,12 @@ mod tests {
         assert_eq!(out[0]["n"], "2");
         assert_eq!(out[0]["avg(ms)"], "65");
         assert!(parse("frobnicate x").is_err());
+        let q = parse("filter ispresent(ms) and not ispresent(nothing)").unwrap();
+        let present = vec![row(&[("ms", "1")]), row(&[("ms", "2")]), row(&[("ms", "3"), ("nothing", "x")]), row(&[("x", "1")])];
+        assert_eq!(run(&q, present).0.len(), 2);
+        assert!(parse("filter ispresent(a, b)").is_err());
+        assert!(parse("stats count(*) by bin(5q)").is_err());
+        assert!(parse("parse @message \"a * b\" as x, y").is_err());
         assert!(parse("filter x like /(/").is_err());
     }
 }

@@ -1,7 +1,8 @@
 //! Amazon CloudWatch Logs: log groups and streams, events with AWS's acceptance rules,
 //! filter patterns, retention on the emulated clock, tags, subscription filters that
-//! deliver to Lambda, metric filters, and simple Logs Insights queries, in every
-//! (account, region), durable when the store is.
+//! deliver to Lambda, Kinesis, Firehose and cross-account destinations, metric filters,
+//! Logs Insights queries and saved query definitions, resource and data protection
+//! policies, and export tasks to S3, in every (account, region), durable when the store is.
 //!
 //! The provider below is the generated `LogsApi` trait: one method per operation, each
 //! handing the typed request to the domain model (`state.rs` and its neighbours).
@@ -11,14 +12,21 @@
 
 pub mod generated;
 
+mod delivery;
+mod destinations;
 mod errors;
 mod events;
+mod exports;
+mod fields;
+mod group_settings;
 mod groups;
-mod gzip;
 mod insights;
 mod insights_query;
 mod pagination;
 mod pattern;
+mod query_definitions;
+mod resource_policies;
+mod resources;
 mod state;
 mod streams;
 mod subscriptions;
@@ -31,31 +39,54 @@ use std::sync::Arc;
 
 /// The operations that work; every other one answers NotImplemented.
 pub const IMPLEMENTED: &[&str] = &[
+    "AssociateKmsKey",
+    "CancelExportTask",
+    "CreateExportTask",
     "CreateLogGroup",
     "CreateLogStream",
+    "DeleteDataProtectionPolicy",
+    "DeleteDestination",
     "DeleteLogGroup",
     "DeleteLogStream",
     "DeleteMetricFilter",
+    "DeleteQueryDefinition",
+    "DeleteResourcePolicy",
     "DeleteRetentionPolicy",
     "DeleteSubscriptionFilter",
+    "DescribeDestinations",
+    "DescribeExportTasks",
     "DescribeLogGroups",
     "DescribeLogStreams",
     "DescribeMetricFilters",
     "DescribeQueries",
+    "DescribeQueryDefinitions",
+    "DescribeResourcePolicies",
     "DescribeSubscriptionFilters",
+    "DisassociateKmsKey",
     "FilterLogEvents",
+    "GetDataProtectionPolicy",
     "GetLogEvents",
+    "GetLogGroupFields",
+    "GetLogRecord",
     "GetQueryResults",
+    "ListLogGroups",
     "ListTagsForResource",
     "ListTagsLogGroup",
+    "PutDataProtectionPolicy",
+    "PutDestination",
+    "PutDestinationPolicy",
     "PutLogEvents",
+    "PutLogGroupDeletionProtection",
     "PutMetricFilter",
+    "PutQueryDefinition",
+    "PutResourcePolicy",
     "PutRetentionPolicy",
     "PutSubscriptionFilter",
     "StartQuery",
     "StopQuery",
     "TagLogGroup",
     "TagResource",
+    "TestMetricFilter",
     "UntagLogGroup",
     "UntagResource",
 ];
@@ -180,6 +211,114 @@ impl LogsApi for LogsProvider {
 
     async fn untag_resource(&self, ctx: &RequestContext, input: UntagResourceRequest) -> Result<(), ServiceError> {
         self.logs.untag_resource(ctx, input).await
+    }
+
+    async fn put_query_definition(&self, ctx: &RequestContext, input: PutQueryDefinitionRequest) -> Result<PutQueryDefinitionResponse, ServiceError> {
+        self.logs.put_query_definition(ctx, input).await
+    }
+
+    async fn describe_query_definitions(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeQueryDefinitionsRequest,
+    ) -> Result<DescribeQueryDefinitionsResponse, ServiceError> {
+        self.logs.describe_query_definitions(ctx, input)
+    }
+
+    async fn delete_query_definition(&self, ctx: &RequestContext, input: DeleteQueryDefinitionRequest) -> Result<DeleteQueryDefinitionResponse, ServiceError> {
+        self.logs.delete_query_definition(ctx, input).await
+    }
+
+    async fn put_resource_policy(&self, ctx: &RequestContext, input: PutResourcePolicyRequest) -> Result<PutResourcePolicyResponse, ServiceError> {
+        self.logs.put_resource_policy(ctx, input).await
+    }
+
+    async fn describe_resource_policies(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeResourcePoliciesRequest,
+    ) -> Result<DescribeResourcePoliciesResponse, ServiceError> {
+        self.logs.describe_resource_policies(ctx, input)
+    }
+
+    async fn delete_resource_policy(&self, ctx: &RequestContext, input: DeleteResourcePolicyRequest) -> Result<(), ServiceError> {
+        self.logs.delete_resource_policy(ctx, input).await
+    }
+
+    async fn put_destination(&self, ctx: &RequestContext, input: PutDestinationRequest) -> Result<PutDestinationResponse, ServiceError> {
+        self.logs.put_destination(ctx, input).await
+    }
+
+    async fn put_destination_policy(&self, ctx: &RequestContext, input: PutDestinationPolicyRequest) -> Result<(), ServiceError> {
+        self.logs.put_destination_policy(ctx, input).await
+    }
+
+    async fn describe_destinations(&self, ctx: &RequestContext, input: DescribeDestinationsRequest) -> Result<DescribeDestinationsResponse, ServiceError> {
+        self.logs.describe_destinations(ctx, input)
+    }
+
+    async fn delete_destination(&self, ctx: &RequestContext, input: DeleteDestinationRequest) -> Result<(), ServiceError> {
+        self.logs.delete_destination(ctx, input).await
+    }
+
+    async fn create_export_task(&self, ctx: &RequestContext, input: CreateExportTaskRequest) -> Result<CreateExportTaskResponse, ServiceError> {
+        self.logs.create_export_task(ctx, input).await
+    }
+
+    async fn describe_export_tasks(&self, ctx: &RequestContext, input: DescribeExportTasksRequest) -> Result<DescribeExportTasksResponse, ServiceError> {
+        self.logs.describe_export_tasks(ctx, input)
+    }
+
+    async fn cancel_export_task(&self, ctx: &RequestContext, input: CancelExportTaskRequest) -> Result<(), ServiceError> {
+        self.logs.cancel_export_task(ctx, input)
+    }
+
+    async fn put_data_protection_policy(
+        &self,
+        ctx: &RequestContext,
+        input: PutDataProtectionPolicyRequest,
+    ) -> Result<PutDataProtectionPolicyResponse, ServiceError> {
+        self.logs.put_data_protection_policy(ctx, input).await
+    }
+
+    async fn get_data_protection_policy(
+        &self,
+        ctx: &RequestContext,
+        input: GetDataProtectionPolicyRequest,
+    ) -> Result<GetDataProtectionPolicyResponse, ServiceError> {
+        self.logs.get_data_protection_policy(ctx, input)
+    }
+
+    async fn delete_data_protection_policy(&self, ctx: &RequestContext, input: DeleteDataProtectionPolicyRequest) -> Result<(), ServiceError> {
+        self.logs.delete_data_protection_policy(ctx, input).await
+    }
+
+    async fn associate_kms_key(&self, ctx: &RequestContext, input: AssociateKmsKeyRequest) -> Result<(), ServiceError> {
+        self.logs.associate_kms_key(ctx, input).await
+    }
+
+    async fn disassociate_kms_key(&self, ctx: &RequestContext, input: DisassociateKmsKeyRequest) -> Result<(), ServiceError> {
+        self.logs.disassociate_kms_key(ctx, input).await
+    }
+
+    async fn put_log_group_deletion_protection(&self, ctx: &RequestContext, input: PutLogGroupDeletionProtectionRequest) -> Result<(), ServiceError> {
+        self.logs.put_log_group_deletion_protection(ctx, input).await
+    }
+
+    async fn list_log_groups(&self, ctx: &RequestContext, input: ListLogGroupsRequest) -> Result<ListLogGroupsResponse, ServiceError> {
+        self.logs.list_log_groups(ctx, input)
+    }
+
+    async fn get_log_group_fields(&self, ctx: &RequestContext, input: GetLogGroupFieldsRequest) -> Result<GetLogGroupFieldsResponse, ServiceError> {
+        self.logs.get_log_group_fields(ctx, input)
+    }
+
+    async fn get_log_record(&self, ctx: &RequestContext, input: GetLogRecordRequest) -> Result<GetLogRecordResponse, ServiceError> {
+        self.logs.get_log_record(ctx, input)
+    }
+
+    async fn test_metric_filter(&self, _ctx: &RequestContext, input: TestMetricFilterRequest) -> Result<TestMetricFilterResponse, ServiceError> {
+        self.logs.test_metric_filter(input)
     }
 
     /// CloudWatch Logs reports malformed input as InvalidParameterException.

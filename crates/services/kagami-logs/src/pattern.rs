@@ -5,16 +5,58 @@
 //! - terms: `ERROR "disk full"` (all), `?ERROR ?WARN` (any), `ERROR -timeout` (excluding);
 //!   case-sensitive, matched anywhere in the message;
 //! - JSON: `{ $.level = "ERROR" && ($.latency > 100 || $.user.id NOT EXISTS) }`;
-//! - space-delimited: `[ip, user, ..., status = 4*, bytes > 1000]`.
+//! - space-delimited: `[ip, user, ..., status = 4*, bytes > 1000]`;
+//! - regular expressions between `%`, as a term (`%ERR[0-9]+%`) or a value to compare
+//!   (`{ $.level = %^ERR%}`, `[ip = %^10\.%, ...]`), in AWS's subset: no groups, no
+//!   multi-byte characters, at most two in a JSON or space-delimited pattern.
+//!   https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/regex-expressions.html
 
 use serde_json::Value as Json;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Pattern {
     All,
-    Terms { all: Vec<String>, any: Vec<String>, none: Vec<String> },
+    Terms { all: Vec<Term>, any: Vec<Term>, none: Vec<Term> },
     Json(Expr),
     Delimited { fields: Vec<Field>, condition: Option<Expr> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Term {
+    Text(String),
+    Regex(Re),
+}
+
+impl Term {
+    fn found_in(&self, message: &str) -> bool {
+        match self {
+            Term::Text(t) => message.contains(t.as_str()),
+            Term::Regex(r) => r.0.is_match(message),
+        }
+    }
+}
+
+/// A filter-pattern regular expression; equal when written the same.
+#[derive(Debug, Clone)]
+pub(crate) struct Re(regex_lite::Regex);
+
+impl PartialEq for Re {
+    fn eq(&self, other: &Re) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+/// Filter patterns allow at most two regular expressions in a JSON or space-delimited pattern.
+const MAX_REGEXES: usize = 2;
+
+/// Compiles `%...%`'s inside, refusing what AWS's subset leaves out (spaces are let
+/// through: a phrase is a natural thing to look for).
+fn regex(text: &str) -> Result<Re, String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || " :_#=@/;,-^$?[]{}|\\*+.".contains(c);
+    if text.is_empty() || !text.chars().all(allowed) {
+        return Err(INVALID.into());
+    }
+    regex_lite::Regex::new(text).map(Re).map_err(|_| INVALID.into())
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +90,7 @@ pub(crate) enum Literal {
     /// Quoted, or an unquoted word that is not a number; `*` is a wildcard.
     Text(String),
     Number(f64),
+    Regex(Re),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +103,7 @@ enum Token {
     Op(Op),
     Quoted(String),
     Word(String),
+    Regex(Re),
 }
 
 const INVALID: &str = "Invalid filter pattern";
@@ -73,6 +117,9 @@ impl Pattern {
         if let Some(inner) = text.strip_prefix('{') {
             let inner = inner.strip_suffix('}').ok_or(INVALID)?;
             let mut p = Parser { tokens: lex(inner)?, at: 0 };
+            if p.tokens.iter().filter(|t| matches!(t, Token::Regex(_))).count() > MAX_REGEXES {
+                return Err(INVALID.into());
+            }
             let expr = p.or()?;
             p.end()?;
             return Ok(Pattern::Json(expr));
@@ -88,9 +135,9 @@ impl Pattern {
         match self {
             Pattern::All => true,
             Pattern::Terms { all, any, none } => {
-                all.iter().all(|t| message.contains(t.as_str()))
-                    && (any.is_empty() || any.iter().any(|t| message.contains(t.as_str())))
-                    && !none.iter().any(|t| message.contains(t.as_str()))
+                all.iter().all(|t| t.found_in(message))
+                    && (any.is_empty() || any.iter().any(|t| t.found_in(message)))
+                    && !none.iter().any(|t| t.found_in(message))
             }
             Pattern::Json(expr) => match serde_json::from_str::<Json>(message.trim()) {
                 Ok(doc) => eval(expr, &|sel| select(&doc, sel)),
@@ -104,6 +151,21 @@ impl Pattern {
                 })
             }
         }
+    }
+}
+
+impl Pattern {
+    /// The fields a space-delimited pattern binds in `message`, named `$field` as
+    /// TestMetricFilter reports them (none for other patterns); None when it does not match.
+    pub fn extract(&self, message: &str) -> Option<Vec<(String, String)>> {
+        if !self.matches(message) {
+            return None;
+        }
+        let Pattern::Delimited { fields, .. } = self else { return Some(Vec::new()) };
+        let words = split_fields(message);
+        let mut bound = bind(fields, &words)?;
+        bound.reverse();
+        Some(bound.into_iter().map(|(n, v)| (format!("${n}"), v.to_string())).collect())
     }
 }
 
@@ -124,7 +186,18 @@ fn parse_terms(text: &str) -> Result<Pattern, String> {
             }
             _ => &mut all,
         };
-        let term = if chars.next_if_eq(&'"').is_some() {
+        let term = if chars.next_if_eq(&'%').is_some() {
+            let mut text = String::new();
+            loop {
+                match chars.next() {
+                    None => return Err(INVALID.into()),
+                    Some('%') => break,
+                    Some(c) => text.push(c),
+                }
+            }
+            target.push(Term::Regex(regex(&text)?));
+            continue;
+        } else if chars.next_if_eq(&'"').is_some() {
             let mut term = String::new();
             loop {
                 match chars.next() {
@@ -145,13 +218,16 @@ fn parse_terms(text: &str) -> Result<Pattern, String> {
         if term.is_empty() {
             return Err(INVALID.into());
         }
-        target.push(term);
+        target.push(Term::Text(term));
     }
     Ok(Pattern::Terms { all, any, none })
 }
 
 fn parse_delimited(inner: &str) -> Result<Pattern, String> {
     let tokens = lex(inner)?;
+    if tokens.iter().filter(|t| matches!(t, Token::Regex(_))).count() > MAX_REGEXES {
+        return Err(INVALID.into());
+    }
     let mut fields = Vec::new();
     let mut condition: Option<Expr> = None;
     for group in tokens.split(|t| *t == Token::Comma) {
@@ -203,6 +279,17 @@ fn lex(text: &str) -> Result<Vec<Token>, String> {
                     }
                 }
                 Token::Quoted(s)
+            }
+            '%' => {
+                let mut s = String::new();
+                loop {
+                    match chars.next() {
+                        None => return Err(INVALID.into()),
+                        Some('%') => break,
+                        Some(c) => s.push(c),
+                    }
+                }
+                Token::Regex(regex(&s)?)
             }
             c => {
                 let mut s = String::from(c);
@@ -274,6 +361,7 @@ impl Parser {
             Some(Token::Op(op)) => {
                 let value = match self.next() {
                     Some(Token::Quoted(s)) => Literal::Text(s),
+                    Some(Token::Regex(r)) if matches!(op, Op::Eq | Op::Ne) => Literal::Regex(r),
                     Some(Token::Word(w)) => w.parse::<f64>().map_or(Literal::Text(w), Literal::Number),
                     _ => return Err(INVALID.into()),
                 };
@@ -329,6 +417,14 @@ fn compare(found: &Json, op: Op, value: &Literal) -> bool {
                 Op::Gt => have > *want,
                 Op::Ge => have >= *want,
             }
+        }
+        Literal::Regex(re) => {
+            let have = match found {
+                Json::String(s) => s.clone(),
+                Json::Null | Json::Array(_) | Json::Object(_) => return op == Op::Ne,
+                other => other.to_string(),
+            };
+            re.0.is_match(&have) == (op == Op::Eq)
         }
         Literal::Text(want) => {
             let have = match found {
@@ -476,6 +572,36 @@ mod tests {
         assert!(m("[ip = 127.0.0.1, ...]", line));
         assert!(m(r#"[ip, ..., request = "*GET*", status, bytes]"#, line));
         assert!(m("[..., status = 500 || status = 404, bytes]", line));
+    }
+
+    #[test]
+    fn regular_expressions_match_terms_and_values() {
+        assert!(m("%AUTHORIZED%", "[ERROR 401] UNAUTHORIZED REQUEST"));
+        assert!(m("%[Ee]rror|[Ff]ail%", "disk failure"));
+        assert!(!m("%^[hc]at%", "a cat"));
+        assert!(m("%[hc]at$%", "a cat"));
+        assert!(m("%colou?r%", "color"));
+        assert!(m("%a{3,5}%", "xaaay"));
+        assert!(!m("%a{3,5}%", "xaay"));
+        assert!(m(r"%\d{1,3}\.\d{1,3}%", "ip 10.0"));
+        assert!(m(r#"{ $.level = %^ERR% }"#, r#"{"level":"ERROR"}"#));
+        assert!(!m(r#"{ $.level = %^ERR% }"#, r#"{"level":"WARN"}"#));
+        assert!(m(r#"{ $.level != %^ERR% }"#, r#"{"level":"WARN"}"#));
+        assert!(m(r"[ip = %^10\.%, ...]", "10.0.0.1 GET /"));
+        assert!(!m(r"[ip = %^10\.%, ...]", "192.168.0.1 GET /"));
+        assert!(Pattern::parse("%something!%").is_err());
+        assert!(Pattern::parse("%(a)%").is_err());
+        assert!(Pattern::parse("%unclosed").is_err());
+        assert!(Pattern::parse("{ $.a = %a% || $.b = %b% || $.c = %c% }").is_err());
+    }
+
+    #[test]
+    fn extraction_names_space_delimited_fields() {
+        let p = Pattern::parse("[ip, user, status = 404, ...]").unwrap();
+        let got = p.extract("1.2.3.4 bob 404 12").unwrap();
+        assert_eq!(got, vec![("$ip".into(), "1.2.3.4".into()), ("$user".into(), "bob".into()), ("$status".into(), "404".into())]);
+        assert_eq!(p.extract("1.2.3.4 bob 200 12"), None);
+        assert_eq!(Pattern::parse("ERROR").unwrap().extract("an ERROR"), Some(vec![]));
     }
 
     #[test]

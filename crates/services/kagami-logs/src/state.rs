@@ -5,6 +5,8 @@
 //! stream in `logs_streams`, each event in `logs_events` under its stream's key, so
 //! that deleting a stream or a group is one prefix delete and a restart reloads every
 //! stream's events in order.
+//! The account's other resources (query definitions, resource policies, destinations,
+//! export tasks) are kept beside the groups, in `resources.rs`.
 
 use crate::errors::{group_not_found, stream_not_found};
 use crate::generated::LogsError;
@@ -64,6 +66,11 @@ pub(crate) struct GroupRecord {
     pub subscription_filters: Vec<SubscriptionFilterRecord>,
     #[serde(default)]
     pub metric_filters: Vec<MetricFilterRecord>,
+    /// PutDataProtectionPolicy's document and when it was put (stored, not applied).
+    #[serde(default)]
+    pub data_protection_policy: Option<String>,
+    #[serde(default)]
+    pub data_protection_updated: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -189,6 +196,7 @@ pub struct Logs {
     pub(crate) peers: Peers,
     pub(crate) partitions: Mutex<HashMap<(String, String), Partition>>,
     pub(crate) queries: Mutex<Vec<Query>>,
+    pub(crate) resources: Mutex<crate::resources::AllResources>,
 }
 
 impl Logs {
@@ -198,6 +206,7 @@ impl Logs {
             peers: env.peers.clone(),
             partitions: Mutex::new(HashMap::new()),
             queries: Mutex::new(Vec::new()),
+            resources: Mutex::new(crate::resources::load(&env.store)?),
         };
         logs.load()?;
         Ok(logs)
@@ -239,6 +248,7 @@ impl Logs {
     pub fn reset(&self) {
         self.partitions.lock().clear();
         self.queries.lock().clear();
+        self.resources.lock().clear();
         let store = self.store.clone();
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {

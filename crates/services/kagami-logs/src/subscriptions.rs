@@ -1,16 +1,12 @@
-//! Subscription filters (delivered to Lambda functions through Peers) and metric
-//! filters (stored and validated; kagami has no CloudWatch metrics to publish to).
+//! Subscription filters (delivered by `delivery.rs`), metric filters (stored and
+//! validated; kagami has no CloudWatch metrics to publish to) and TestMetricFilter.
 
 use crate::errors::{constraint, invalid};
-use crate::events::Delivery;
 use crate::generated::*;
-use crate::gzip::gzip;
 use crate::pagination;
 use crate::pattern::Pattern;
 use crate::state::{Logs, MetricFilterRecord, MetricTransformationRecord, SubscriptionFilterRecord, group_mut};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use kagami_core::{RequestContext, ServiceError, Value, clock};
+use kagami_core::{RequestContext, ServiceError, clock};
 
 /// A log group has at most two subscription filters and 100 metric filters.
 /// https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html
@@ -59,6 +55,16 @@ impl Logs {
         {
             return Err(constraint(d, "distribution", "Member must satisfy enum value set: [Random, ByLogStream]").into());
         }
+        // The group must exist, and have room for a new filter, before the destination hears from it.
+        self.with_partition(ctx, |p| {
+            let g = group_mut(p, &input.log_group_name)?;
+            let filters = &g.rec.subscription_filters;
+            if filters.len() >= MAX_SUBSCRIPTION_FILTERS && !filters.iter().any(|f| f.name == input.filter_name) {
+                return Err(LogsError::LimitExceededException("Resource limit exceeded.".into()));
+            }
+            Ok(())
+        })?;
+        self.check_destination(ctx, &input.destination_arn, clock::now_millis()).await?;
         self.update_group(ctx, &input.log_group_name, |g| {
             let filters = &mut g.rec.subscription_filters;
             let count = filters.len();
@@ -238,36 +244,38 @@ impl Logs {
         let (metric_filters, next_token) = pagination::page(filters, input.next_token.as_deref(), limit)?;
         Ok(DescribeMetricFiltersResponse { metric_filters: Some(metric_filters), next_token })
     }
+}
 
-    /// Sends matched events to a subscription's destination as CloudWatch Logs does:
-    /// a Lambda function gets `{"awslogs":{"data": base64(gzip(json))}}`, invoked
-    /// asynchronously. Other destinations (Kinesis, Firehose) are not reached yet.
-    pub(crate) async fn deliver(&self, ctx: &RequestContext, d: Delivery) {
-        if !d.filter.destination_arn.contains(":lambda:") {
-            tracing::debug!(destination = %d.filter.destination_arn, "subscription destination kind not supported; events not delivered");
-            return;
+/// TestMetricFilter takes 1 to 50 messages.
+/// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_TestMetricFilter.html
+const MAX_TEST_MESSAGES: usize = 50;
+
+impl Logs {
+    pub fn test_metric_filter(&self, input: TestMetricFilterRequest) -> Result<TestMetricFilterResponse, ServiceError> {
+        if input.filter_pattern.len() > MAX_FILTER_PATTERN {
+            return Err(constraint(&input.filter_pattern, "filterPattern", "Member must have length less than or equal to 1024").into());
         }
-        let message = serde_json::json!({
-            "messageType": "DATA_MESSAGE",
-            "owner": ctx.account_id,
-            "logGroup": d.group,
-            "logStream": d.stream,
-            "subscriptionFilters": [d.filter.name],
-            "logEvents": d.events.iter().map(|(id, ts, m)| serde_json::json!({"id": id, "timestamp": ts, "message": m})).collect::<Vec<_>>(),
-        });
-        let data = STANDARD.encode(gzip(message.to_string().as_bytes()));
-        let payload = serde_json::json!({ "awslogs": { "data": data } }).to_string();
-        let mut input = indexmap::IndexMap::new();
-        input.insert("FunctionName".to_string(), Value::Str(d.filter.destination_arn.clone()));
-        input.insert("InvocationType".to_string(), Value::Str("Event".into()));
-        input.insert("Payload".to_string(), Value::Blob(bytes::Bytes::from(payload)));
-        // The function lives where its ARN says (arn:aws:lambda:REGION:ACCOUNT:function:NAME).
-        let parts: Vec<&str> = d.filter.destination_arn.split(':').collect();
-        let region = parts.get(3).copied().filter(|r| !r.is_empty()).unwrap_or(&ctx.region);
-        let account = parts.get(4).copied().filter(|a| !a.is_empty()).unwrap_or(&ctx.account_id);
-        let system = self.peers.system_context(account, region, "logs");
-        if let Err(e) = self.peers.call(&system, "lambda", "Invoke", Value::Map(input)).await {
-            tracing::warn!(destination = %d.filter.destination_arn, error = %e.message, "subscription delivery failed");
+        match input.log_event_messages.len() {
+            0 => return Err(constraint("[]", "logEventMessages", "Member must have length greater than or equal to 1").into()),
+            n if n > MAX_TEST_MESSAGES => {
+                return Err(constraint("[...]", "logEventMessages", "Member must have length less than or equal to 50").into());
+            }
+            _ => {}
         }
+        let pattern = Pattern::parse(&input.filter_pattern).map_err(|_| invalid("Invalid metric filter pattern"))?;
+        let matches = input
+            .log_event_messages
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, message)| {
+                let values = pattern.extract(&message)?;
+                Some(MetricFilterMatchRecord {
+                    event_number: Some(i64::try_from(i + 1).unwrap_or(i64::MAX)),
+                    event_message: Some(message),
+                    extracted_values: Some(values.into_iter().collect()),
+                })
+            })
+            .collect();
+        Ok(TestMetricFilterResponse { matches: Some(matches) })
     }
 }

@@ -14,7 +14,6 @@
 //! Both finish within the request: the answer says IN_PROGRESS, as AWS's first answer
 //! does, and DescribeExport/DescribeImport already report COMPLETED (or FAILED).
 
-mod gzip;
 mod s3;
 
 use crate::attribute::{AttributeValue, Item, check_item_size};
@@ -30,6 +29,9 @@ use kagami_protocol::{FromValue, IntoValue};
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+
+/// The most one imported gzip object may inflate to.
+const MAX_INFLATED_OBJECT: usize = 1 << 30;
 
 pub const EXPORTS: &str = "dynamodb/exports";
 pub const IMPORTS: &str = "dynamodb/imports";
@@ -323,7 +325,7 @@ impl Dynamodb {
                 text.push('\n');
             }
             billed += i64::try_from(text.len()).unwrap_or(i64::MAX);
-            let body = gzip::gzip(text.as_bytes());
+            let body = kagami_protocol::encoding::gzip(text.as_bytes());
             let name: String = kagami_core::ids::uuid_v4().chars().filter(char::is_ascii_alphanumeric).take(26).collect();
             let key = format!("{base}/data/{name}.json.gz");
             let md5 = md5_base64(&body);
@@ -539,7 +541,7 @@ impl Dynamodb {
             let raw = s3::get_object(&self.peers, ctx, &source.s3_bucket, &key).await?;
             record.processed_bytes += i64::try_from(raw.len()).unwrap_or(i64::MAX);
             let data = if gzipped {
-                match gzip::gunzip(&raw) {
+                match kagami_protocol::encoding::gunzip(&raw, MAX_INFLATED_OBJECT) {
                     Some(d) => d,
                     None => {
                         record.errors += 1;
