@@ -141,6 +141,19 @@ def test_put_events_validates_each_entry(events, unique_name):
     assert uuid.UUID(results[6]["EventId"]) and "ErrorCode" not in results[6]
 
 
+def test_sources_of_aws_services_are_refused_per_entry(events, sqs, unique_name):
+    _, url = rule_to_queue(events, sqs, unique_name, pattern={"source": [{"prefix": "aws."}, "my.app"]})
+    out = events.put_events(Entries=[entry(Source="aws.s3"), entry(Source="aws.events"), entry(), entry(Source="awsome.app")])
+    assert out["FailedEntryCount"] == 2
+    refused = {"ErrorCode": "NotAuthorizedForSourceException", "ErrorMessage": "Not authorized for the source."}
+    assert out["Entries"][:2] == [refused, refused]
+    assert all("EventId" in e and "ErrorCode" not in e for e in out["Entries"][2:])
+    # Only the accepted event reaches the target.
+    [m] = messages(sqs, url)
+    assert json.loads(m["Body"])["source"] == "my.app"
+    assert no_messages(sqs, url, wait=1)
+
+
 def test_put_events_limits(events):
     with pytest.raises(ClientError) as e:
         events.put_events(Entries=[entry() for _ in range(11)])
@@ -406,3 +419,25 @@ def test_scheduled_rules_keep_firing_after_a_restart(kagami_process, tmp_path, u
     assert no_messages(sqs, url, wait=1)
     server.advance_clock(3600)
     assert json.loads(messages(sqs, url)[0]["Body"]) == {"tick": 1}
+
+
+def test_delivered_events_are_not_delivered_again_after_kill_9(kagami_process, tmp_path, unique_name):
+    server = kagami_process(data_dir=tmp_path)
+    events, sqs = server.client("events"), server.client("sqs")
+    _, url = rule_to_queue(events, sqs, unique_name, InputPath="$.detail")
+    scheduled_url, scheduled_arn = make_queue(sqs, unique_name("sq"))
+    tick = unique_name("tick")
+    events.put_rule(Name=tick, ScheduleExpression="rate(1 hour)")
+    events.put_targets(Rule=tick, Targets=[{"Id": "q", "Arn": scheduled_arn}])
+    events.put_events(Entries=[entry({"n": i}) for i in range(5)])
+    assert sorted(json.loads(m["Body"])["n"] for m in messages(sqs, url, expected=5)) == list(range(5))
+    server.advance_clock(3600)
+    assert len(messages(sqs, scheduled_url)) == 1
+
+    server.kill9()
+    server.restart()
+    sqs = server.client("sqs")
+    # A delivery that ended leaves nothing behind to resume, even once its retries would be due.
+    server.advance_clock(600)
+    assert no_messages(sqs, url, wait=2)
+    assert no_messages(sqs, scheduled_url, wait=1)

@@ -226,3 +226,52 @@ def test_topics_and_subscriptions_survive_kill_9(kagami_process, tmp_path):
     assert [m["Body"] for m in receive_all(sqs, url, 2)] == ["kept"]
     # FIFO sequence numbers keep increasing across the restart.
     assert int(sns.publish(TopicArn=fifo, Message="y", MessageGroupId="g")["SequenceNumber"]) > int(seq_before)
+
+
+def test_an_http_retry_still_waiting_survives_kill_9(kagami_process, tmp_path, http_endpoint):
+    endpoint, received, statuses = http_endpoint
+    server = kagami_process(data_dir=tmp_path / "data")
+    sns = server.client("sns")
+    topic = sns.create_topic(Name="retried-durably")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint)
+    sns.confirm_subscription(TopicArn=topic, Token=received.get(timeout=10)[1]["Token"])
+
+    # The endpoint fails the first attempt; the retry (20 s later) is pending at the crash.
+    statuses.append(500)
+    out = sns.publish(TopicArn=topic, Message="after the crash")
+    assert received.get(timeout=10)[1]["MessageId"] == out["MessageId"]
+    server.kill9()
+    server.restart()
+
+    headers, retried = next_attempt_after_advancing(server, received, 21)
+    assert (headers["x-amz-sns-message-id"], retried["Message"]) == (out["MessageId"], "after the crash")
+    # Delivered means done: another restart does not send it again.
+    time.sleep(0.5)
+    server.kill9()
+    server.restart()
+    server.advance_clock(600)
+    with pytest.raises(queue.Empty):
+        received.get(timeout=2)
+
+
+def test_the_fifo_deduplication_window_survives_kill_9(kagami_process, tmp_path):
+    server = kagami_process(data_dir=tmp_path / "data")
+    sns, sqs = server.client("sns"), server.client("sqs")
+    topic = sns.create_topic(Name="dedup.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    url, _ = subscribe_queue(sns, sqs, topic, "dedup-out.fifo")
+    first = sns.publish(TopicArn=topic, Message="one", MessageGroupId="g", MessageDeduplicationId="d1")
+
+    server.kill9()
+    server.restart()
+    sns, sqs = server.client("sns"), server.client("sqs")
+
+    # Within 5 minutes the same id is a duplicate: the same answer, nothing delivered.
+    again = sns.publish(TopicArn=topic, Message="one again", MessageGroupId="g", MessageDeduplicationId="d1")
+    assert (again["MessageId"], again["SequenceNumber"]) == (first["MessageId"], first["SequenceNumber"])
+    # After the interval the id is new again.
+    server.advance_clock(301)
+    later = sns.publish(TopicArn=topic, Message="later", MessageGroupId="g", MessageDeduplicationId="d1")
+    assert later["MessageId"] != first["MessageId"]
+    assert int(later["SequenceNumber"]) > int(first["SequenceNumber"])
+    got = [json.loads(m["Body"])["Message"] for m in receive_all(sqs, url, 3)]
+    assert got == ["one", "later"]

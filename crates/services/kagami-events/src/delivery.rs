@@ -7,7 +7,7 @@
 
 use crate::generated::Target;
 use crate::put_events::MAX_BUS_HOPS;
-use crate::state::{BusRef, Events};
+use crate::state::{BusRef, Events, Rule};
 use crate::transform::{RuleRef, select, target_input};
 use bytes::Bytes;
 use kagami_core::{ServiceError, Value, clock};
@@ -23,11 +23,39 @@ const MAX_BACKOFF_SECS: i64 = 300;
 
 /// One event on its way to one target of one rule.
 pub(crate) struct Delivery {
+    /// Its record's key in the store (`pending.rs`).
+    pub key: String,
     pub rule_arn: String,
     pub rule_name: String,
     pub target: Target,
     pub event: Arc<Json>,
+    /// What the target receives, transformed once when the event matched.
+    pub input: String,
     pub hops: u8,
+    /// When the first attempt was made, for MaximumEventAgeInSeconds.
+    pub started: i64,
+    pub retries: i32,
+    pub next_attempt: i64,
+}
+
+impl Delivery {
+    pub(crate) fn new(rule: &Rule, target: &Target, event: &Arc<Json>, hops: u8) -> Delivery {
+        let rule_arn = rule.arn();
+        let input = target_input(target, event, &RuleRef { arn: &rule_arn, name: &rule.rec.name });
+        let now = clock::now_millis();
+        Delivery {
+            key: crate::pending::new_key(),
+            rule_arn,
+            rule_name: rule.rec.name.clone(),
+            target: target.clone(),
+            event: Arc::clone(event),
+            input,
+            hops,
+            started: now,
+            retries: 0,
+            next_attempt: now,
+        }
+    }
 }
 
 /// The parts of an ARN a delivery needs.
@@ -66,27 +94,28 @@ impl Events {
         }
     }
 
-    async fn deliver(self: Arc<Self>, d: Delivery) {
+    async fn deliver(self: Arc<Self>, mut d: Delivery) {
         let policy = d.target.retry_policy.clone().unwrap_or_default();
         let max_retries = policy.maximum_retry_attempts.unwrap_or(DEFAULT_RETRY_ATTEMPTS).max(0);
         let max_age_ms = i64::from(policy.maximum_event_age_in_seconds.unwrap_or(DEFAULT_MAX_EVENT_AGE_SECS)) * 1000;
-        let started = clock::now_millis();
-        let mut retries = 0;
         loop {
+            clock::sleep_until(d.next_attempt).await;
             let error = match self.deliver_once(&d).await {
-                Ok(()) => return,
+                Ok(()) => break,
                 Err(e) => e,
             };
             let now = clock::now_millis();
-            let backoff = (1i64 << retries.min(16)).min(MAX_BACKOFF_SECS) * 1000;
-            if retryable(&error) && retries < max_retries && now + backoff - started <= max_age_ms {
-                retries += 1;
-                clock::sleep_until(now + backoff).await;
+            let backoff = (1i64 << d.retries.clamp(0, 16)).min(MAX_BACKOFF_SECS) * 1000;
+            if retryable(&error) && d.retries < max_retries && now + backoff - d.started <= max_age_ms {
+                d.retries += 1;
+                d.next_attempt = now + backoff;
+                self.save_pending(&d).await;
                 continue;
             }
-            self.dead_letter(&d, &error, retries).await;
-            return;
+            self.dead_letter(&d, &error, d.retries).await;
+            break;
         }
+        self.forget_pending(&d).await;
     }
 
     async fn dead_letter(&self, d: &Delivery, error: &ServiceError, retries: i32) {
@@ -113,7 +142,7 @@ impl Events {
     async fn deliver_once(self: &Arc<Self>, d: &Delivery) -> Result<(), ServiceError> {
         let t = &d.target;
         let arn = arn_parts(&t.arn).ok_or_else(|| ServiceError::new("ValidationException", 400, format!("Parameter {} is not valid.", t.arn)))?;
-        let input = || target_input(t, &d.event, &RuleRef { arn: &d.rule_arn, name: &d.rule_name });
+        let input = || d.input.clone();
         let ctx = self.peers.system_context(arn.account, arn.region, "events");
         let event_id = d.event["id"].as_str().unwrap_or_default().to_string();
         match arn.service {
@@ -173,10 +202,10 @@ impl Events {
                     return Ok(());
                 }
                 let bus = BusRef { account: arn.account.to_string(), region: arn.region.to_string(), name: name.to_string() };
-                if self.route(&bus, (*d.event).clone(), d.hops + 1) {
-                    Ok(())
-                } else {
-                    Err(ServiceError::new("ResourceNotFoundException", 400, format!("Event bus {name} does not exist.")))
+                // The forwarded deliveries are on disk before this one counts as delivered.
+                match self.route(&bus, (*d.event).clone(), d.hops + 1) {
+                    Some(commit) => commit.wait().await.map_err(|e| ServiceError::internal(format!("storing forwarded events: {e}"))),
+                    None => Err(ServiceError::new("ResourceNotFoundException", 400, format!("Event bus {name} does not exist."))),
                 }
             }
             other => {

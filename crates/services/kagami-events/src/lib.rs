@@ -16,6 +16,7 @@ mod delivery;
 mod errors;
 mod json;
 mod pattern;
+mod pending;
 mod put_events;
 mod rules;
 mod schedule;
@@ -195,9 +196,10 @@ impl Service for EventsService {
 }
 
 /// Builds the EventBridge service, loading its buses and rules from a durable store and
-/// starting the task that fires scheduled rules.
+/// starting the task that fires scheduled rules and resuming unfinished deliveries.
 pub fn new_service(env: &ServiceEnv) -> Result<Arc<dyn Service>, StoreError> {
     let events = Arc::new(Events::new(env)?);
     scheduler::start(&events);
+    events.resume_pending();
     Ok(Arc::new(EventsService { provider: EventsProvider { events } }))
 }

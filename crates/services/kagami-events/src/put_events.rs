@@ -6,6 +6,7 @@ use crate::delivery::Delivery;
 use crate::errors::{constraint, validation};
 use crate::generated::*;
 use crate::state::{BusRef, Events};
+use kagami_core::store::Commit;
 use kagami_core::{RequestContext, ServiceError, Timestamp, clock, ids};
 use serde_json::{Value as Json, json};
 use std::sync::Arc;
@@ -16,6 +17,9 @@ const MAX_ENTRIES: usize = 10;
 const MAX_REQUEST_BYTES: usize = 256 * 1024;
 /// What the Time member counts for in the size of an entry.
 const TIME_BYTES: usize = 14;
+/// Sources reserved for AWS services.
+/// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html
+const AWS_SOURCE_PREFIX: &str = "aws.";
 /// A bus that is another bus's target may forward once more, no further: events never loop.
 pub(crate) const MAX_BUS_HOPS: u8 = 4;
 
@@ -33,6 +37,10 @@ fn entry_error(code: &str, message: String) -> PutEventsResultEntry {
 fn envelope(ctx: &RequestContext, e: &PutEventsRequestEntry, region: &str) -> Result<Json, PutEventsResultEntry> {
     let required = |member: &str| entry_error("InvalidArgument", format!("Parameter {member} is not valid. Reason: {member} is a required argument."));
     let source = e.source.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| required("Source"))?;
+    // Only AWS services emit events whose source starts with "aws.".
+    if source.starts_with(AWS_SOURCE_PREFIX) {
+        return Err(entry_error("NotAuthorizedForSourceException", "Not authorized for the source.".into()));
+    }
     let detail_type = e.detail_type.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| required("DetailType"))?;
     let detail_text = e.detail.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| required("Detail"))?;
     let detail: Json = match serde_json::from_str(detail_text) {
@@ -64,6 +72,7 @@ impl Events {
             return Err(validation("Total size of the entries in the request is over the limit.").into());
         }
         let mut results = Vec::with_capacity(input.entries.len());
+        let mut commits = Vec::new();
         let mut failed = 0;
         for e in &input.entries {
             let bus = BusRef::resolve(&ctx.account_id, &ctx.region, e.event_bus_name.as_deref());
@@ -71,8 +80,9 @@ impl Events {
                 let id = event["id"].as_str().unwrap_or_default().to_string();
                 // AWS accepts events for a bus that does not exist and drops them.
                 // https://github.com/aws/aws-cli/issues/9186
-                if !self.route(&bus, event, 0) {
-                    tracing::debug!(bus = %bus.name, "event for a bus that does not exist dropped");
+                match self.route(&bus, event, 0) {
+                    Some(commit) => commits.push(commit),
+                    None => tracing::debug!(bus = %bus.name, "event for a bus that does not exist dropped"),
                 }
                 PutEventsResultEntry { event_id: Some(id), error_code: None, error_message: None }
             });
@@ -81,11 +91,16 @@ impl Events {
             }
             results.push(result.unwrap_or_else(|e| e));
         }
+        // Nothing is acknowledged before the deliveries it started are durable.
+        for commit in commits {
+            commit.wait().await.map_err(|e| ServiceError::internal(format!("storing pending deliveries: {e}")))?;
+        }
         Ok(PutEventsResponse { failed_entry_count: Some(failed), entries: Some(results) })
     }
 
-    /// Hands `event` to the targets of the matching rules of `bus`; false when there is no such bus.
-    pub(crate) fn route(self: &Arc<Self>, bus: &BusRef, event: Json, hops: u8) -> bool {
+    /// Hands `event` to the targets of the matching rules of `bus`, submitting their
+    /// records first (awaiting the commit makes them durable); None when there is no such bus.
+    pub(crate) fn route(self: &Arc<Self>, bus: &BusRef, event: Json, hops: u8) -> Option<Commit> {
         let event = Arc::new(event);
         let deliveries = self.with_partition(&bus.account, &bus.region, |p| {
             let b = p.buses.get(&bus.name)?;
@@ -95,21 +110,15 @@ impl Events {
                     continue;
                 }
                 for target in &rule.targets {
-                    out.push(Delivery {
-                        rule_arn: rule.arn(),
-                        rule_name: rule.rec.name.clone(),
-                        target: target.clone(),
-                        event: Arc::clone(&event),
-                        hops,
-                    });
+                    out.push(Delivery::new(rule, target, &event, hops));
                 }
             }
             Some(out)
-        });
-        let Some(deliveries) = deliveries else { return false };
+        })?;
+        let commit = self.submit_pending(&deliveries);
         for d in deliveries {
             self.spawn_delivery(d);
         }
-        true
+        Some(commit)
     }
 }

@@ -62,13 +62,7 @@ impl Events {
                                 "detail": {},
                             }));
                             for target in &rule.targets {
-                                deliveries.push(Delivery {
-                                    rule_arn: rule.arn(),
-                                    rule_name: rule.rec.name.clone(),
-                                    target: target.clone(),
-                                    event: Arc::clone(&event),
-                                    hops: 0,
-                                });
+                                deliveries.push(Delivery::new(rule, target, &event, 0));
                             }
                             fired += 1;
                             at = schedule.next_after(rule.rec.created, at).unwrap_or(i64::MAX);
@@ -84,6 +78,9 @@ impl Events {
                 }
             }
         }
+        // Submitted, not awaited: nobody waits for a schedule's answer, and the records
+        // reach the disk before any of these deliveries' later changes.
+        drop(self.submit_pending(&deliveries));
         for d in deliveries {
             self.spawn_delivery(d);
         }

@@ -7,6 +7,7 @@
 use crate::arn::{parse, parse_queue};
 use crate::filter::Scope;
 use crate::message::Notification;
+use crate::outbox::HttpDelivery;
 use crate::retry::RetryPolicy;
 use crate::state::{Sns, Subscription};
 use base64::Engine;
@@ -23,11 +24,11 @@ use std::sync::Arc;
 const API_VERSION: &str = "2010-03-31";
 
 /// What one delivery attempt sends to an SQS queue.
-struct QueueMessage {
-    body: String,
-    attributes: Option<Value>,
-    group_id: Option<String>,
-    deduplication_id: Option<String>,
+pub(crate) struct QueueMessage {
+    pub body: String,
+    pub attributes: Option<Value>,
+    pub group_id: Option<String>,
+    pub deduplication_id: Option<String>,
 }
 
 fn matches(sub: &Subscription, n: &Notification) -> bool {
@@ -121,7 +122,7 @@ impl Sns {
                 }
                 "lambda" => self.invoke(n, sub).await,
                 "http" | "https" => {
-                    self.post_later(n, sub);
+                    self.post_later(n, sub).await;
                     Ok(())
                 }
                 other => {
@@ -184,11 +185,9 @@ impl Sns {
     /// A message that could not be delivered goes, as it would have been delivered, to
     /// the queue of the subscription's RedrivePolicy.
     async fn dead_letter(&self, n: &Notification, sub: &Subscription) {
-        let Some(policy) = sub.attributes.get("RedrivePolicy") else { return };
-        let target = serde_json::from_str::<Json>(policy)
-            .ok()
-            .and_then(|j| j.get("deadLetterTargetArn").and_then(Json::as_str).map(str::to_string));
-        let Some(target) = target else { return };
+        if redrive_target(sub).is_none() {
+            return;
+        }
         let m = match sub.protocol.as_str() {
             "sqs" => self.queue_message(n, sub),
             _ => QueueMessage {
@@ -198,42 +197,42 @@ impl Sns {
                 deduplication_id: n.deduplication_id.clone(),
             },
         };
+        self.send_dead_letter(sub, m).await;
+    }
+
+    pub(crate) async fn send_dead_letter(&self, sub: &Subscription, m: QueueMessage) {
+        let Some(target) = redrive_target(sub) else { return };
         let fifo_queue = target.ends_with(".fifo");
         if let Err(e) = self.send_to_queue(&target, m, fifo_queue).await {
             tracing::warn!(subscription = %sub.arn, dead_letter_queue = %target, error = %e.message, "SNS dead-letter delivery failed");
         }
     }
 
-    /// HTTP deliveries run on their own task, retried on the emulated clock as the delivery
-    /// policy says: a slow or failing endpoint must not hold the publish.
-    fn post_later(&self, n: &Notification, sub: &Subscription) {
+    /// HTTP deliveries run on their own task (`outbox.rs`), retried on the emulated clock
+    /// as the delivery policy says: a slow or failing endpoint must not hold the publish.
+    async fn post_later(&self, n: &Notification, sub: &Subscription) {
         let body = if sub.raw() { n.message_for(&sub.protocol).to_string() } else { Json::Object(self.envelope(n, sub)).to_string() };
         let headers = vec![
-            ("x-amz-sns-message-type", "Notification".to_string()),
-            ("x-amz-sns-message-id", n.message_id.clone()),
-            ("x-amz-sns-topic-arn", n.topic_arn.clone()),
-            ("x-amz-sns-subscription-arn", sub.arn.clone()),
+            ("x-amz-sns-message-type".to_string(), "Notification".to_string()),
+            ("x-amz-sns-message-id".to_string(), n.message_id.clone()),
+            ("x-amz-sns-topic-arn".to_string(), n.topic_arn.clone()),
+            ("x-amz-sns-subscription-arn".to_string(), sub.arn.clone()),
         ];
-        let Some(sns) = self.me.upgrade() else { return };
         let policy = RetryPolicy::resolve(sub.attributes.get("DeliveryPolicy").map(String::as_str), n.delivery_policy.as_deref());
-        let (n, sub) = (n.clone(), sub.clone());
-        tokio::spawn(async move {
-            let mut attempt = 0;
-            loop {
-                match crate::http::post(&sub.endpoint, &headers, sub.raw(), body.clone()).await {
-                    Ok(()) => return,
-                    Err(e) if attempt >= policy.retries => {
-                        tracing::warn!(subscription = %sub.arn, error = %e, "SNS HTTP delivery failed; no retries left");
-                        sns.dead_letter(&n, &sub).await;
-                        return;
-                    }
-                    Err(e) => tracing::info!(subscription = %sub.arn, error = %e, "SNS HTTP delivery failed; will retry"),
-                }
-                attempt += 1;
-                let delay = i64::from(policy.delay_before(attempt)) * 1000;
-                clock::sleep_until(clock::now_millis() + delay).await;
-            }
-        });
+        let dead_letter_body = if sub.raw() { Json::Object(self.envelope(n, sub)).to_string() } else { body.clone() };
+        let delivery = HttpDelivery {
+            key: crate::outbox::new_key(),
+            subscription: sub.clone(),
+            body,
+            headers,
+            policy,
+            attempt: 0,
+            next_attempt_at: clock::now_millis(),
+            dead_letter_body,
+            group_id: n.group_id.clone(),
+            deduplication_id: n.deduplication_id.clone(),
+        };
+        self.start_http(delivery).await;
     }
 
     /// Sends an HTTP(S) endpoint its SubscriptionConfirmation with the token.
@@ -276,6 +275,13 @@ impl Sns {
             }
         });
     }
+}
+
+/// The dead-letter queue of a subscription's RedrivePolicy.
+fn redrive_target(sub: &Subscription) -> Option<String> {
+    let policy = sub.attributes.get("RedrivePolicy")?;
+    let policy = serde_json::from_str::<Json>(policy).ok()?;
+    policy.get("deadLetterTargetArn").and_then(Json::as_str).map(str::to_string)
 }
 
 /// Message attributes as the envelope and the Lambda event carry them.

@@ -15,6 +15,7 @@ mod filter;
 mod http;
 mod internal;
 mod message;
+mod outbox;
 mod policy;
 mod publish;
 mod retry;
@@ -205,7 +206,10 @@ impl Service for SnsService {
     }
 }
 
-/// Builds the SNS service, loading topics and subscriptions from a durable store.
+/// Builds the SNS service, loading topics and subscriptions from a durable store and
+/// resuming the HTTP deliveries a previous process left unfinished.
 pub fn new_service(env: &ServiceEnv) -> Result<Arc<dyn Service>, StoreError> {
-    Ok(Arc::new(SnsService { provider: SnsProvider { sns: Sns::new(env)? } }))
+    let sns = Sns::new(env)?;
+    sns.resume_http_deliveries();
+    Ok(Arc::new(SnsService { provider: SnsProvider { sns } }))
 }

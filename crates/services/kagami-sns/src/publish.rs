@@ -1,12 +1,13 @@
 //! Publish and PublishBatch: checks, FIFO sequencing and deduplication, then delivery to
 //! every confirmed subscription whose filter policy matches.
 
-use crate::errors::invalid_parameter;
+use crate::errors::{invalid_parameter, store_failed};
 use crate::generated::*;
 use crate::message::{Checked, MAX_MESSAGE_BYTES, Notification, Request, check_attributes, check_for_topic, check_message, size_of};
 use crate::policy::authorize;
-use crate::state::{Deduplicated, Sns, Subscription};
+use crate::state::{DEDUPLICATION, Deduplicated, Sns, Subscription};
 use crate::topics::locate;
+use kagami_core::store::{Commit, StoreOp};
 use kagami_core::{RequestContext, ServiceError, clock, ids};
 use std::collections::HashSet;
 
@@ -27,9 +28,10 @@ pub(crate) struct Accepted {
 impl Sns {
     /// Assigns the message its id (and FIFO sequence number), unless it is a duplicate,
     /// and picks the confirmed subscriptions, all under the lock so FIFO order holds.
-    fn accept(&self, ctx: &RequestContext, topic_arn: &str, checked: Vec<(Checked, Request<'_>)>) -> Result<Vec<Accepted>, SnsError> {
+    /// The deduplication ids it records are durable once the returned commit is.
+    fn accept(&self, ctx: &RequestContext, topic_arn: &str, checked: Vec<(Checked, Request<'_>)>) -> Result<(Vec<Accepted>, Commit), SnsError> {
         let (account, region, name) = locate(ctx, topic_arn)?;
-        let (accepted, _) = self.with(account, region, |p| {
+        self.with(account, region, |p| {
             let subscriptions: Vec<Subscription> = {
                 let topic = p.topic(name)?;
                 authorize(ctx, topic, "Publish")?;
@@ -37,7 +39,15 @@ impl Sns {
             };
             let topic = p.topic_mut(name)?;
             let now = clock::now_millis();
-            topic.deduplication.retain(|_, d| d.expires_at > now);
+            let mut ops = Vec::new();
+            let topic_key = topic.key();
+            topic.deduplication.retain(|id, d| {
+                let live = d.expires_at > now;
+                if !live {
+                    ops.push(StoreOp::delete(DEDUPLICATION, format!("{topic_key}/{id}")));
+                }
+                live
+            });
             let mut out = Vec::with_capacity(checked.len());
             for (c, req) in checked {
                 let duplicate = c.deduplication_id.as_ref().and_then(|d| topic.deduplication.get(d)).cloned();
@@ -48,7 +58,13 @@ impl Sns {
                 let message_id = ids::uuid_v4();
                 let sequence_number = topic.fifo.then(|| topic.next_sequence_number());
                 if let (Some(d), Some(seq)) = (&c.deduplication_id, &sequence_number) {
-                    let entry = Deduplicated { message_id: message_id.clone(), sequence_number: seq.clone(), expires_at: now + DEDUPLICATION_INTERVAL_MS };
+                    let entry = Deduplicated {
+                        message_id: message_id.clone(),
+                        sequence_number: seq.clone(),
+                        expires_at: now + DEDUPLICATION_INTERVAL_MS,
+                        id: d.clone(),
+                    };
+                    ops.push(topic.put_deduplicated(&entry));
                     topic.deduplication.insert(d.clone(), entry);
                 }
                 let notification = Notification {
@@ -67,9 +83,8 @@ impl Sns {
                 };
                 out.push(Accepted { message_id, sequence_number, delivery: Some((notification, subscriptions.clone())) });
             }
-            Ok((out, Vec::new()))
-        })?;
-        Ok(accepted)
+            Ok((out, ops))
+        })
     }
 
     /// Whether the topic is FIFO and deduplicates by content, for the checks.
@@ -109,7 +124,8 @@ impl Sns {
         };
         let (fifo, cbd) = self.topic_kind(ctx, &arn)?;
         let checked = check_for_topic(&req, fifo, cbd)?;
-        let mut accepted = self.accept(ctx, &arn, vec![(checked, req)])?;
+        let (mut accepted, commit) = self.accept(ctx, &arn, vec![(checked, req)])?;
+        commit.wait().await.map_err(store_failed)?;
         let Some(a) = accepted.pop() else { return Err(ServiceError::internal("publish accepted nothing")) };
         if let Some((notification, subscriptions)) = a.delivery {
             self.deliver(&notification, &subscriptions).await;
@@ -167,7 +183,13 @@ impl Sns {
             checked.push((e.id.clone(), c, req));
         }
         let (batch_ids, pairs): (Vec<String>, Vec<_>) = checked.into_iter().map(|(id, c, r)| (id, (c, r))).unzip();
-        let accepted = if pairs.is_empty() { Vec::new() } else { self.accept(ctx, &input.topic_arn, pairs)? };
+        let accepted = if pairs.is_empty() {
+            Vec::new()
+        } else {
+            let (accepted, commit) = self.accept(ctx, &input.topic_arn, pairs)?;
+            commit.wait().await.map_err(store_failed)?;
+            accepted
+        };
         let mut successful = Vec::with_capacity(accepted.len());
         for (id, a) in batch_ids.into_iter().zip(accepted) {
             if let Some((notification, subscriptions)) = &a.delivery {

@@ -3,6 +3,7 @@
 //! AWS's default of 3 retries 20 seconds apart.
 //! <https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html>
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 /// AWS's default healthy retry policy for HTTP/S.
@@ -11,7 +12,7 @@ pub const DEFAULT_DELAY_SECONDS: u32 = 20;
 /// "numRetries": at most 100 in a delivery policy.
 pub const MAX_RETRIES: u32 = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetryPolicy {
     pub retries: u32,
     /// Retries made at once before the delayed ones.

@@ -15,13 +15,19 @@ use std::sync::{Arc, Weak};
 
 pub const TOPICS: &str = "sns/topics";
 pub const SUBSCRIPTIONS: &str = "sns/subscriptions";
+/// FIFO deduplication ids within their interval, keyed `account/region/topic/<id>`, so
+/// that a duplicate sent across a restart is still recognised.
+pub const DEDUPLICATION: &str = "sns/deduplication";
 
 /// A FIFO publish within the deduplication interval: what a duplicate answers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Deduplicated {
     pub message_id: String,
     pub sequence_number: String,
     pub expires_at: i64,
+    /// The id itself (the record's key ends with it).
+    #[serde(default)]
+    pub id: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,6 +55,11 @@ pub struct Topic {
 impl Topic {
     pub fn key(&self) -> String {
         format!("{}/{}/{}", self.account, self.region, self.name)
+    }
+
+    /// The record of a deduplication id seen on this topic.
+    pub fn put_deduplicated(&self, d: &Deduplicated) -> StoreOp {
+        StoreOp::put_json(DEDUPLICATION, format!("{}/{}", self.key(), d.id), d)
     }
 
     pub fn content_based_deduplication(&self) -> bool {
@@ -139,7 +150,7 @@ impl Partition {
 }
 
 pub struct Sns {
-    store: Store,
+    pub store: Store,
     pub peers: Peers,
     /// For tasks that outlive a request (HTTP deliveries) and need the service.
     pub me: Weak<Sns>,
@@ -152,6 +163,15 @@ impl Sns {
         for (_, topic) in env.store.scan_json::<Topic>(TOPICS)? {
             let p = partitions.entry((topic.account.clone(), topic.region.clone())).or_default();
             p.topics.insert(topic.name.clone(), topic);
+        }
+        for (key, d) in env.store.scan_json::<Deduplicated>(DEDUPLICATION)? {
+            // account/region/topic/id: names cannot contain '/', ids can.
+            let mut parts = key.splitn(4, '/');
+            let (Some(account), Some(region), Some(name)) = (parts.next(), parts.next(), parts.next()) else { continue };
+            let topic = partitions.get_mut(&(account.to_string(), region.to_string())).and_then(|p| p.topics.get_mut(name));
+            if let Some(topic) = topic {
+                topic.deduplication.insert(d.id.clone(), d);
+            }
         }
         for (_, mut sub) in env.store.scan_json::<Subscription>(SUBSCRIPTIONS)? {
             let Some((region, account, _)) = crate::arn::parse_topic(&sub.topic_arn) else { continue };
@@ -170,7 +190,7 @@ impl Sns {
 
     pub fn reset(&self) {
         self.partitions.lock().clear();
-        let ops = [TOPICS, SUBSCRIPTIONS].iter().map(|t| StoreOp::delete_prefix(t, "")).collect();
+        let ops = [TOPICS, SUBSCRIPTIONS, DEDUPLICATION, crate::outbox::OUTBOX].iter().map(|t| StoreOp::delete_prefix(t, "")).collect();
         drop(self.store.submit(ops));
     }
 
@@ -232,5 +252,9 @@ pub fn delete_subscription(sub: &Subscription) -> StoreOp {
 
 /// A topic's record and those of all its subscriptions.
 pub fn delete_topic(topic: &Topic) -> Vec<StoreOp> {
-    vec![StoreOp::delete(TOPICS, topic.key()), StoreOp::delete_prefix(SUBSCRIPTIONS, format!("{}/", topic.key()))]
+    vec![
+        StoreOp::delete(TOPICS, topic.key()),
+        StoreOp::delete_prefix(SUBSCRIPTIONS, format!("{}/", topic.key())),
+        StoreOp::delete_prefix(DEDUPLICATION, format!("{}/", topic.key())),
+    ]
 }
