@@ -196,6 +196,9 @@ def test_truncated_aws_chunked_upload_is_refused(http, aws_client, bucket):
 def test_ephemeral_bodies_live_in_a_temp_dir_that_reset_empties_and_exit_removes(kagami_process):
     server = kagami_process()
     bodies = Path(tempfile.gettempdir()) / f"kagami-s3-{server.pid}"
+    s3 = server.client("s3")
+    # An ephemeral server builds S3, and its body directories, on the first S3 request.
+    s3.create_bucket(Bucket="ephemeral-bucket")
     # Small bodies go to the RAM file system where there is one (docs/architecture.md).
     small = Path("/dev/shm") / f"kagami-s3-{server.pid}"
     roots = [bodies, small] if small.exists() else [bodies]
@@ -203,8 +206,6 @@ def test_ephemeral_bodies_live_in_a_temp_dir_that_reset_empties_and_exit_removes
     def stored():
         return sorted(p.read_bytes() for r in roots for p in (r / "objects").iterdir())
 
-    s3 = server.client("s3")
-    s3.create_bucket(Bucket="ephemeral-bucket")
     s3.put_object(Bucket="ephemeral-bucket", Key="k", Body=b"in a file")
     large = b"L" * (64 * 1024 + 1)
     s3.put_object(Bucket="ephemeral-bucket", Key="large", Body=large)

@@ -5,12 +5,14 @@
 //! scales with the number of AWS services: their models inflate on first use.
 
 mod config;
+mod lazy;
 
 use clap::Parser;
 use config::{Cli, Config};
 use kagami_core::identity::Identities;
 use kagami_core::{Service, ServiceEnv, Store, StoreError};
 use kagami_gateway::{Gateway, GatewayConfig};
+use lazy::{Group, LazyService};
 use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
 use std::process::ExitCode;
@@ -158,9 +160,35 @@ async fn run(config: Config) -> Result<(), StartError> {
 }
 
 /// Every service kagami provides. A service missing here is still recognised by the
-/// gateway and answers NotImplemented.
+/// gateway and answers NotImplemented. An ephemeral server builds each one on its first
+/// request ([`lazy`]); a durable one builds them all now, so stored work resumes.
 fn build_services(env: &ServiceEnv) -> Result<Vec<Arc<dyn Service>>, StoreError> {
-    // DynamoDB Streams reads DynamoDB's state: one crate builds both.
+    if env.store.is_durable() {
+        return build_all(env);
+    }
+    let single = |name, implemented, build: fn(&ServiceEnv) -> Result<Arc<dyn Service>, StoreError>| {
+        LazyService::shared(name, implemented, &Group::shared(env, move |env| Ok(vec![build(env)?])), 0)
+    };
+    // DynamoDB Streams reads DynamoDB's state: one constructor builds both.
+    let dynamodb = Group::shared(env, |env| {
+        let built = kagami_dynamodb::new_services(env)?;
+        Ok(vec![built.dynamodb, built.streams])
+    });
+    Ok(vec![
+        LazyService::shared("dynamodb", kagami_dynamodb::IMPLEMENTED, &dynamodb, 0),
+        LazyService::shared("dynamodbstreams", kagami_dynamodb::STREAMS_IMPLEMENTED, &dynamodb, 1),
+        single("events", kagami_events::IMPLEMENTED, kagami_events::new_service),
+        single("kinesis", kagami_kinesis::IMPLEMENTED, kagami_kinesis::new_service),
+        single("lambda", kagami_lambda::IMPLEMENTED, kagami_lambda::new_service),
+        single("logs", kagami_logs::IMPLEMENTED, kagami_logs::new_service),
+        single("s3", kagami_s3::IMPLEMENTED.as_slice(), kagami_s3::new_service),
+        single("sns", kagami_sns::IMPLEMENTED, kagami_sns::new_service),
+        single("sqs", kagami_sqs::IMPLEMENTED, kagami_sqs::new_service),
+        single("sts", kagami_sts::IMPLEMENTED, kagami_sts::new_service),
+    ])
+}
+
+fn build_all(env: &ServiceEnv) -> Result<Vec<Arc<dyn Service>>, StoreError> {
     let dynamodb = kagami_dynamodb::new_services(env)?;
     Ok(vec![
         dynamodb.dynamodb,

@@ -115,6 +115,9 @@ use kagami_core::{BoxFuture, RequestContext, Service, ServiceEnv, ServiceError, 
 use kagami_protocol::shapes::ShapeError;
 use std::sync::Arc;
 
+/// DynamoDB Streams' operations, which this crate serves too.
+pub use streams::api::IMPLEMENTED as STREAMS_IMPLEMENTED;
+
 /// The operations that behave as AWS documents; every other answers NotImplemented.
 pub const IMPLEMENTED: &[&str] = &[
     "BatchExecuteStatement",
