@@ -58,6 +58,8 @@ def test_function_active_waiter_succeeds_at_once(lam, unique_name):
     name = unique_name("fn")
     create_python(lam, name, SOURCE)
     lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 2})
+    config = lam.get_function_configuration(FunctionName=name)
+    assert (config["State"], config["LastUpdateStatus"]) == ("Active", "Successful")
 
 
 def test_get_function_code_location_serves_the_package(lam, unique_name):

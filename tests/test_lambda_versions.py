@@ -194,6 +194,8 @@ def test_waiters_work_for_versions(lam, fn):
     lam.get_waiter("function_active_v2").wait(FunctionName=fn, WaiterConfig=fast)
     lam.get_waiter("function_updated_v2").wait(FunctionName=fn, WaiterConfig=fast)
     lam.get_waiter("published_version_active").wait(FunctionName=fn, Qualifier=v["Version"], WaiterConfig=fast)
+    published = lam.get_function_configuration(FunctionName=fn, Qualifier=v["Version"])
+    assert (published["Version"], published["State"]) == (v["Version"], "Active")
 
 
 # --------------------------------------------------------------------------- list and delete

@@ -22,6 +22,25 @@ impl ShapeError {
         }
     }
 
+    /// The constraint AWS's JSON front ends report for this error, naming the member as
+    /// they do (first letter lowered): "Value null at 'streamName' failed to satisfy
+    /// constraint: Member must not be null".
+    pub fn constraint_violation(&self) -> String {
+        match self {
+            ShapeError::Missing { member } => {
+                format!("Value null at '{}' failed to satisfy constraint: Member must not be null", lower_first(member))
+            }
+            ShapeError::Invalid { member, detail } => {
+                format!("Value at '{}' failed to satisfy constraint: {detail}", lower_first(member))
+            }
+        }
+    }
+
+    /// [`Self::constraint_violation`] as a whole ValidationException message.
+    pub fn validation_message(&self) -> String {
+        format!("1 validation error detected: {}", self.constraint_violation())
+    }
+
     fn within(self, parent: &str) -> ShapeError {
         match self {
             ShapeError::Missing { member } => ShapeError::Missing { member: format!("{parent}.{member}") },
@@ -31,6 +50,13 @@ impl ShapeError {
             }
         }
     }
+}
+
+/// `RoleSessionName` -> `roleSessionName`: how AWS names a member in validation messages
+/// (only the first letter is lowered).
+pub fn lower_first(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map(|c| c.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default()
 }
 
 /// Takes the value by ownership so strings and blobs (message bodies) move into the

@@ -199,22 +199,11 @@ impl KinesisApi for KinesisProvider {
 
     /// Kinesis reports malformed input as ValidationException, naming the member in camel case.
     fn input_error(&self, _operation: &str, error: ShapeError) -> ServiceError {
-        let message = match error {
-            ShapeError::Missing { member } => {
-                format!("1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null", lower_first(&member))
-            }
-            ShapeError::Invalid { member, detail } => {
-                format!("1 validation error detected: Value at '{}' failed to satisfy constraint: {detail}", lower_first(&member))
-            }
-        };
+        let message = error.validation_message();
         KinesisError::ValidationException(message).into()
     }
 }
 
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default()
-}
 
 /// The Kinesis service as the gateway sees it.
 pub struct KinesisService {

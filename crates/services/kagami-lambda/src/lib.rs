@@ -583,21 +583,10 @@ impl LambdaApi for LambdaProvider {
 
     /// Lambda's front end reports malformed input as ValidationException.
     fn input_error(&self, _operation: &str, error: ShapeError) -> ServiceError {
-        match error {
-            ShapeError::Missing { member } => {
-                errors::validation(&format!("Value null at '{}' failed to satisfy constraint: Member must not be null", lower_first(&member)))
-            }
-            ShapeError::Invalid { member, detail } => {
-                errors::validation(&format!("Value at '{}' failed to satisfy constraint: {detail}", lower_first(&member)))
-            }
-        }
+        errors::validation(&error.constraint_violation())
     }
 }
 
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default()
-}
 
 /// The Lambda service as the gateway sees it.
 pub struct LambdaService {

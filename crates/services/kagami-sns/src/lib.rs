@@ -164,20 +164,14 @@ impl SnsApi for SnsProvider {
 
     /// SNS words a missing or malformed member as a validation error naming it.
     fn input_error(&self, _operation: &str, error: ShapeError) -> ServiceError {
-        let message = match error {
-            ShapeError::Missing { member } => {
-                format!("1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null", lower_first(&member))
-            }
+        let message = match &error {
+            ShapeError::Missing { .. } => error.validation_message(),
             ShapeError::Invalid { member, detail } => format!("Invalid parameter: {member} Reason: {detail}"),
         };
         ServiceError::new("ValidationError", 400, message)
     }
 }
 
-fn lower_first(s: &str) -> String {
-    let mut chars = s.chars();
-    chars.next().map(|c| c.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default()
-}
 
 struct SnsService {
     provider: SnsProvider,

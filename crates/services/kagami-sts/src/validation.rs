@@ -196,12 +196,7 @@ pub(crate) fn member_path(path: &str) -> String {
         .join(".")
 }
 
-/// `RoleSessionName` -> `roleSessionName`, `SAMLAssertion` -> `sAMLAssertion` (AWS
-/// lowers only the first letter).
-pub(crate) fn lower_first(name: &str) -> String {
-    let mut chars = name.chars();
-    chars.next().map(|c| c.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default()
-}
+pub(crate) use kagami_protocol::shapes::lower_first;
 
 #[cfg(test)]
 mod tests {
