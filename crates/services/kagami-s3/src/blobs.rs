@@ -3,13 +3,18 @@
 //! at most a temporary file, which the next start sweeps away.
 //!
 //! Durable mode keeps them under `<data-dir>/s3/`; ephemeral mode under
-//! `<temp>/kagami-s3-<pid>`, removed when the service is dropped or reset. Ephemeral
-//! small bodies go to a RAM file system (`/dev/shm/kagami-s3-<pid>`) while it has room
-//! ([`Small`]): creating a file on a disk file system can cost a millisecond of
-//! kernel time, ten times a whole small PUT. They are written straight under
-//! `objects/` with a fresh name (nothing survives a crash there, so no rename is
-//! needed to make them whole).
+//! `<temp>/kagami-s3-<pid>`, removed when the service is dropped or reset.
+//!
+//! Ephemeral small bodies are kept where a file costs less. First in the process's
+//! memory while [`HELD_BUDGET`] allows ([`Held`]): creating, and later unlinking, even
+//! a file on a RAM file system costs a fifth of a whole small PUT's CPU. Then on a RAM
+//! file system (`/dev/shm/kagami-s3-<pid>`) while it has room ([`Small`]): creating a
+//! file on a disk file system can cost a millisecond of kernel time, ten times a whole
+//! small PUT. They are written straight under `objects/` with a fresh name (nothing
+//! survives a crash there, so no rename is needed to make them whole). Only then on
+//! disk, so the bodies held in memory stay bounded.
 
+use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -35,11 +40,60 @@ pub const SMALL_BODY_MAX: u64 = 64 * 1024;
 /// space at startup, and never more than this.
 const SMALL_BUDGET_MAX: u64 = 256 * 1024 * 1024;
 
+/// Bytes of small ephemeral bodies held in the process's memory at most.
+pub const HELD_BUDGET: u64 = 64 * 1024 * 1024;
+
 pub struct Blobs {
     root: PathBuf,
     /// Ephemeral roots are removed on drop.
     ephemeral: bool,
+    held: Option<Held>,
     small: Option<Small>,
+}
+
+/// Where a body's bytes are: a file (a received body's temporary file, a kept body's
+/// object file), or memory.
+pub enum BodySource {
+    File(PathBuf),
+    Memory(Bytes),
+}
+
+impl BodySource {
+    /// Removes what a body that will not be kept left behind.
+    pub async fn discard(&self) {
+        if let BodySource::File(path) = self {
+            let _ = tokio::fs::remove_file(path).await;
+        }
+    }
+
+    /// The body opened for reading from its start.
+    pub fn open(&self) -> io::Result<Opened> {
+        Ok(match self {
+            BodySource::File(path) => Opened::File(std::fs::File::open(path)?),
+            BodySource::Memory(bytes) => Opened::Memory(bytes.clone()),
+        })
+    }
+}
+
+/// A kept body opened for reading: a file, or the bytes held in memory. Holding either
+/// keeps the body readable after its object is overwritten or deleted.
+pub enum Opened {
+    File(std::fs::File),
+    Memory(Bytes),
+}
+
+/// The small ephemeral bodies held in memory, by object file id.
+#[derive(Default)]
+struct Held {
+    bodies: Mutex<HeldBodies>,
+}
+
+#[derive(Default)]
+struct HeldBodies {
+    /// Ids are random already: a fast hash does not weaken the map.
+    map: HashMap<String, Bytes, foldhash::fast::RandomState>,
+    /// Bytes of the bodies in `map`.
+    used: u64,
 }
 
 /// The ephemeral small bodies kept on the RAM file system, by object file id, with
@@ -83,6 +137,7 @@ impl Blobs {
         let blobs = Blobs {
             root,
             ephemeral,
+            held: ephemeral.then(Held::default),
             small,
         };
         blobs.create_dirs()?;
@@ -100,6 +155,49 @@ impl Blobs {
         }
         std::fs::create_dir_all(self.root.join(TMP))?;
         std::fs::create_dir_all(self.root.join(OBJECTS))
+    }
+
+    /// Whether a body of `size` bytes (its Content-Length) is to be received into
+    /// memory and held there.
+    pub fn holds(&self, size: Option<u64>) -> bool {
+        match (&self.held, size) {
+            (Some(held), Some(n)) => n <= SMALL_BODY_MAX && held.bodies.lock().used + n <= HELD_BUDGET,
+            _ => false,
+        }
+    }
+
+    /// Where the kept body `id` is, without opening it.
+    pub fn locate(&self, id: &str) -> BodySource {
+        if let Some(held) = &self.held
+            && let Some(bytes) = held.bodies.lock().map.get(id)
+        {
+            return BodySource::Memory(bytes.clone());
+        }
+        BodySource::File(self.object_path(id))
+    }
+
+    /// The kept body `id`, opened for reading.
+    pub fn open_body(&self, id: &str) -> io::Result<Opened> {
+        if let Some(held) = &self.held
+            && let Some(bytes) = held.bodies.lock().map.get(id)
+        {
+            return Ok(Opened::Memory(bytes.clone()));
+        }
+        std::fs::File::open(self.object_path(id)).map(Opened::File)
+    }
+
+    /// Keeps `bytes` in memory as the body `id`.
+    fn hold(&self, bytes: &Bytes, id: &str) -> io::Result<()> {
+        let held = self
+            .held
+            .as_ref()
+            .ok_or_else(|| io::Error::other("a body held in memory in durable mode"))?;
+        let mut bodies = held.bodies.lock();
+        bodies.used += bytes.len() as u64;
+        if let Some(old) = bodies.map.insert(id.to_string(), bytes.clone()) {
+            bodies.used = bodies.used.saturating_sub(old.len() as u64);
+        }
+        Ok(())
     }
 
     /// A new temporary path for a body being received.
@@ -132,9 +230,17 @@ impl Blobs {
         self.root.join(OBJECTS).join(id)
     }
 
-    /// Keeps the received body at `temp` (`size` bytes) as a new object file; returns
-    /// its id. A small body written in place by [`Blobs::temp_path_for`] keeps its name.
-    pub async fn commit_received(&self, temp: &Path, size: u64) -> io::Result<String> {
+    /// Keeps the received body `staged` (`size` bytes) as a new object file; returns its
+    /// id. A small body written in place by [`Blobs::temp_path_for`] keeps its name.
+    pub async fn commit_received(&self, staged: &BodySource, size: u64) -> io::Result<String> {
+        let temp = match staged {
+            BodySource::File(path) => path,
+            BodySource::Memory(bytes) => {
+                let id = kagami_core::ids::uuid_v4();
+                self.hold(bytes, &id)?;
+                return Ok(id);
+            }
+        };
         if let Some(small) = &self.small
             && let Some(name) = temp
                 .to_str()
@@ -149,12 +255,20 @@ impl Blobs {
             return Ok(id);
         }
         let id = kagami_core::ids::uuid_v4();
-        self.commit(temp, &id).await?;
+        self.commit_file(temp, &id).await?;
         Ok(id)
     }
 
-    /// Moves a complete, fsynced temporary file to its object path, durably.
-    pub async fn commit(&self, temp: &Path, id: &str) -> io::Result<()> {
+    /// Keeps a staged body as the object file `id`: bytes in memory as they are, a
+    /// complete, fsynced temporary file moved to its object path, durably.
+    pub async fn commit(&self, staged: &BodySource, id: &str) -> io::Result<()> {
+        match staged {
+            BodySource::Memory(bytes) => self.hold(bytes, id),
+            BodySource::File(temp) => self.commit_file(temp, id).await,
+        }
+    }
+
+    async fn commit_file(&self, temp: &Path, id: &str) -> io::Result<()> {
         if let Some(small) = &self.small
             && temp.starts_with(&small.root)
         {
@@ -183,6 +297,13 @@ impl Blobs {
     }
 
     pub fn remove(&self, id: &str) {
+        if let Some(held) = &self.held {
+            let mut bodies = held.bodies.lock();
+            if let Some(old) = bodies.map.remove(id) {
+                bodies.used = bodies.used.saturating_sub(old.len() as u64);
+                return;
+            }
+        }
         let path = self.object_path(id);
         if let Some(small) = &self.small {
             let mut files = small.files.lock();
@@ -210,6 +331,9 @@ impl Blobs {
 
     /// Forgets every body (reset).
     pub fn clear(&self) {
+        if let Some(held) = &self.held {
+            *held.bodies.lock() = HeldBodies::default();
+        }
         if let Some(small) = &self.small {
             *small.files.lock() = SmallFiles::default();
             let _ = std::fs::remove_dir_all(small.root.join(OBJECTS));
@@ -334,7 +458,7 @@ mod tests {
         );
         assert!(blobs.temp_path_for(None).starts_with(&blobs.root));
         std::fs::write(&temp, b"hello").unwrap();
-        blobs.commit(&temp, "id-1").await.unwrap();
+        blobs.commit(&BodySource::File(temp), "id-1").await.unwrap();
         let stored = blobs.object_path("id-1");
         assert!(stored.starts_with(&small.root));
         assert_eq!(std::fs::read(&stored).unwrap(), b"hello");
@@ -347,15 +471,67 @@ mod tests {
         // Received in place: kept under its own name, without a rename.
         let temp = blobs.temp_path_for(Some(3));
         std::fs::write(&temp, b"abc").unwrap();
-        let id = blobs.commit_received(&temp, 3).await.unwrap();
+        let id = blobs.commit_received(&BodySource::File(temp.clone()), 3).await.unwrap();
         assert_eq!(blobs.object_path(&id), temp);
         assert_eq!(std::fs::read(blobs.object_path(&id)).unwrap(), b"abc");
         assert_eq!(small.files.lock().used, 3);
         // A large body is renamed to a new id.
         let large = blobs.temp_path_for(None);
         std::fs::write(&large, b"large").unwrap();
-        let id = blobs.commit_received(&large, 5).await.unwrap();
+        let id = blobs.commit_received(&BodySource::File(large.clone()), 5).await.unwrap();
         assert!(!large.exists());
         assert_eq!(std::fs::read(blobs.object_path(&id)).unwrap(), b"large");
+    }
+
+    #[tokio::test]
+    async fn small_ephemeral_bodies_are_held_in_memory_up_to_the_budget() {
+        let blobs = Blobs::open(None).unwrap();
+        assert!(blobs.holds(Some(0)));
+        assert!(blobs.holds(Some(SMALL_BODY_MAX)));
+        assert!(!blobs.holds(Some(SMALL_BODY_MAX + 1)));
+        assert!(!blobs.holds(None), "a body of unknown length streams to a file");
+
+        let id = blobs
+            .commit_received(&BodySource::Memory(Bytes::from_static(b"held")), 4)
+            .await
+            .unwrap();
+        let Ok(Opened::Memory(bytes)) = blobs.open_body(&id) else {
+            panic!("a held body opens from memory");
+        };
+        assert_eq!(&bytes[..], b"held");
+        blobs.remove(&id);
+        assert_eq!(
+            blobs.open_body(&id).err().map(|e| e.kind()),
+            Some(io::ErrorKind::NotFound)
+        );
+
+        // Bodies sharing one buffer still count whole against the budget.
+        let body = Bytes::from(vec![7u8; SMALL_BODY_MAX as usize]);
+        let fits = HELD_BUDGET / SMALL_BODY_MAX;
+        for i in 0..fits {
+            assert!(blobs.holds(Some(SMALL_BODY_MAX)));
+            blobs
+                .commit(&BodySource::Memory(body.clone()), &format!("part-{i}"))
+                .await
+                .unwrap();
+        }
+        assert!(!blobs.holds(Some(1)), "the budget is spent");
+        blobs.remove("part-0");
+        assert!(blobs.holds(Some(SMALL_BODY_MAX)));
+        blobs.clear();
+        assert!(matches!(blobs.open_body("part-1"), Err(_)));
+    }
+
+    #[test]
+    fn durable_bodies_are_never_held_in_memory() {
+        let dir = std::env::temp_dir().join(format!("kagami-s3-held-{}", kagami_core::ids::uuid_v4()));
+        let blobs = Blobs {
+            root: dir.clone(),
+            ephemeral: false,
+            held: None,
+            small: None,
+        };
+        assert!(!blobs.holds(Some(1)));
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

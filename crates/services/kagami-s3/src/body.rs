@@ -1,6 +1,7 @@
 //! Object bodies on the wire: receiving one into a file (aws-chunked decoded, hashed,
 //! fsynced) and sending a file's bytes back as a stream.
 
+use crate::blobs::Opened;
 use crate::checksums::{Algorithm, Hasher};
 use crate::chunked::AwsChunkedDecoder;
 use crate::errors::*;
@@ -20,9 +21,13 @@ pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 const READ_CHUNK: u64 = 256 * 1024;
 /// Write buffer between the connection and the body file.
 const WRITE_BUFFER: usize = 256 * 1024;
-/// Pieces of a body in flight between the connection and the writer: enough to keep
-/// both busy, few enough to bound memory per upload (pieces are at most a few hundred KiB).
-const WRITE_QUEUE: usize = 16;
+/// Bytes of decoded pieces gathered before they go to the hasher and the writer: each
+/// hand-over may wake a thread, which on a virtual machine costs more than hashing
+/// tens of KiB, so they go in batches.
+const BATCH_BYTES: usize = 1024 * 1024;
+/// Batches in flight to each of the hasher and the writer: enough to keep both busy,
+/// few enough to bound memory per upload (a few MiB).
+const BATCH_QUEUE: usize = 4;
 /// Bodies up to this size are received on the request's task and written in one call
 /// when nothing needs an fsync, and read back in one call: handing a small body to a
 /// blocking worker costs more CPU than the write or read itself.
@@ -90,16 +95,29 @@ pub async fn receive_hashing(
     if !crate::blobs::durable_writes() && body.content_length().is_some_and(|n| n <= INLINE_BODY) {
         return receive_inline(body, chunked, temp, max, algorithms).await;
     }
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(WRITE_QUEUE);
-    let worker = spawn_writer(temp.to_path_buf(), algorithms.to_vec(), rx);
-    let streamed = stream_into(&mut body, chunked, max, &mut Sink::Writer(&tx)).await;
-    drop(tx);
-    let written = worker
-        .await
-        .map_err(|e| io_error("writing the object body", &std::io::Error::other(e)))?;
+    let (md5_tx, md5_rx) = tokio::sync::mpsc::channel::<Batch>(BATCH_QUEUE);
+    let (write_tx, write_rx) = tokio::sync::mpsc::channel::<Batch>(BATCH_QUEUE);
+    let md5_worker = spawn_md5(md5_rx);
+    let writer = spawn_writer(temp.to_path_buf(), algorithms.to_vec(), write_rx);
+    let mut sink = Sink::Workers {
+        md5: &md5_tx,
+        writer: &write_tx,
+        batch: Vec::new(),
+        batch_bytes: 0,
+    };
+    let streamed = stream_into(&mut body, chunked, max, &mut sink).await;
+    if streamed.is_ok() {
+        // A worker that stopped did so on an error of its own, reported below.
+        sink.flush().await;
+    }
+    drop(sink);
+    drop((md5_tx, write_tx));
+    let joined = |e: tokio::task::JoinError| io_error("writing the object body", &std::io::Error::other(e));
+    let written = writer.await.map_err(joined)?;
+    let md5 = md5_worker.await.map_err(joined)?;
     // A body the client broke off is its error, whatever the disk said after.
     let (size, trailers) = streamed?;
-    let (md5, checksums) = written.map_err(|e| io_error("writing the object body", &e))?;
+    let checksums = written.map_err(|e| io_error("writing the object body", &e))?;
     Ok(Received {
         md5,
         size,
@@ -111,12 +129,24 @@ pub async fn receive_hashing(
 /// `receive_hashing` of a small body that needs no fsync: hashed as it arrives and
 /// written at the end, all on the request's task.
 async fn receive_inline(
-    mut body: ByteStream,
+    body: ByteStream,
     chunked: Option<bool>,
     temp: &Path,
     max: u64,
     algorithms: &[Algorithm],
 ) -> Result<Received, ServiceError> {
+    let (received, data) = receive_in_memory(body, chunked, max, algorithms).await?;
+    std::fs::write(temp, &data).map_err(|e| io_error("writing the object body", &e))?;
+    Ok(received)
+}
+
+/// `receive_hashing` into memory, for a small body: its digests and its bytes.
+pub async fn receive_in_memory(
+    mut body: ByteStream,
+    chunked: Option<bool>,
+    max: u64,
+    algorithms: &[Algorithm],
+) -> Result<(Received, Bytes), ServiceError> {
     let capacity = body
         .content_length()
         .and_then(|n| usize::try_from(n).ok())
@@ -128,8 +158,7 @@ async fn receive_inline(
     };
     let (size, trailers) =
         stream_into(&mut body, chunked, max, &mut Sink::Inline(&mut inline)).await?;
-    std::fs::write(temp, &inline.data).map_err(|e| io_error("writing the object body", &e))?;
-    Ok(Received {
+    let received = Received {
         md5: inline.md5.finalize().into(),
         size,
         trailers,
@@ -138,7 +167,8 @@ async fn receive_inline(
             .into_iter()
             .map(|h| (h.algorithm(), h.finalize()))
             .collect(),
-    })
+    };
+    Ok((received, Bytes::from(inline.data)))
 }
 
 /// A small body being received in memory: its digests and bytes so far.
@@ -148,18 +178,37 @@ struct Inline {
     data: Vec<u8>,
 }
 
+/// Pieces of a body handed to the hasher and the writer together.
+type Batch = std::sync::Arc<Vec<Bytes>>;
+
 /// Where `stream_into` puts the decoded pieces of a body.
 enum Sink<'a> {
-    /// The blocking writer of `spawn_writer`.
-    Writer(&'a tokio::sync::mpsc::Sender<Bytes>),
+    /// The blocking MD5 hasher of `spawn_md5` and writer of `spawn_writer`, which work
+    /// on the same batches side by side: MD5 alone runs at about the speed of the
+    /// connection, so it gets a core of its own.
+    Workers {
+        md5: &'a tokio::sync::mpsc::Sender<Batch>,
+        writer: &'a tokio::sync::mpsc::Sender<Batch>,
+        batch: Vec<Bytes>,
+        batch_bytes: usize,
+    },
     Inline(&'a mut Inline),
 }
 
 impl Sink<'_> {
-    /// Takes a piece; false once the writer has stopped (on a disk error).
+    /// Takes a piece; false once a worker has stopped (on a disk error).
     async fn push(&mut self, piece: Bytes) -> bool {
         match self {
-            Sink::Writer(tx) => tx.send(piece).await.is_ok(),
+            Sink::Workers {
+                batch, batch_bytes, ..
+            } => {
+                *batch_bytes += piece.len();
+                batch.push(piece);
+                if *batch_bytes < BATCH_BYTES {
+                    return true;
+                }
+                self.flush().await
+            }
             Sink::Inline(inline) => {
                 inline.md5.update(&piece);
                 for h in &mut inline.hashers {
@@ -169,6 +218,25 @@ impl Sink<'_> {
                 true
             }
         }
+    }
+
+    /// Hands over the pieces gathered so far; false once a worker has stopped.
+    async fn flush(&mut self) -> bool {
+        let Sink::Workers {
+            md5,
+            writer,
+            batch,
+            batch_bytes,
+        } = self
+        else {
+            return true;
+        };
+        if batch.is_empty() {
+            return true;
+        }
+        *batch_bytes = 0;
+        let full: Batch = std::sync::Arc::new(std::mem::take(batch));
+        md5.send(full.clone()).await.is_ok() && writer.send(full).await.is_ok()
     }
 }
 
@@ -219,48 +287,62 @@ async fn stream_into(
     Ok((size, trailers))
 }
 
-type Digests = ([u8; 16], Vec<(Algorithm, Vec<u8>)>);
+/// The MD5 half of `receive_hashing`'s workers: the ETag's digest of every batch.
+fn spawn_md5(mut rx: tokio::sync::mpsc::Receiver<Batch>) -> tokio::task::JoinHandle<[u8; 16]> {
+    tokio::task::spawn_blocking(move || {
+        let mut md5 = Md5::new();
+        while let Some(batch) = rx.blocking_recv() {
+            for piece in batch.iter() {
+                md5.update(piece);
+            }
+        }
+        md5.finalize().into()
+    })
+}
 
-/// The blocking half of `receive_hashing`: hashes and writes every queued piece, then
-/// flushes and, in durable mode, fsyncs the file.
+/// The writing half of `receive_hashing`'s workers: computes the checksums of
+/// `algorithms` over every batch and writes it, then flushes and, in durable mode,
+/// fsyncs the file.
 fn spawn_writer(
     temp: std::path::PathBuf,
     algorithms: Vec<Algorithm>,
-    mut rx: tokio::sync::mpsc::Receiver<Bytes>,
-) -> tokio::task::JoinHandle<std::io::Result<Digests>> {
+    mut rx: tokio::sync::mpsc::Receiver<Batch>,
+) -> tokio::task::JoinHandle<std::io::Result<Vec<(Algorithm, Vec<u8>)>>> {
     tokio::task::spawn_blocking(move || {
         use std::io::Write;
         let file = std::fs::File::create(&temp)?;
         let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, file);
-        let mut md5 = Md5::new();
         let mut hashers: Vec<Hasher> = algorithms.iter().map(|a| Hasher::new(*a)).collect();
-        while let Some(piece) = rx.blocking_recv() {
-            md5.update(&piece);
-            for h in &mut hashers {
-                h.update(&piece);
+        while let Some(batch) = rx.blocking_recv() {
+            for piece in batch.iter() {
+                for h in &mut hashers {
+                    h.update(piece);
+                }
+                out.write_all(piece)?;
             }
-            out.write_all(&piece)?;
         }
         let file = out.into_inner().map_err(|e| e.into_error())?;
         if crate::blobs::durable_writes() {
             file.sync_all()?;
         }
-        Ok((
-            md5.finalize().into(),
-            hashers
-                .into_iter()
-                .map(|h| (h.algorithm(), h.finalize()))
-                .collect(),
-        ))
+        Ok(hashers
+            .into_iter()
+            .map(|h| (h.algorithm(), h.finalize()))
+            .collect())
     })
 }
 
-/// The checksum of a body file, read again: for a checksum the client revealed only in
-/// a trailer, after the body had streamed past.
-pub async fn hash_file(path: &Path, algorithm: Algorithm) -> Result<Vec<u8>, ServiceError> {
-    let mut file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| io_error("reading the object body", &e))?;
+/// The checksum of a body, read again: for a checksum the client revealed only in a
+/// trailer, after the body had streamed past.
+pub async fn hash_body(body: Opened, algorithm: Algorithm) -> Result<Vec<u8>, ServiceError> {
+    let mut file = match body {
+        Opened::Memory(bytes) => {
+            let mut hasher = Hasher::new(algorithm);
+            hasher.update(&bytes);
+            return Ok(hasher.finalize());
+        }
+        Opened::File(file) => tokio::fs::File::from_std(file),
+    };
     let mut hasher = Hasher::new(algorithm);
     let mut buf = vec![0u8; READ_CHUNK as usize];
     loop {
@@ -276,9 +358,38 @@ pub async fn hash_file(path: &Path, algorithm: Algorithm) -> Result<Vec<u8>, Ser
     Ok(hasher.finalize())
 }
 
+/// `hash_body` of the file at `path`.
+pub async fn hash_file(path: &Path, algorithm: Algorithm) -> Result<Vec<u8>, ServiceError> {
+    let file = std::fs::File::open(path).map_err(|e| io_error("reading the object body", &e))?;
+    hash_body(Opened::File(file), algorithm).await
+}
+
+/// `len` bytes of a kept body from `start` on.
+pub async fn read_body(body: Opened, start: u64, len: u64) -> Result<ByteStream, ServiceError> {
+    match body {
+        Opened::File(file) => read_file(file, start, len).await,
+        Opened::Memory(bytes) => {
+            let window = usize::try_from(start)
+                .ok()
+                .zip(usize::try_from(start.saturating_add(len)).ok())
+                .filter(|(_, end)| *end <= bytes.len());
+            let Some((from, to)) = window else {
+                return Err(io_error(
+                    "reading the object body",
+                    &std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "object body is shorter than its record",
+                    ),
+                ));
+            };
+            Ok(ByteStream::from_bytes(bytes.slice(from..to)))
+        }
+    }
+}
+
 /// `len` bytes of the file from `start` on: a small window read at once, a larger one
 /// (or one the file is too short for) as `read_stream`.
-pub async fn read_file(
+async fn read_file(
     mut file: std::fs::File,
     start: u64,
     len: u64,

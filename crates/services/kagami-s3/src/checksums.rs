@@ -3,7 +3,8 @@
 //! the CRCs of its pieces, which is how a multipart FULL_OBJECT checksum is made without
 //! reading the object again) and the COMPOSITE checksum of checksums.
 
-use crate::body::{Received, hash_file};
+use crate::blobs::BodySource;
+use crate::body::{Received, hash_body};
 use crate::errors::*;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -11,7 +12,6 @@ use crc_fast::CrcAlgorithm;
 use kagami_core::ServiceError;
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
-use std::path::Path;
 
 /// The checksum algorithms S3 accepts for objects and parts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -263,7 +263,7 @@ impl Declared {
 pub async fn verify(
     declared: &Declared,
     received: &Received,
-    file: &Path,
+    body: &BodySource,
 ) -> Result<Option<(Algorithm, Vec<u8>)>, ServiceError> {
     let trailer = received
         .trailers
@@ -275,7 +275,7 @@ pub async fn verify(
     };
     let computed = match received.checksum(algorithm) {
         Some(d) => d.to_vec(),
-        None => hash_file(file, algorithm).await?,
+        None => hash_staged(body, algorithm).await?,
     };
     if let Some((_, value)) = &sent {
         let expected = decode(algorithm, value).ok_or_else(|| {
@@ -293,16 +293,24 @@ pub async fn verify(
 pub async fn verify_object(
     declared: &Declared,
     received: &Received,
-    file: &Path,
+    body: &BodySource,
 ) -> Result<(String, String), ServiceError> {
-    let (algorithm, digest) = match verify(declared, received, file).await? {
+    let (algorithm, digest) = match verify(declared, received, body).await? {
         Some(c) => c,
         None => match received.checksum(DEFAULT) {
             Some(d) => (DEFAULT, d.to_vec()),
-            None => (DEFAULT, hash_file(file, DEFAULT).await?),
+            None => (DEFAULT, hash_staged(body, DEFAULT).await?),
         },
     };
     Ok((algorithm.name().to_string(), encode(&digest)))
+}
+
+/// The checksum of `algorithm` over a received body, read again.
+async fn hash_staged(body: &BodySource, algorithm: Algorithm) -> Result<Vec<u8>, ServiceError> {
+    let opened = body
+        .open()
+        .map_err(|e| crate::errors::io_error("reading the object body", &e))?;
+    hash_body(opened, algorithm).await
 }
 
 #[cfg(test)]

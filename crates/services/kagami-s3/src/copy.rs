@@ -1,6 +1,7 @@
 //! CopyObject: a new version whose body is the source's bytes, copied file to file
 //! (never through memory), with the source's or the request's metadata and tags.
 
+use crate::blobs::{BodySource, Opened};
 use crate::checksums;
 use crate::object_acl::AclHeaders;
 use crate::write_settings::{WriteHeaders, WriteSettings};
@@ -142,7 +143,9 @@ impl S3 {
                 return Err(illegal_self_copy());
             }
             // Opened under the lock: an overwrite may unlink the file, never before it is open.
-            let file = std::fs::File::open(self.blobs.object_path(&found.record.file))
+            let file = self
+                .blobs
+                .open_body(&found.record.file)
                 .map_err(|e| io_error("opening the copy source body", &e))?;
             Ok((found.record, found.version_id, file))
         })?;
@@ -260,7 +263,11 @@ impl S3 {
             return Ok((source.checksum.clone(), source.checksum_type.clone(), false));
         }
         let algorithm = wanted.unwrap_or(checksums::DEFAULT);
-        let digest = crate::body::hash_file(&self.blobs.object_path(id), algorithm).await?;
+        let body = self
+            .blobs
+            .open_body(id)
+            .map_err(|e| io_error("reading the copied body", &e))?;
+        let digest = crate::body::hash_body(body, algorithm).await?;
         Ok((
             Some((algorithm.name().to_string(), checksums::encode(&digest))),
             Some("FULL_OBJECT".to_string()),
@@ -270,13 +277,30 @@ impl S3 {
 
     /// Copies `size` bytes of the open source into a new body file `id`, fsynced and
     /// committed. `std::io::copy` between files lets the kernel copy (copy_file_range).
-    async fn copy_body(&self, source: std::fs::File, size: u64, id: &str) -> Result<(), ServiceError> {
+    /// A body held in memory is shared with the copy while memory may hold it, and
+    /// written out otherwise.
+    async fn copy_body(&self, source: Opened, size: u64, id: &str) -> Result<(), ServiceError> {
+        let source = match source {
+            Opened::Memory(bytes) if self.blobs.holds(Some(size)) => {
+                return self
+                    .blobs
+                    .commit(&BodySource::Memory(bytes), id)
+                    .await
+                    .map_err(|e| io_error("copying the object body", &e));
+            }
+            other => other,
+        };
         let temp = self.blobs.temp_path();
         let target = temp.clone();
         let copied = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
-            let mut source = source;
             let mut out = std::fs::File::create(&target)?;
-            let n = std::io::copy(&mut source, &mut out)?;
+            let n = match source {
+                Opened::File(mut file) => std::io::copy(&mut file, &mut out)?,
+                Opened::Memory(bytes) => {
+                    std::io::Write::write_all(&mut out, &bytes)?;
+                    bytes.len() as u64
+                }
+            };
             out.sync_all()?;
             Ok(n)
         })
@@ -284,7 +308,7 @@ impl S3 {
         .map_err(std::io::Error::other)
         .and_then(|r| r);
         let result = match copied {
-            Ok(n) if n == size => self.blobs.commit(&temp, id).await,
+            Ok(n) if n == size => self.blobs.commit(&BodySource::File(temp.clone()), id).await,
             Ok(n) => Err(std::io::Error::other(format!(
                 "the source body has {n} bytes, its record {size}"
             ))),

@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use kagami_core::ServiceError;
 use kagami_protocol::ByteStream;
-use std::path::PathBuf;
+use crate::blobs::BodySource;
 
 /// What a request says about the body it sends.
 pub struct Claims {
@@ -45,22 +45,22 @@ impl Claims {
     }
 }
 
-/// A body received into its temporary file.
+/// A body received into its temporary file, or into memory.
 pub struct Incoming {
-    pub temp: PathBuf,
+    pub temp: BodySource,
     pub received: Received,
 }
 
 impl Incoming {
     /// Removes the temporary file of a body that will not be kept.
     pub async fn discard(&self) {
-        let _ = tokio::fs::remove_file(&self.temp).await;
+        self.temp.discard().await;
     }
 }
 
 impl S3 {
     /// Receives `body` (its declared length `size`, at most `max` bytes) into a new
-    /// temporary file, computing the checksums of `algorithms`, and compares its MD5 with
+    /// temporary file, or into memory when it is small enough to be held there, computing the checksums of `algorithms`, and compares its MD5 with
     /// `md5` (BadDigest). On any error the file is gone again.
     pub(crate) async fn receive_body(
         &self,
@@ -71,12 +71,17 @@ impl S3 {
         md5: Option<[u8; 16]>,
     ) -> Result<Incoming, ServiceError> {
         let size = body.content_length();
-        let temp = self.blobs.temp_path_for(size);
-        let received = match body::receive_hashing(body, chunked, &temp, max, algorithms).await {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&temp).await;
-                return Err(e);
+        let (temp, received) = if self.blobs.holds(size) {
+            let (received, bytes) = body::receive_in_memory(body, chunked, max, algorithms).await?;
+            (BodySource::Memory(bytes), received)
+        } else {
+            let temp = self.blobs.temp_path_for(size);
+            match body::receive_hashing(body, chunked, &temp, max, algorithms).await {
+                Ok(r) => (BodySource::File(temp), r),
+                Err(e) => {
+                    let _ = tokio::fs::remove_file(&temp).await;
+                    return Err(e);
+                }
             }
         };
         let incoming = Incoming { temp, received };

@@ -444,12 +444,14 @@ impl S3 {
             crate::restore::check_readable(&found.record)?;
             // Opened under the lock: a concurrent overwrite may unlink the file, never
             // before it is open.
-            let file = std::fs::File::open(self.blobs.object_path(&found.record.file))
+            let file = self
+                .blobs
+                .open_body(&found.record.file)
                 .map_err(|e| io_error("opening the object body", &e))?;
             let expiration = current_expiration(b, &found.record);
             Ok((found, window, file, expiration))
         })?;
-        let body = body::read_file(file, window.start, window.len).await?;
+        let body = body::read_body(file, window.start, window.len).await?;
         let part_checksum = window.part_checksum(&found.record, input.part_number, input.checksum_mode.as_deref());
         let checksum_mode = window.whole_object_checksum(&found.record, input.checksum_mode);
         let mut output = object_output!(GetObjectOutput, found, checksum_mode);

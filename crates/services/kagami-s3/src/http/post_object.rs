@@ -160,7 +160,7 @@ pub async fn post_object(
         }
     }
     let file = kagami_core::ids::uuid_v4();
-    if let Err(e) = s3.blobs.commit(&temp, &file).await {
+    if let Err(e) = s3.blobs.commit(&crate::blobs::BodySource::File(temp.clone()), &file).await {
         let _ = tokio::fs::remove_file(&temp).await;
         return Err(io_error("storing the object body", &e));
     }

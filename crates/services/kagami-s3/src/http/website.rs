@@ -135,7 +135,7 @@ fn validate(c: &WebsiteConfiguration) -> Result<(), ServiceError> {
 // One short-lived value per lookup: boxing either variant would cost more than it saves.
 #[allow(clippy::large_enum_variant)]
 enum Lookup {
-    Object(ObjectRecord, std::fs::File),
+    Object(ObjectRecord, crate::blobs::Opened),
     Missing(ServiceError),
 }
 
@@ -143,7 +143,7 @@ enum Lookup {
 async fn object_response(
     status: u16,
     record: &ObjectRecord,
-    file: std::fs::File,
+    file: crate::blobs::Opened,
     request_id: &str,
 ) -> HttpResponse {
     let mut headers = vec![
@@ -176,7 +176,7 @@ async fn object_response(
         headers.push((format!("x-amz-meta-{k}"), v.clone()));
     }
     let stream =
-        match crate::body::read_stream(tokio::fs::File::from_std(file), 0, record.size).await {
+        match crate::body::read_body(file, 0, record.size).await {
             Ok(s) => s,
             Err(e) => return html::error_page(&e, request_id, None),
         };
@@ -291,7 +291,7 @@ fn lookup(s3: &S3, bucket: &str, key: &str) -> Lookup {
         return Lookup::Missing(no_such_bucket(bucket));
     };
     match find_version(b, key, None, false) {
-        Ok(found) => match std::fs::File::open(s3.blobs.object_path(&found.record.file)) {
+        Ok(found) => match s3.blobs.open_body(&found.record.file) {
             Ok(file) => Lookup::Object(found.record, file),
             Err(_) => Lookup::Missing(no_such_key(key)),
         },

@@ -3,6 +3,7 @@
 //! version of the key.
 
 use super::{MIN_PART_SIZE, Upload, UploadedPart, same_etag};
+use crate::blobs::BodySource;
 use crate::checksums::{self, Algorithm};
 use crate::conditions;
 use crate::errors::*;
@@ -13,7 +14,7 @@ use crate::state::S3;
 use kagami_core::{RequestContext, ServiceError, clock};
 use md5::{Digest, Md5};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The part checksum of `algorithm` a CompletedPart carries.
 fn listed_checksum(part: &CompletedPart, algorithm: Algorithm) -> Option<&str> {
@@ -139,11 +140,15 @@ fn object_checksum(
 
 /// Joins the part files into `out`, fsynced. Runs on a blocking thread: `std::io::copy`
 /// between files is a kernel-side copy on Linux.
-fn join_parts(sources: Vec<PathBuf>, out: &Path) -> std::io::Result<()> {
+fn join_parts(sources: Vec<BodySource>, out: &Path) -> std::io::Result<()> {
     let mut joined = std::fs::File::create(out)?;
     for source in sources {
-        let mut part = std::fs::File::open(source)?;
-        std::io::copy(&mut part, &mut joined)?;
+        match source {
+            BodySource::File(path) => {
+                std::io::copy(&mut std::fs::File::open(path)?, &mut joined)?;
+            }
+            BodySource::Memory(bytes) => joined.write_all(&bytes)?,
+        }
     }
     joined.flush()?;
     joined.sync_all()
@@ -215,10 +220,7 @@ impl S3 {
         }
         let etag = multipart_etag(&parts);
         let temp = self.blobs.temp_path();
-        let sources: Vec<PathBuf> = parts
-            .iter()
-            .map(|p| self.blobs.object_path(&p.file))
-            .collect();
+        let sources: Vec<BodySource> = parts.iter().map(|p| self.blobs.locate(&p.file)).collect();
         let out = temp.clone();
         let joined = tokio::task::spawn_blocking(move || join_parts(sources, &out))
             .await
@@ -255,7 +257,7 @@ impl S3 {
             return Err(checksum_mismatch(checksum_algorithm.name()));
         }
         let file = kagami_core::ids::uuid_v4();
-        if let Err(e) = self.blobs.commit(&temp, &file).await {
+        if let Err(e) = self.blobs.commit(&BodySource::File(temp.clone()), &file).await {
             let _ = tokio::fs::remove_file(&temp).await;
             return Err(io_error("storing the object body", &e));
         }

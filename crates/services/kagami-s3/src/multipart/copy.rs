@@ -60,7 +60,9 @@ impl S3 {
             crate::restore::check_readable(&found.record)?;
             // Opened under the lock: a concurrent overwrite may unlink the file, never
             // before it is open.
-            let file = std::fs::File::open(self.blobs.object_path(&found.record.file))
+            let file = self
+                .blobs
+                .open_body(&found.record.file)
                 .map_err(|e| io_error("opening the copy source", &e))?;
             Ok(((found.record, found.version_id), file))
         })?;
@@ -86,7 +88,7 @@ impl S3 {
                 ),
             ));
         }
-        let stream = body::read_stream(tokio::fs::File::from_std(file), start, len).await?;
+        let stream = body::read_body(file, start, len).await?;
         let incoming = self
             .receive_body(
                 stream,

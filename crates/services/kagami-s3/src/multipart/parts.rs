@@ -2,6 +2,7 @@
 //! committed, and only then recorded.
 
 use super::{MAX_PART_SIZE, PART_NUMBERS, UploadedPart};
+use crate::blobs::BodySource;
 use crate::body::Received;
 use crate::checksums::{self, Algorithm};
 use crate::errors::*;
@@ -11,7 +12,6 @@ use crate::persistence::SseRecord;
 use crate::sse;
 use crate::state::S3;
 use kagami_core::{RequestContext, ServiceError, clock};
-use std::path::Path;
 
 /// What an upload tells a part request before its body arrives.
 pub(super) struct UploadFacts {
@@ -62,13 +62,13 @@ impl S3 {
         ctx: &RequestContext,
         (bucket, key, upload_id): (&str, &str, &str),
         part_number: i32,
-        temp: &Path,
+        temp: &BodySource,
         received: &Received,
         upload_algorithm: Option<Algorithm>,
     ) -> Result<UploadedPart, ServiceError> {
         let file = kagami_core::ids::uuid_v4();
         if let Err(e) = self.blobs.commit(temp, &file).await {
-            let _ = tokio::fs::remove_file(temp).await;
+            temp.discard().await;
             return Err(io_error("storing the part body", &e));
         }
         let part = UploadedPart {
