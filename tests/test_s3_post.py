@@ -195,6 +195,118 @@ def test_a_large_file_streams_through(kagami, unique_name):
     assert s3.get_object(Bucket=bucket, Key="big.bin")["Body"].read() == data
 
 
+def presigned_with(s3, bucket, key, fields):
+    """A POST policy that names each of `fields` exactly, as a browser form would carry them."""
+    return s3.generate_presigned_post(
+        bucket, key, Fields=fields, Conditions=[{k: v} for k, v in fields.items()], ExpiresIn=300)
+
+
+TAGGING = ("<Tagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag>"
+           "<Tag><Key>stage</Key><Value>draft</Value></Tag></TagSet></Tagging>")
+
+
+def test_form_fields_set_tags_acl_encryption_and_a_checksum(kagami, unique_name):
+    s3 = client(kagami)
+    bucket = unique_name("postfields")
+    s3.create_bucket(Bucket=bucket)
+    # New buckets refuse ACLs (BucketOwnerEnforced) and public ones (Block Public Access).
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": False,
+        "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
+    presigned = presigned_with(s3, bucket, "doc.txt", {
+        "tagging": TAGGING,
+        "acl": "public-read",
+        "x-amz-server-side-encryption": "aws:kms",
+        "x-amz-server-side-encryption-aws-kms-key-id": "alias/uploads",
+    })
+    r = post(presigned, content=b"tagged and encrypted")
+    assert r.status_code == 204, r.text
+    assert r.headers["x-amz-server-side-encryption"] == "aws:kms"
+    assert r.headers["x-amz-server-side-encryption-aws-kms-key-id"].endswith(":alias/uploads")
+
+    tags = s3.get_object_tagging(Bucket=bucket, Key="doc.txt")["TagSet"]
+    assert sorted((t["Key"], t["Value"]) for t in tags) == [("stage", "draft"), ("team", "blue")]
+    grants = s3.get_object_acl(Bucket=bucket, Key="doc.txt")["Grants"]
+    assert {"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+            "Permission": "READ"} in grants
+    head = s3.head_object(Bucket=bucket, Key="doc.txt", ChecksumMode="ENABLED")
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"].endswith(":alias/uploads")
+    # Like every upload since 2025, the form's file gets the default CRC64NVME checksum.
+    assert head["ChecksumCRC64NVME"]
+    assert head["ChecksumType"] == "FULL_OBJECT"
+
+
+def test_a_checksum_field_is_verified_against_the_file(kagami, unique_name):
+    import base64
+    import hashlib
+
+    s3 = client(kagami)
+    bucket = unique_name("postsum")
+    s3.create_bucket(Bucket=bucket)
+    content = b"checked on arrival"
+    right = base64.b64encode(hashlib.sha256(content).digest()).decode()
+    wrong = base64.b64encode(hashlib.sha256(b"something else").digest()).decode()
+
+    r = post(presigned_with(s3, bucket, "bad.txt", {"x-amz-checksum-sha256": wrong}), content=content)
+    assert r.status_code == 400
+    assert error_fields(r)["Code"] == "BadDigest"
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+    r = post(presigned_with(s3, bucket, "good.txt", {"x-amz-checksum-sha256": right}), content=content)
+    assert r.status_code == 204, r.text
+    head = s3.head_object(Bucket=bucket, Key="good.txt", ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == right
+
+
+def test_bad_tagging_and_encryption_fields_are_refused_before_the_file_is_kept(kagami, unique_name):
+    s3 = client(kagami)
+    bucket = unique_name("postbad")
+    s3.create_bucket(Bucket=bucket)
+    r = post(presigned_with(s3, bucket, "k", {"tagging": "<Tagging><TagSet>"}))
+    assert r.status_code == 400
+    assert error_fields(r)["Code"] == "MalformedXML"
+    duplicate = ("<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag>"
+                 "<Tag><Key>a</Key><Value>2</Value></Tag></TagSet></Tagging>")
+    r = post(presigned_with(s3, bucket, "k", {"tagging": duplicate}))
+    assert r.status_code == 400
+    assert error_fields(r)["Code"] == "InvalidTag"
+    r = post(presigned_with(s3, bucket, "k", {"x-amz-server-side-encryption": "ROT13"}))
+    assert r.status_code == 400
+    assert error_fields(r)["Code"] == "InvalidArgument"
+    # A new bucket enforces bucket-owner ownership: an ACL field is refused as the header is.
+    r = post(presigned_with(s3, bucket, "k", {"acl": "public-read"}))
+    assert r.status_code == 400
+    assert error_fields(r)["Code"] == "AccessControlListNotSupported"
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+
+def test_a_customer_key_field_encrypts_the_file_with_sse_c(kagami, unique_name):
+    import base64
+    import hashlib
+
+    s3 = client(kagami)
+    bucket = unique_name("postssec")
+    s3.create_bucket(Bucket=bucket)
+    key = os.urandom(32)
+    key_b64 = base64.b64encode(key).decode()
+    key_md5 = base64.b64encode(hashlib.md5(key).digest()).decode()
+    r = post(presigned_with(s3, bucket, "secret.txt", {
+        "x-amz-server-side-encryption-customer-algorithm": "AES256",
+        "x-amz-server-side-encryption-customer-key": key_b64,
+        "x-amz-server-side-encryption-customer-key-MD5": key_md5,
+    }), content=b"for the key holder")
+    assert r.status_code == 204, r.text
+    assert r.headers["x-amz-server-side-encryption-customer-key-MD5"] == key_md5
+    with pytest.raises(s3.exceptions.ClientError) as refused:
+        s3.get_object(Bucket=bucket, Key="secret.txt")
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    got = s3.get_object(Bucket=bucket, Key="secret.txt", SSECustomerAlgorithm="AES256", SSECustomerKey=key)
+    assert got["Body"].read() == b"for the key holder"
+
+
 def test_form_upload_to_a_virtual_hosted_bucket(kagami, monkeypatch, unique_name):
     patch_resolver(monkeypatch)
     s3 = client(kagami, virtual=True)

@@ -144,6 +144,21 @@ pub fn parse_untrusted_xml(body: &[u8]) -> Result<roxmltree::Document<'_>, Strin
     xml_body::parse_document(body)
 }
 
+/// An XML document of the model's shape `shape` that arrives outside any operation's
+/// body (S3 POST's `tagging` form field), read as the service's protocol reads a
+/// payload; `None` for an empty document. A malformed document or a shape the model
+/// lacks is the service's MalformedXML-style error.
+pub fn parse_xml_shape(
+    model: &ServiceModel,
+    shape: &str,
+    body: &[u8],
+) -> Result<Option<Value>, ServiceError> {
+    let s = model
+        .shape(shape)
+        .ok_or_else(|| ServiceError::internal(format!("the model has no shape {shape}")))?;
+    rest_xml::parse_payload(model, s, body)
+}
+
 pub(crate) fn header<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }

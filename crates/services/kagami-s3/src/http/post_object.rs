@@ -7,11 +7,20 @@
 
 use super::encode_key;
 use super::form::{FormError, FormReader};
+use crate::blobs::BodySource;
 use crate::body::{self, MAX_PUT_SIZE};
+use crate::checksums::{self, Algorithm, Declared};
 use crate::errors::*;
+use crate::generated::Tagging;
+use crate::object_acl::AclHeaders;
+use crate::object_tagging;
 use crate::objects::reported_version;
-use crate::persistence::ObjectRecord;
+use crate::persistence::{ObjectRecord, SseRecord};
+use crate::sse::{self, Customer};
 use crate::state::S3;
+use crate::write_settings::{WriteHeaders, WriteSettings};
+use indexmap::IndexMap;
+use kagami_protocol::FromValue;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use kagami_core::service::{HttpSurfaceRequest, PostSignature};
@@ -120,8 +129,25 @@ pub async fn post_object(
         }
     };
 
+    // Tags, ACL, encryption and checksum fields are checked before the file arrives.
+    let write = match form_write(s3, &caller, &bucket, &fields) {
+        Ok(w) => w,
+        Err(e) => {
+            reader.drain(MAX_DRAIN).await;
+            return Err(e);
+        }
+    };
+
     let temp = s3.blobs.temp_path();
-    let received = match body::receive(reader.into_part_stream(), false, &temp, MAX_PUT_SIZE).await
+    let algorithms = write.declared.to_compute(&[checksums::DEFAULT]);
+    let received = match body::receive_hashing(
+        reader.into_part_stream(),
+        Some(false),
+        &temp,
+        MAX_PUT_SIZE,
+        &algorithms,
+    )
+    .await
     {
         Ok(r) => r,
         Err(e) => {
@@ -159,8 +185,16 @@ pub async fn post_object(
             return Err(e);
         }
     }
+    let staged = BodySource::File(temp.clone());
+    let checksum = match checksums::verify_object(&write.declared, &received, &staged).await {
+        Ok(c) => c,
+        Err(e) => {
+            staged.discard().await;
+            return Err(e);
+        }
+    };
     let file = kagami_core::ids::uuid_v4();
-    if let Err(e) = s3.blobs.commit(&crate::blobs::BodySource::File(temp.clone()), &file).await {
+    if let Err(e) = s3.blobs.commit(&staged, &file).await {
         let _ = tokio::fs::remove_file(&temp).await;
         return Err(io_error("storing the object body", &e));
     }
@@ -200,6 +234,12 @@ pub async fn post_object(
                     .map(|m| (m.to_string(), v.clone()))
             })
             .collect(),
+        checksum: Some(checksum),
+        checksum_type: Some("FULL_OBJECT".to_string()),
+        sse: Some(write.encryption),
+        tags: write.settings.tags,
+        lock: write.settings.lock,
+        acl: write.settings.acl,
         ..Default::default()
     };
     let seq = s3.next_seq();
@@ -218,6 +258,87 @@ pub async fn post_object(
         }
     };
     Ok(success(&req, &fields, &stored, version_id.as_deref()))
+}
+
+/// What the form's fields set on the new version besides its body and metadata.
+struct FormWrite {
+    settings: WriteSettings,
+    encryption: SseRecord,
+    declared: Declared,
+}
+
+/// The form's `tagging` (an XML `Tagging` document, unlike PutObject's header), `acl`,
+/// `x-amz-server-side-encryption*` and `x-amz-checksum-*` fields, checked as PutObject
+/// checks its headers.
+fn form_write(
+    s3: &S3,
+    caller: &RequestContext,
+    bucket: &str,
+    fields: &Fields,
+) -> Result<FormWrite, ServiceError> {
+    let declared = Declared::new(
+        Algorithm::ALL.map(|a| fields.get(&format!("x-amz-checksum-{}", a.lower()))),
+        fields.get("x-amz-checksum-algorithm"),
+    )?;
+    let tags = match fields.get("tagging") {
+        Some(xml) => form_tags(xml)?,
+        None => IndexMap::new(),
+    };
+    let requested = sse::Requested {
+        algorithm: fields.get("x-amz-server-side-encryption"),
+        kms_key_id: fields.get("x-amz-server-side-encryption-aws-kms-key-id"),
+        bucket_key_enabled: fields
+            .get("x-amz-server-side-encryption-bucket-key-enabled")
+            .map(|v| v.trim().eq_ignore_ascii_case("true")),
+        customer: Customer {
+            algorithm: fields.get("x-amz-server-side-encryption-customer-algorithm"),
+            key: fields.get("x-amz-server-side-encryption-customer-key"),
+            key_md5: fields.get("x-amz-server-side-encryption-customer-key-MD5"),
+        },
+    };
+    s3.with_bucket(caller, bucket, |b| {
+        let encryption =
+            sse::for_new_object(caller, &requested, b.config.get("Encryption").cloned())?;
+        let mut settings = WriteSettings::resolve(
+            b,
+            &caller.account_id,
+            WriteHeaders {
+                acl: AclHeaders {
+                    acl: fields.get("acl"),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )?;
+        settings.tags = tags;
+        Ok(FormWrite {
+            settings,
+            encryption,
+            declared,
+        })
+    })
+}
+
+/// The tags of a form's `tagging` field.
+fn form_tags(xml: &str) -> Result<IndexMap<String, String>, ServiceError> {
+    let model = kagami_model::service("s3")
+        .map(|s| s.model())
+        .ok_or_else(|| ServiceError::internal("the S3 model is missing"))?;
+    let tagging = match kagami_protocol::parse_xml_shape(model, "Tagging", xml.as_bytes())? {
+        Some(v) => Tagging::from_value(v).map_err(|_| super::malformed_xml())?,
+        None => return Err(super::malformed_xml()),
+    };
+    object_tagging::check_tags(
+        tagging
+            .tag_set
+            .iter()
+            .map(|t| (t.key.as_str(), t.value.as_str())),
+    )?;
+    Ok(tagging
+        .tag_set
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect())
 }
 
 /// The key, the caller and the `content-length-range` (min, max) of an upload.
@@ -296,6 +417,24 @@ fn success(
     ];
     if let Some(v) = version_id {
         headers.push(("x-amz-version-id".to_string(), v.to_string()));
+    }
+    if let Some(sse) = &stored.sse {
+        for (name, value) in [
+            ("x-amz-server-side-encryption", &sse.algorithm),
+            ("x-amz-server-side-encryption-aws-kms-key-id", &sse.kms_key_id),
+            ("x-amz-server-side-encryption-customer-algorithm", &sse.customer_algorithm),
+            ("x-amz-server-side-encryption-customer-key-MD5", &sse.customer_key_md5),
+        ] {
+            if let Some(v) = value {
+                headers.push((name.to_string(), v.clone()));
+            }
+        }
+        if sse.bucket_key_enabled == Some(true) {
+            headers.push((
+                "x-amz-server-side-encryption-bucket-key-enabled".to_string(),
+                "true".to_string(),
+            ));
+        }
     }
     let redirect = fields
         .get("success_action_redirect")
