@@ -259,3 +259,23 @@ def test_destination_survives_restart(kagami_process, tmp_path):
     ddb.put_item(TableName="orders", Item={"pk": {"S": "two"}})
     records = read_records(kinesis, "changes", 2)
     assert [d["dynamodb"]["Keys"]["pk"]["S"] for _, d in records][-1] == "two"
+
+
+def test_changes_acknowledged_before_a_kill_reach_the_stream(kagami_process, tmp_path):
+    """Records are stored with the item change, so a kill -9 right after the writes
+    loses none: the restarted server puts those not yet in the stream (at least once)."""
+    server = kagami_process(data_dir=tmp_path / "data")
+    ddb, kinesis = server.client("dynamodb"), server.client("kinesis")
+    make_table(ddb, "burst")
+    arn = make_stream(kinesis, "burst-changes")
+    enable(ddb, "burst", arn)
+    keys = [f"item-{i:04d}" for i in range(500)]
+    for start in range(0, len(keys), 25):
+        ddb.batch_write_item(RequestItems={"burst": [
+            {"PutRequest": {"Item": {"pk": {"S": k}}}} for k in keys[start:start + 25]]})
+    server.kill9()
+    server.restart()
+    kinesis = server.client("kinesis")
+    records = read_records(kinesis, "burst-changes", len(keys), timeout=20)
+    inserted = {d["dynamodb"]["Keys"]["pk"]["S"] for _, d in records if d["eventName"] == "INSERT"}
+    assert inserted == set(keys)

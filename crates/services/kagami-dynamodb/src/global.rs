@@ -8,7 +8,10 @@
 //! `features.replicas`, and both replicate the same way: an item write on a member
 //! queues the item's new version (or its deletion) for the other members, and a worker
 //! applies it there shortly after, as AWS replicates asynchronously (last writer wins).
-//! A replicated write shows in the replica's stream and is not replicated again.
+//! A replicated write shows in the replica's stream and is not replicated again. In
+//! durable mode a queued write is also a store record ([`REPLICATION_OUTBOX`]) in the
+//! same commit as the write itself, removed after the replicas' commits: a write the
+//! client saw acknowledged reaches the replicas even when the process is killed first.
 //! <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_HowItWorks.html>
 
 use crate::attribute::Item;
@@ -39,13 +42,57 @@ pub struct GlobalTableRecord {
     pub created_at: i64,
 }
 
+/// The writes not yet applied to every replica, in durable mode: keyed
+/// `<millis:016>/<uuid>`, oldest first.
+pub const REPLICATION_OUTBOX: &str = "dynamodb/replication_outbox";
+
 /// One write waiting to reach the other replicas.
 struct Pending {
+    /// Its outbox record, in durable mode.
+    store_key: Option<String>,
     account: String,
     name: String,
     targets: Vec<String>,
     key: Item,
     new: Option<Item>,
+}
+
+/// A `Pending` as the outbox keeps it, items in DynamoDB JSON.
+#[derive(Serialize, Deserialize)]
+struct PendingRecord {
+    account: String,
+    name: String,
+    targets: Vec<String>,
+    key: serde_json::Value,
+    new: Option<serde_json::Value>,
+}
+
+impl Pending {
+    fn record(&self) -> PendingRecord {
+        PendingRecord {
+            account: self.account.clone(),
+            name: self.name.clone(),
+            targets: self.targets.clone(),
+            key: crate::codec::item_to_json(&self.key),
+            new: self.new.as_ref().map(crate::codec::item_to_json),
+        }
+    }
+
+    fn from_record(store_key: String, r: PendingRecord) -> Option<Pending> {
+        let key = crate::codec::item_from_json(&r.key).ok()?;
+        let new = match &r.new {
+            Some(n) => Some(crate::codec::item_from_json(n).ok()?),
+            None => None,
+        };
+        Some(Pending {
+            store_key: Some(store_key),
+            account: r.account,
+            name: r.name,
+            targets: r.targets,
+            key,
+            new,
+        })
+    }
 }
 
 #[derive(Default)]
@@ -99,25 +146,47 @@ fn new_and_old_stream(now: i64) -> StreamDefinition {
 
 impl Dynamodb {
     /// Queues an item change of a group member for the other members (called under the
-    /// member's write lock, so changes of one table are queued in their order).
-    pub(crate) fn replicate(&self, state: &TableState, key: &crate::keys::PrimaryKey, new: Option<&Item>) {
+    /// member's write lock, so changes of one table are queued in their order). Returns
+    /// its outbox record, for the change's commit (none in memory mode).
+    pub(crate) fn replicate(&self, state: &TableState, key: &crate::keys::PrimaryKey, new: Option<&Item>) -> Option<StoreOp> {
         let def = &state.def;
         let targets: Vec<String> = def.features.replicas.iter().filter(|r| **r != def.region).cloned().collect();
         if targets.is_empty() {
-            return;
+            return None;
         }
-        self.replication.queue.lock().push_back(Pending {
+        let store_key = self
+            .store
+            .is_durable()
+            .then(|| format!("{:016}/{}", clock::now_millis().max(0), kagami_core::ids::uuid_v4()));
+        let pending = Pending {
+            store_key,
             account: def.account.clone(),
             name: def.name.clone(),
             targets,
             key: state.schema.key_item(key),
             new: new.cloned(),
-        });
+        };
+        let op = pending.store_key.as_ref().map(|k| StoreOp::put_json(REPLICATION_OUTBOX, k.clone(), &pending.record()));
+        self.replication.queue.lock().push_back(pending);
         self.replication.wake.notify_one();
+        op
+    }
+
+    /// Queues the writes a previous process stored and did not replicate, oldest first.
+    pub(crate) fn load_replication_outbox(&self) -> Result<(), kagami_core::StoreError> {
+        let stored = self.store.scan_json::<PendingRecord>(REPLICATION_OUTBOX)?;
+        let mut queue = self.replication.queue.lock();
+        for (key, record) in stored {
+            match Pending::from_record(key.clone(), record) {
+                Some(p) => queue.push_back(p),
+                None => tracing::warn!(key, "skipping a stored replication that does not decode"),
+            }
+        }
+        Ok(())
     }
 
     /// Applies every queued write to its replicas; returns the commits to await.
-    fn apply_replicated(&self) -> Vec<Commit> {
+    pub(crate) fn apply_replicated(&self) -> Vec<Commit> {
         let mut commits = Vec::new();
         loop {
             let Some(p) = self.replication.queue.lock().pop_front() else { return commits };
@@ -147,6 +216,10 @@ impl Dynamodb {
                     }
                 }
                 commits.push(self.store.submit(ops));
+            }
+            // After the replicas' commits: the store applies commits in order.
+            if let Some(k) = p.store_key {
+                commits.push(self.store.submit(vec![StoreOp::delete(REPLICATION_OUTBOX, k)]));
             }
         }
     }

@@ -3,7 +3,11 @@
 //! table); every item change goes through [`Dynamodb::record_local_change`], the hook
 //! that feeds DynamoDB Streams too, which queues the Kinesis record here under the
 //! table's write lock. A worker drains the queue in order and puts each record through
-//! Peers, outside any lock, so a slow or missing Kinesis never delays a write.
+//! Peers, outside any lock, so a slow or missing Kinesis never delays a write. In durable
+//! mode a queued record is also a store record ([`KINESIS_OUTBOX`]) in the same commit
+//! as the item change, removed once it has been put: a change the client saw
+//! acknowledged reaches the stream even when the process is killed first (at least
+//! once, as Kinesis producers deliver).
 //! <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/kds.html>
 
 use crate::codec;
@@ -12,6 +16,7 @@ use crate::persistence;
 use crate::state::{Dynamodb, TableState, store_failed};
 use crate::streams::Change;
 use indexmap::IndexMap;
+use kagami_core::store::StoreOp;
 use kagami_core::{RequestContext, ServiceError, Value};
 use md5::{Digest, Md5};
 use parking_lot::Mutex;
@@ -43,19 +48,28 @@ impl KinesisDestination {
     }
 }
 
+/// The records not yet put into their stream, in durable mode: keyed
+/// `<millis:016>/<sequence:020>/<uuid>`, oldest first.
+pub const KINESIS_OUTBOX: &str = "dynamodb/kinesis_outbox";
+/// Records left by a previous process wait this long after startup, so that Kinesis is
+/// installed in `Peers` before the first one is put.
+const RESUME_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// A record on its way to a stream.
+#[derive(Debug, Serialize, Deserialize)]
 struct Outgoing {
     account: String,
     region: String,
     stream_arn: String,
     partition_key: String,
-    data: Vec<u8>,
+    /// The record's JSON text.
+    data: String,
 }
 
-/// Records queued for Kinesis, oldest first.
+/// Records queued for Kinesis, oldest first, each with its store key in durable mode.
 #[derive(Default)]
 pub struct Outbox {
-    queue: Mutex<VecDeque<Outgoing>>,
+    queue: Mutex<VecDeque<(Option<String>, Outgoing)>>,
     wake: Arc<tokio::sync::Notify>,
     events: AtomicU64,
 }
@@ -78,13 +92,15 @@ fn partition_key(keys: &serde_json::Value) -> String {
 impl Dynamodb {
     /// Queues the Kinesis record of one item change for each ACTIVE destination of the
     /// table; called under the table's write lock, it only appends to the outbox.
-    pub(crate) fn queue_kinesis(&self, state: &TableState, change: Change<'_>, now: i64) {
+    /// Returns the outbox's store records, for the change's commit (none in memory mode).
+    pub(crate) fn queue_kinesis(&self, state: &TableState, change: Change<'_>, now: i64, durable: bool) -> Vec<StoreOp> {
         let event_name = match (change.old, change.new) {
             (None, Some(_)) => "INSERT",
             (Some(o), Some(n)) if o != n => "MODIFY",
             (Some(_), None) => "REMOVE",
-            _ => return,
+            _ => return Vec::new(),
         };
+        let mut ops = Vec::new();
         let keys = state.schema.key_item(change.key);
         let size = crate::attribute::item_size(&keys) + change.new.map_or(0, crate::attribute::item_size) + change.old.map_or(0, crate::attribute::item_size);
         let keys_json = codec::item_to_json(&keys);
@@ -118,15 +134,21 @@ impl Dynamodb {
                 "dynamodb": dynamodb,
                 "eventSource": "aws:dynamodb",
             });
-            self.kinesis_out.queue.lock().push_back(Outgoing {
+            let outgoing = Outgoing {
                 account: def.account.clone(),
                 region: def.region.clone(),
                 stream_arn: d.stream_arn.clone(),
                 partition_key: partition_key(&keys_json),
-                data: record.to_string().into_bytes(),
-            });
+                data: record.to_string(),
+            };
+            let key = durable.then(|| format!("{:016}/{n:020}/{}", now.max(0), kagami_core::ids::uuid_v4()));
+            if let Some(key) = &key {
+                ops.push(StoreOp::put_json(KINESIS_OUTBOX, key.clone(), &outgoing));
+            }
+            self.kinesis_out.queue.lock().push_back((key, outgoing));
             self.kinesis_out.wake.notify_one();
         }
+        ops
     }
 
     /// Asks Kinesis (through Peers) whether the stream exists in the table's account and
@@ -279,22 +301,44 @@ impl Dynamodb {
         Ok(DescribeKinesisStreamingDestinationOutput { table_name: Some(state.def.name.clone()), kinesis_data_stream_destinations: Some(destinations) })
     }
 
-    /// Puts the queued records, oldest first; returns whether there were any.
+    /// Puts the queued records, oldest first, then forgets their store records; returns
+    /// whether there were any.
     async fn send_queued(&self) -> bool {
-        let batch: Vec<Outgoing> = self.kinesis_out.queue.lock().drain(..).collect();
+        let batch: Vec<(Option<String>, Outgoing)> = self.kinesis_out.queue.lock().drain(..).collect();
         let any = !batch.is_empty();
-        for o in batch {
+        let mut done = Vec::new();
+        for (key, o) in batch {
             let ctx = self.peers.system_context(&o.account, &o.region, "dynamodb");
             let input = Value::Map(IndexMap::from([
                 ("StreamARN".to_string(), Value::Str(o.stream_arn.clone())),
                 ("PartitionKey".to_string(), Value::Str(o.partition_key)),
-                ("Data".to_string(), Value::Blob(o.data.into())),
+                ("Data".to_string(), Value::Blob(o.data.into_bytes().into())),
             ]));
             if let Err(e) = self.peers.call(&ctx, "kinesis", "PutRecord", input).await {
                 tracing::warn!(stream = %o.stream_arn, error = %e.message, "a DynamoDB change could not be put into its Kinesis destination");
             }
+            done.extend(key.map(|k| StoreOp::delete(KINESIS_OUTBOX, k)));
+        }
+        if !done.is_empty()
+            && let Err(e) = self.store.commit(done).await
+        {
+            tracing::warn!(error = %e, "forgetting Kinesis records already put");
         }
         any
+    }
+
+    /// Queues the records a previous process stored and did not put, oldest first.
+    pub(crate) fn load_kinesis_outbox(&self) -> Result<(), kagami_core::StoreError> {
+        let stored = self.store.scan_json::<Outgoing>(KINESIS_OUTBOX)?;
+        self.kinesis_out.queue.lock().extend(stored.into_iter().map(|(key, o)| (Some(key), o)));
+        Ok(())
+    }
+
+    /// Records waiting for Kinesis (in tests: what a restart resumes).
+    #[cfg(test)]
+    pub(crate) fn queued_kinesis_records(&self) -> Vec<serde_json::Value> {
+        let queue = self.kinesis_out.queue.lock();
+        queue.iter().filter_map(|(_, o)| serde_json::from_str(&o.data).ok()).collect()
     }
 }
 
@@ -303,8 +347,14 @@ pub fn start(dynamodb: &Arc<Dynamodb>) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
     let weak: Weak<Dynamodb> = Arc::downgrade(dynamodb);
     runtime.spawn(async move {
+        let mut resuming = true;
         loop {
             let Some(d) = weak.upgrade() else { return };
+            if std::mem::take(&mut resuming) && !d.kinesis_out.queue.lock().is_empty() {
+                drop(d);
+                tokio::time::sleep(RESUME_DELAY).await;
+                continue;
+            }
             let wake = Arc::clone(&d.kinesis_out.wake);
             let sent = d.send_queued().await;
             // No strong reference while waiting, so the service can be dropped.

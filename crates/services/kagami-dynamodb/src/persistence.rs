@@ -34,6 +34,8 @@ pub const ALL: &[&str] = &[
     crate::transfer::EXPORTS,
     crate::transfer::IMPORTS,
     crate::global::GLOBAL_TABLES,
+    crate::kinesis::KINESIS_OUTBOX,
+    crate::global::REPLICATION_OUTBOX,
 ];
 /// ClientRequestTokens of TransactWriteItems: `<account>/<region>/<token>` -> request
 /// fingerprint and time.

@@ -116,6 +116,8 @@ impl Dynamodb {
             global_tables: Mutex::new(BTreeMap::new()),
             kinesis_out: Default::default(),
         };
+        dynamodb.load_kinesis_outbox()?;
+        dynamodb.load_replication_outbox()?;
         for g in crate::global::load(&env.store)? {
             dynamodb.global_tables.lock().insert(format!("{}/{}", g.account, g.name), g);
         }
@@ -195,9 +197,9 @@ impl Dynamodb {
     /// Everything one item change writes besides the item: its stream record, its
     /// point-in-time recovery journal entry, and its replication to replica tables.
     pub(crate) fn record_change(&self, state: &TableState, change: crate::streams::Change<'_>) -> Vec<StoreOp> {
-        let ops = self.record_local_change(state, change);
+        let mut ops = self.record_local_change(state, change);
         if state.def.features.replicas.len() > 1 && change.old != change.new {
-            self.replicate(state, change.key, change.new);
+            ops.extend(self.replicate(state, change.key, change.new));
         }
         ops
     }
@@ -212,7 +214,7 @@ impl Dynamodb {
             ops = self.streams.record_change(state, change, now, durable);
         }
         if !state.def.features.kinesis_destinations.is_empty() {
-            self.queue_kinesis(state, change, now);
+            ops.extend(self.queue_kinesis(state, change, now, durable));
         }
         if state.def.features.pitr.is_some() {
             let table_key = persistence::table_key(&state.def.account, &state.def.region, &state.def.name);

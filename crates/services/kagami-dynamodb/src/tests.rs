@@ -157,6 +157,68 @@ async fn tables_and_items_survive_a_reload_from_the_durable_store() {
     assert_eq!(by_index.count, Some(1));
 }
 
+fn durable(dir: &std::path::Path) -> Dynamodb {
+    let store = Store::open(dir).unwrap_or_else(|e| panic!("{e}"));
+    Dynamodb::new(&ServiceEnv { store, ..ServiceEnv::ephemeral() }).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn kinesis_records_not_yet_put_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    {
+        // No worker runs here: the records stay queued, as when the process dies first.
+        let d = durable(dir.path());
+        create(&d, "tbl1").await;
+        let table = d.table("111111111111", "us-east-1", "tbl1").unwrap_or_else(|| panic!("no table"));
+        table.state.write().def.features.kinesis_destinations.push(crate::kinesis::KinesisDestination {
+            stream_arn: "arn:aws:kinesis:us-east-1:111111111111:stream/changes".into(),
+            status: "ACTIVE".into(),
+            precision: "MILLISECOND".into(),
+        });
+        put(&d, "tbl1", item(&[("pk", s("a")), ("sk", n("1"))])).await;
+        put(&d, "tbl1", item(&[("pk", s("a")), ("sk", n("1")), ("v", s("changed"))])).await;
+        assert_eq!(d.queued_kinesis_records().len(), 2);
+    }
+    let d = durable(dir.path());
+    let resumed = d.queued_kinesis_records();
+    let names: Vec<&str> = resumed.iter().filter_map(|r| r["eventName"].as_str()).collect();
+    assert_eq!(names, ["INSERT", "MODIFY"], "oldest first");
+    assert_eq!(resumed[1]["dynamodb"]["NewImage"]["v"]["S"], "changed");
+    assert_eq!(resumed[0]["tableName"], "tbl1");
+}
+
+#[tokio::test]
+async fn replicated_writes_not_yet_applied_survive_a_restart_and_are_forgotten_once_applied() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let replica_ctx = RequestContext::system("111111111111", "eu-west-1", "dynamodb");
+    {
+        let d = durable(dir.path());
+        create(&d, "tbl1").await;
+        let table = d.table("111111111111", "us-east-1", "tbl1").unwrap_or_else(|| panic!("no table"));
+        table.state.write().def.features.replicas = vec!["us-east-1".into(), "eu-west-1".into()];
+        put(&d, "tbl1", item(&[("pk", s("a")), ("sk", n("1")), ("v", s("replicate me"))])).await;
+    }
+    let d = durable(dir.path());
+    // The replica table exists by the time the write is applied.
+    let create_input = CreateTableInput {
+        table_name: "tbl1".into(),
+        key_schema: Some(vec![key("pk", "HASH"), key("sk", "RANGE")]),
+        attribute_definitions: Some(vec![def("pk", "S"), def("sk", "N")]),
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        ..Default::default()
+    };
+    ok(d.create_table(&replica_ctx, create_input).await);
+    for commit in d.apply_replicated() {
+        commit.wait().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let out = ok(d.scan(&replica_ctx, ScanInput { table_name: "tbl1".into(), ..Default::default() }));
+    assert_eq!(out.count, Some(1));
+    assert_eq!(out.items.unwrap_or_default()[0].get("v"), Some(&s("replicate me")));
+    drop(d);
+    let d = durable(dir.path());
+    assert!(d.apply_replicated().is_empty(), "an applied write is not applied again after a restart");
+}
+
 #[tokio::test]
 async fn a_partiql_select_on_the_partition_key_pages_through_that_partition() {
     let d = Dynamodb::new(&ServiceEnv::ephemeral()).unwrap_or_else(|e| panic!("{e}"));
