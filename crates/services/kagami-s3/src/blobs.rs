@@ -519,7 +519,7 @@ mod tests {
         blobs.remove("part-0");
         assert!(blobs.holds(Some(SMALL_BODY_MAX)));
         blobs.clear();
-        assert!(matches!(blobs.open_body("part-1"), Err(_)));
+        assert!(blobs.open_body("part-1").is_err());
     }
 
     #[test]

@@ -287,6 +287,9 @@ async fn stream_into(
     Ok((size, trailers))
 }
 
+/// Binary digests by algorithm, as `Received::checksums` holds them.
+type Checksums = Vec<(Algorithm, Vec<u8>)>;
+
 /// The MD5 half of `receive_hashing`'s workers: the ETag's digest of every batch.
 fn spawn_md5(mut rx: tokio::sync::mpsc::Receiver<Batch>) -> tokio::task::JoinHandle<[u8; 16]> {
     tokio::task::spawn_blocking(move || {
@@ -307,7 +310,7 @@ fn spawn_writer(
     temp: std::path::PathBuf,
     algorithms: Vec<Algorithm>,
     mut rx: tokio::sync::mpsc::Receiver<Batch>,
-) -> tokio::task::JoinHandle<std::io::Result<Vec<(Algorithm, Vec<u8>)>>> {
+) -> tokio::task::JoinHandle<std::io::Result<Checksums>> {
     tokio::task::spawn_blocking(move || {
         use std::io::Write;
         let file = std::fs::File::create(&temp)?;
