@@ -485,7 +485,15 @@ mod tests {
 
     #[tokio::test]
     async fn small_ephemeral_bodies_are_held_in_memory_up_to_the_budget() {
-        let blobs = Blobs::open(None).unwrap();
+        // A root of its own: `Blobs::open(None)` is per process, and tests run side by side.
+        let root = std::env::temp_dir().join(format!("kagami-s3-held-{}", kagami_core::ids::uuid_v4()));
+        let blobs = Blobs {
+            root: root.clone(),
+            ephemeral: true,
+            held: Some(Held::default()),
+            small: None,
+        };
+        blobs.create_dirs().unwrap();
         assert!(blobs.holds(Some(0)));
         assert!(blobs.holds(Some(SMALL_BODY_MAX)));
         assert!(!blobs.holds(Some(SMALL_BODY_MAX + 1)));
@@ -520,6 +528,8 @@ mod tests {
         assert!(blobs.holds(Some(SMALL_BODY_MAX)));
         blobs.clear();
         assert!(blobs.open_body("part-1").is_err());
+        drop(blobs);
+        assert!(!root.exists(), "an ephemeral root goes with its store");
     }
 
     #[test]
