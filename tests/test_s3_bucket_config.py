@@ -341,6 +341,17 @@ def test_transfer_acceleration_status_and_dotted_names(s3, bucket, unique_name):
     assert "periods (.)" in err["Error"]["Message"]
 
 
+def test_abac_is_disabled_until_enabled(s3, bucket, aws_cli):
+    assert s3.get_bucket_abac(Bucket=bucket)["AbacStatus"] == {"Status": "Disabled"}
+    s3.put_bucket_abac(Bucket=bucket, AbacStatus={"Status": "Enabled"})
+    assert s3.get_bucket_abac(Bucket=bucket)["AbacStatus"] == {"Status": "Enabled"}
+    assert aws_cli("s3api", "get-bucket-abac", "--bucket", bucket) == {"AbacStatus": {"Status": "Enabled"}}
+    aws_cli("s3api", "put-bucket-abac", "--bucket", bucket, "--abac-status", "Status=Disabled")
+    assert s3.get_bucket_abac(Bucket=bucket)["AbacStatus"] == {"Status": "Disabled"}
+    err = error_of(s3.put_bucket_abac, Bucket=bucket, AbacStatus={"Status": "On"})
+    assert code_of(err) == ("MalformedXML", 400)
+
+
 # ------------------------------------------------------------------ replication
 
 
@@ -562,6 +573,7 @@ def test_intelligent_tiering_configurations_round_trip(s3, bucket):
     ("get_bucket_encryption", {}),
     ("get_bucket_logging", {}),
     ("get_bucket_request_payment", {}),
+    ("get_bucket_abac", {}),
     ("get_bucket_notification_configuration", {}),
     ("get_bucket_lifecycle_configuration", {}),
     ("list_bucket_metrics_configurations", {}),
@@ -625,6 +637,7 @@ def test_configurations_survive_kill_9(kagami_process, tmp_path):
     s3.put_bucket_encryption(Bucket="durable", ServerSideEncryptionConfiguration={
         "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
     s3.put_bucket_accelerate_configuration(Bucket="durable", AccelerateConfiguration={"Status": "Enabled"})
+    s3.put_bucket_abac(Bucket="durable", AbacStatus={"Status": "Enabled"})
     s3.put_bucket_metrics_configuration(Bucket="durable", Id="m", MetricsConfiguration={"Id": "m"})
     s3.put_bucket_lifecycle_configuration(Bucket="durable", LifecycleConfiguration={"Rules": [
         {"ID": "expire", "Status": "Enabled", "Prefix": "", "Expiration": {"Days": 30}}]})
@@ -641,6 +654,7 @@ def test_configurations_survive_kill_9(kagami_process, tmp_path):
     rule = s3.get_bucket_encryption(Bucket="durable")["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     assert s3.get_bucket_accelerate_configuration(Bucket="durable")["Status"] == "Enabled"
+    assert s3.get_bucket_abac(Bucket="durable")["AbacStatus"] == {"Status": "Enabled"}
     assert s3.get_bucket_metrics_configuration(Bucket="durable", Id="m")["MetricsConfiguration"] == {"Id": "m"}
     assert s3.get_bucket_lifecycle_configuration(Bucket="durable")["Rules"][0]["ID"] == "expire"
 

@@ -578,6 +578,18 @@ impl S3Api for S3Provider {
         self.s3.get_bucket_request_payment(ctx, &input)
     }
 
+    async fn put_bucket_abac(&self, ctx: &RequestContext, input: PutBucketAbacRequest) -> Result<(), ServiceError> {
+        self.s3.put_bucket_abac(ctx, input).await
+    }
+
+    async fn get_bucket_abac(
+        &self,
+        ctx: &RequestContext,
+        input: GetBucketAbacRequest,
+    ) -> Result<GetBucketAbacOutput, ServiceError> {
+        self.s3.get_bucket_abac(ctx, &input)
+    }
+
     async fn put_bucket_accelerate_configuration(
         &self,
         ctx: &RequestContext,
