@@ -82,6 +82,44 @@ def test_content_md5_that_is_not_a_digest_is_invalid_digest(aws_client, bucket):
     assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
+def test_new_object_headers_are_checked_by_every_write(aws_client, aws_cli, bucket):
+    """Storage class, user metadata size (2 KB of keys and values) and the website
+    redirect location are refused alike by PutObject, CopyObject and
+    CreateMultipartUpload, and nothing is written."""
+    s3 = aws_client("s3")
+    s3.put_object(Bucket=bucket, Key="source", Body=b"x")
+    big = {"k": "v" * 2048}  # 2,049 bytes with its key
+    fits = {"k": "v" * 2047}
+    writes = [
+        lambda **kw: s3.put_object(Bucket=bucket, Key="dest", Body=b"x", **kw),
+        lambda **kw: s3.copy_object(Bucket=bucket, Key="dest", CopySource=f"{bucket}/source",
+                                    MetadataDirective="REPLACE", **kw),
+        lambda **kw: s3.create_multipart_upload(Bucket=bucket, Key="dest", **kw),
+    ]
+    for write in writes:
+        err = error_of(write, StorageClass="SOMEWHERE_ELSE")
+        assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == ("InvalidStorageClass", 400)
+        assert err["Error"]["Message"] == "The storage class you specified is not valid"
+        err = error_of(write, Metadata=big)
+        assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == ("MetadataTooLarge", 400)
+        assert (err["Error"]["Size"], err["Error"]["MaxSizeAllowed"]) == ("2049", "2048")
+        err = error_of(write, WebsiteRedirectLocation="elsewhere.html")
+        assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == ("InvalidRedirectLocation", 400)
+    assert error_of(s3.head_object, Bucket=bucket, Key="dest")["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+    s3.put_object(Bucket=bucket, Key="dest", Body=b"x", StorageClass="GLACIER_IR", Metadata=fits,
+                  WebsiteRedirectLocation="/other.html")
+    head = s3.head_object(Bucket=bucket, Key="dest")
+    assert (head["StorageClass"], head["Metadata"], head["WebsiteRedirectLocation"]) == (
+        "GLACIER_IR", fits, "/other.html")
+    # A copy that keeps the source's metadata is not measured again.
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource=f"{bucket}/dest")
+    code, stderr = aws_cli("s3api", "put-object", "--bucket", bucket, "--key", "cli",
+                           "--storage-class", "NOPE", expect_error=True)
+    assert code != 0 and "InvalidStorageClass" in stderr
+
+
 def test_missing_key_and_bucket_errors(aws_client, bucket, unique_name):
     s3 = aws_client("s3")
     err = error_of(s3.get_object, Bucket=bucket, Key="no/such/key")

@@ -276,6 +276,10 @@ def test_bad_tagging_and_encryption_fields_are_refused_before_the_file_is_kept(k
     r = post(presigned_with(s3, bucket, "k", {"x-amz-server-side-encryption": "ROT13"}))
     assert r.status_code == 400
     assert error_fields(r)["Code"] == "InvalidArgument"
+    r = post(presigned_with(s3, bucket, "k", {"x-amz-storage-class": "NOPE"}))
+    assert (r.status_code, error_fields(r)["Code"]) == (400, "InvalidStorageClass")
+    r = post(presigned_with(s3, bucket, "k", {"x-amz-website-redirect-location": "page.html"}))
+    assert (r.status_code, error_fields(r)["Code"]) == (400, "InvalidRedirectLocation")
     # A new bucket enforces bucket-owner ownership: an ACL field is refused as the header is.
     r = post(presigned_with(s3, bucket, "k", {"acl": "public-read"}))
     assert r.status_code == 400

@@ -3,6 +3,7 @@
 
 use crate::blobs::{BodySource, Opened};
 use crate::checksums;
+use crate::new_object_headers::NewObjectHeaders;
 use crate::object_acl::AclHeaders;
 use crate::write_settings::{WriteHeaders, WriteSettings};
 use crate::conditions::{self, Conditions};
@@ -101,6 +102,12 @@ impl S3 {
         // tags, Object Lock and ACL the request sets on the copy.
         let (encryption, settings) = self.with_bucket(ctx, &input.bucket, |b| {
             check_expected_owner(&b.record.account, input.expected_bucket_owner.as_deref(), false)?;
+            NewObjectHeaders {
+                storage_class: input.storage_class.as_deref(),
+                metadata: input.metadata.as_ref().filter(|_| replace_metadata),
+                website_redirect_location: input.website_redirect_location.as_deref(),
+            }
+            .check()?;
             let current = b.objects.get(&input.key).and_then(|v| v.current());
             conditions::check_write(&input.key, current, input.if_match.as_deref(), input.if_none_match.as_deref())?;
             let encryption = sse::for_new_object(ctx, &requested, b.config.get("Encryption").cloned())?;

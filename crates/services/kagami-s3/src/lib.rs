@@ -20,6 +20,7 @@ mod config_store;
 mod errors;
 mod multipart;
 mod names;
+mod new_object_headers;
 mod objects;
 mod persistence;
 mod state;

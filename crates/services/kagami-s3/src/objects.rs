@@ -8,6 +8,7 @@ use crate::chunked::{is_aws_chunked, stored_encoding};
 use crate::errors::*;
 use crate::generated::*;
 use crate::persistence::ObjectRecord;
+use crate::new_object_headers::NewObjectHeaders;
 use crate::state::{Bucket, S3};
 use crate::versions::{self, NULL_VERSION, Versioning};
 use crate::object_lock::DeleteAuth;
@@ -321,6 +322,12 @@ impl S3 {
         // under the write lock, where they decide.
         let early = self.with_bucket(ctx, &input.bucket, |b| {
             check_expected_owner(&b.record.account, input.expected_bucket_owner.as_deref(), false)?;
+            NewObjectHeaders {
+                storage_class: input.storage_class.as_deref(),
+                metadata: input.metadata.as_ref(),
+                website_redirect_location: input.website_redirect_location.as_deref(),
+            }
+            .check()?;
             let current = b.objects.get(&input.key).and_then(|v| v.current());
             conditions::check_write(&input.key, current, input.if_match.as_deref(), input.if_none_match.as_deref())?;
             sse::for_new_object(ctx, &put_encryption(&input), b.config.get("Encryption").cloned())

@@ -14,6 +14,7 @@ use crate::errors::*;
 use crate::generated::Tagging;
 use crate::object_acl::AclHeaders;
 use crate::object_tagging;
+use crate::new_object_headers::NewObjectHeaders;
 use crate::objects::reported_version;
 use crate::persistence::{ObjectRecord, SseRecord};
 use crate::sse::{self, Customer};
@@ -224,16 +225,7 @@ pub async fn post_object(
             .get("x-amz-storage-class")
             .filter(|c| *c != "STANDARD")
             .map(str::to_string),
-        metadata: fields
-            .0
-            .iter()
-            .filter_map(|(k, v)| {
-                let lower = k.to_ascii_lowercase();
-                lower
-                    .strip_prefix("x-amz-meta-")
-                    .map(|m| (m.to_string(), v.clone()))
-            })
-            .collect(),
+        metadata: write.metadata,
         checksum: Some(checksum),
         checksum_type: Some("FULL_OBJECT".to_string()),
         sse: Some(write.encryption),
@@ -262,6 +254,7 @@ pub async fn post_object(
 
 /// What the form's fields set on the new version besides its body and metadata.
 struct FormWrite {
+    metadata: IndexMap<String, String>,
     settings: WriteSettings,
     encryption: SseRecord,
     declared: Declared,
@@ -280,6 +273,22 @@ fn form_write(
         Algorithm::ALL.map(|a| fields.get(&format!("x-amz-checksum-{}", a.lower()))),
         fields.get("x-amz-checksum-algorithm"),
     )?;
+    let metadata: IndexMap<String, String> = fields
+        .0
+        .iter()
+        .filter_map(|(k, v)| {
+            let lower = k.to_ascii_lowercase();
+            lower
+                .strip_prefix("x-amz-meta-")
+                .map(|m| (m.to_string(), v.clone()))
+        })
+        .collect();
+    NewObjectHeaders {
+        storage_class: fields.get("x-amz-storage-class"),
+        metadata: Some(&metadata),
+        website_redirect_location: fields.get("x-amz-website-redirect-location"),
+    }
+    .check()?;
     let tags = match fields.get("tagging") {
         Some(xml) => form_tags(xml)?,
         None => IndexMap::new(),
@@ -312,6 +321,7 @@ fn form_write(
         )?;
         settings.tags = tags;
         Ok(FormWrite {
+            metadata,
             settings,
             encryption,
             declared,

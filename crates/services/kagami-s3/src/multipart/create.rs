@@ -1,5 +1,6 @@
 //! CreateMultipartUpload and AbortMultipartUpload.
 
+use crate::new_object_headers::NewObjectHeaders;
 use super::Upload;
 use crate::checksums::Algorithm;
 use crate::errors::*;
@@ -102,6 +103,12 @@ impl S3 {
         // SSE-C when the request carries a key, else what it names, else the bucket's
         // default encryption, else SSE-S3: as PutObject decides.
         let sse = self.with_bucket(ctx, &input.bucket, |b| {
+            NewObjectHeaders {
+                storage_class: input.storage_class.as_deref(),
+                metadata: input.metadata.as_ref(),
+                website_redirect_location: input.website_redirect_location.as_deref(),
+            }
+            .check()?;
             let requested = sse::Requested {
                 algorithm: input.server_side_encryption.as_deref(),
                 kms_key_id: input.ssekms_key_id.as_deref(),
