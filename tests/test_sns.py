@@ -205,6 +205,12 @@ def test_sms_and_platform_operations_answer_not_implemented(sns):
     with pytest.raises(ClientError) as e:
         sns.publish(PhoneNumber="+15555550100", Message="hi")
     assert error_of(e)[0] == "NotImplemented"
+    # A number that is not E.164 is refused before anything is sent, as AWS refuses it.
+    for number in ("555-0100", "+0123456", "+1234567890123456", ""):
+        with pytest.raises(ClientError) as e:
+            sns.publish(PhoneNumber=number, Message="hi")
+        assert error_of(e) == (
+            "InvalidParameter", f"Invalid parameter: PhoneNumber Reason: {number} is not valid to publish to", 400)
 
 
 def test_aws_cli_creates_lists_and_publishes(aws_cli, unique_name):

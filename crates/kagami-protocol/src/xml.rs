@@ -71,6 +71,9 @@ impl XmlWriter {
 
 /// Escapes markup characters; `\r` always (a parser would fold `\r\n` into `\n`), and
 /// in attributes the whitespace that attribute normalization would otherwise change.
+/// Characters XML 1.0 cannot carry at all, not even as references (NUL and the other
+/// C0 controls, U+FFFE, U+FFFF), become U+FFFD: echoed in an error message or a key,
+/// they would otherwise make the whole answer unreadable to every XML parser.
 fn escape_into(out: &mut String, s: &str, attribute: bool) {
     let mut start = 0;
     for (i, c) in s.char_indices() {
@@ -82,6 +85,7 @@ fn escape_into(out: &mut String, s: &str, attribute: bool) {
             '\r' => "&#xD;",
             '\n' if attribute => "&#xA;",
             '\t' if attribute => "&#x9;",
+            '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}' => "\u{FFFD}",
             _ => continue,
         };
         out.push_str(&s[start..i]);
@@ -109,5 +113,20 @@ mod tests {
             w.finish(),
             "<Root xmlns=\"https://example.com/\" test=\"&lt;a&amp;&quot;b&quot;&gt;\"><Name>x &lt; y &amp; &#xD;\n</Name><Empty></Empty></Root>"
         );
+    }
+
+    #[test]
+    fn characters_xml_cannot_carry_become_replacement_characters() {
+        let mut w = XmlWriter::new();
+        w.start("Root");
+        w.attr("a", "x\u{0}y");
+        w.leaf("Key", "nul\u{0}bell\u{7}tab\tffff\u{FFFF}");
+        w.end("Root");
+        let xml = w.finish();
+        assert_eq!(
+            xml,
+            "<Root a=\"x\u{FFFD}y\"><Key>nul\u{FFFD}bell\u{FFFD}tab\tffff\u{FFFD}</Key></Root>"
+        );
+        assert!(roxmltree::Document::parse(&xml).is_ok());
     }
 }

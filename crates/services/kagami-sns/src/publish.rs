@@ -99,7 +99,12 @@ impl Sns {
     pub async fn publish(&self, ctx: &RequestContext, input: PublishInput) -> Result<PublishResponse, ServiceError> {
         let arn = match (&input.topic_arn, &input.target_arn, &input.phone_number) {
             (Some(t), None, None) | (None, Some(t), None) => t.clone(),
-            (None, None, Some(_)) => return Err(ServiceError::not_implemented("sns", "Publish to a PhoneNumber (SMS)")),
+            (None, None, Some(number)) => {
+                if !is_e164(number) {
+                    return Err(invalid_parameter(format!("PhoneNumber Reason: {number} is not valid to publish to")).into());
+                }
+                return Err(ServiceError::not_implemented("sns", "Publish to a PhoneNumber (SMS)"));
+            }
             (None, None, None) => {
                 return Err(invalid_parameter("TopicArn or TargetArn Reason: no value for required parameter").into());
             }
@@ -199,4 +204,12 @@ impl Sns {
         }
         Ok(PublishBatchResponse { successful: Some(successful), failed: Some(failed) })
     }
+}
+
+/// An E.164 phone number: an optional `+`, then up to 15 digits, the first not 0.
+fn is_e164(number: &str) -> bool {
+    let digits = number.strip_prefix('+').unwrap_or(number);
+    (2..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
 }
