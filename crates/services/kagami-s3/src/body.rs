@@ -56,19 +56,6 @@ pub fn parse_content_md5(value: &str) -> Option<[u8; 16]> {
     STANDARD.decode(value.trim()).ok()?.try_into().ok()
 }
 
-/// Streams the body into `temp`, decoding aws-chunked on the way, hashing as it goes,
-/// and fsyncs the file. `max` bounds the decoded size (EntityTooLarge).
-// The plain entry point of the crate map; this crate's writers use `receive_hashing`.
-#[allow(dead_code)]
-pub async fn receive(
-    body: ByteStream,
-    chunked: bool,
-    temp: &Path,
-    max: u64,
-) -> Result<Received, ServiceError> {
-    receive_hashing(body, Some(chunked), temp, max, &[]).await
-}
-
 /// Whether a body's first bytes are a signed aws-chunked chunk header
 /// (`<hex size>;chunk-signature=`), for requests whose model has no Content-Encoding.
 pub fn looks_signed_chunked(first: &[u8]) -> bool {
@@ -79,12 +66,15 @@ pub fn looks_signed_chunked(first: &[u8]) -> bool {
             .is_some_and(|rest| rest.starts_with(b";chunk-signature="))
 }
 
-/// `receive`, computing the checksums of `algorithms` over the decoded body as well.
+/// Streams the body into `temp`, decoding aws-chunked on the way and computing MD5 and
+/// the checksums of `algorithms` over the decoded body, and (in durable mode) fsyncs
+/// the file. `max` bounds the decoded size (EntityTooLarge).
 /// `chunked: None` tells aws-chunked from the body's first bytes.
 ///
-/// The connection's bytes are read and decoded here; hashing (MD5 for the ETag plus the
-/// checksums) and writing happen on a blocking worker fed through a short queue, so a
-/// large upload uses a second core and the runtime thread never waits on the disk.
+/// The connection's bytes are read and decoded here; MD5 (for the ETag) runs on one
+/// blocking worker, the checksums and the writing on another, both fed the same batches
+/// through short queues, so a large upload uses a second core and the runtime thread
+/// never waits on the disk. A small body that needs no fsync stays on the request's task.
 pub async fn receive_hashing(
     mut body: ByteStream,
     chunked: Option<bool>,

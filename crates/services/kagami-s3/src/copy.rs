@@ -1,5 +1,6 @@
 //! CopyObject: a new version whose body is the source's bytes, copied file to file
-//! (never through memory), with the source's or the request's metadata and tags.
+//! (never through memory), or shared when a small body is held in memory, with the
+//! source's or the request's metadata and tags.
 
 use crate::blobs::{BodySource, Opened};
 use crate::checksums;

@@ -60,8 +60,9 @@ impl Incoming {
 
 impl S3 {
     /// Receives `body` (its declared length `size`, at most `max` bytes) into a new
-    /// temporary file, or into memory when it is small enough to be held there, computing the checksums of `algorithms`, and compares its MD5 with
-    /// `md5` (BadDigest). On any error the file is gone again.
+    /// temporary file, or into memory when it is small enough to be held there,
+    /// computing the checksums of `algorithms`, and compares its MD5 with `md5`
+    /// (BadDigest). On any error the file is gone again.
     pub(crate) async fn receive_body(
         &self,
         body: ByteStream,
